@@ -1,0 +1,71 @@
+# Daogou: `make run` starts everything on a fresh machine; `make test` runs the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PY311 ?= python3.11
+VENV := .venv
+RASA_VENV := .venv-rasa
+export DAOGOU_VAR ?= $(CURDIR)/var
+DAOGOU := $(VENV)/bin/daogou
+
+.PHONY: help setup db models train run test lint format bench clean
+
+help:
+	@echo "make run    - build what is missing, then start every service (Ctrl-C stops)"
+	@echo "make test   - the whole test suite (unit, API, real Rasa + action server)"
+	@echo "make setup  - the two Python environments only"
+	@echo "make train  - (re)train the Rasa model when its inputs changed"
+	@echo "make lint   - ruff check and format check"
+	@echo "make bench  - benchmarks against baselines (slow; not part of make test)"
+
+# -- environments: rebuilt only when their requirement files change -------------------
+$(VENV)/.installed: pyproject.toml
+	@$(PY311) -c 'import sys; assert sys.version_info[:2] >= (3, 11)' || { echo "Python 3.11 is needed as $(PY311)"; exit 1; }
+	test -x $(VENV)/bin/python || $(PY311) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	# torch first, pinned: pip then takes the CPU build instead of pulling a CUDA one.
+	$(VENV)/bin/pip install -q torch==2.13.0
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+$(RASA_VENV)/.installed: requirements-rasa.txt
+	@PY310=$$(scripts/find-python310) || exit 1; \
+	test -x $(RASA_VENV)/bin/python || $$PY310 -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install -q -r requirements-rasa.txt
+	touch $@
+
+setup: $(VENV)/.installed $(RASA_VENV)/.installed
+
+# -- data and models -------------------------------------------------------------------
+db: setup
+	$(DAOGOU) db init
+
+models: setup
+	$(DAOGOU) models build
+
+train: db
+	$(DAOGOU) bot train
+
+run: db models train
+	$(DAOGOU) run
+
+# -- checks --------------------------------------------------------------------------------
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: setup
+	DAOGOU_VAR=$(CURDIR)/var/test $(MAKE) --no-print-directory db models train
+	cd bot && ../$(RASA_VENV)/bin/rasa data validate --fail-on-warnings \
+	  --config $(CURDIR)/var/test/bot/config.yml --domain domain --data data $(CURDIR)/var/test/bot/data
+	DAOGOU_VAR=$(CURDIR)/var/test $(VENV)/bin/python -m pytest -q -p no:cacheprovider
+
+bench: setup db models
+	$(VENV)/bin/python benchmarks/run_all.py
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf var

@@ -1,0 +1,36 @@
+"""Turning products into chat messages: the `products` payload of CONTRACT.md and short Chinese text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rasa_sdk.executor import CollectingDispatcher
+
+CARD_FIELDS = ("sku", "title", "brand", "category", "price", "rating", "stock", "image")
+
+
+def card(product: dict[str, Any]) -> dict[str, Any]:
+    return {name: product.get(name) for name in CARD_FIELDS}
+
+
+def yuan(price: float) -> str:
+    return f"{price:,.0f}元" if float(price).is_integer() else f"{price:,.2f}元"
+
+
+def send_products(
+    dispatcher: CollectingDispatcher,
+    text: str,
+    products: Sequence[dict[str, Any]],
+    buttons: Iterable[tuple[str, str]] = (),
+) -> None:
+    dispatcher.utter_message(
+        text=text,
+        json_message={"type": "products", "items": [card(p) for p in products]},
+        buttons=[{"title": title, "payload": payload} for title, payload in buttons],
+    )
+
+
+def quick_replies(*titles: str) -> list[tuple[str, str]]:
+    """Quick replies that send their own text, so NLU handles them like typed messages."""
+    return [(t, t) for t in titles]

@@ -1,0 +1,87 @@
+"""The web app: storefront with a chat box at /, JSON API under /api, health at /health."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+from fastapi import Depends, FastAPI
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from console import routes_products
+from console.deps import get_catalog, get_settings
+from console.errors import ApiError, install_error_handlers
+from console.schemas import ChatIn, Health
+from daogou.settings import Settings
+from daogou.settings import get_settings as load_settings
+from knowledge_graph.service import CatalogService
+from knowledge_graph.store import CatalogStore
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings | None = None, store: CatalogStore | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    store = store or CatalogStore.from_url(settings.database_url)
+    app = FastAPI(title="Daogou 导购", version="0.1.0")
+    app.state.settings = settings
+    app.state.store = store
+    app.state.catalog = CatalogService(store)
+    install_error_handlers(app)
+    app.include_router(routes_products.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def storefront() -> str:
+        return (STATIC / "storefront.html").read_text(encoding="utf-8")
+
+    @app.get("/health", response_model=Health)
+    async def health(
+        settings: Annotated[Settings, Depends(get_settings)],
+        catalog: Annotated[CatalogService, Depends(get_catalog)],
+    ) -> Health:
+        components = {"database": "ok"}
+        try:
+            components["catalog_version"] = str(catalog.current().version)
+        except Exception as exc:  # a broken database is reported, not raised
+            components["database"] = f"error: {type(exc).__name__}"
+        async with httpx.AsyncClient(timeout=1.0) as client:
+            for name, url in (
+                ("rasa", f"{settings.rasa_url}/"),
+                ("action_server", settings.action_server_url.replace("/webhook", "/health")),
+            ):
+                try:
+                    response = await client.get(url)
+                    components[name] = "ok" if response.status_code == 200 else "error"
+                except httpx.HTTPError:
+                    components[name] = "unreachable"
+        healthy = all(v == "ok" for k, v in components.items() if k != "catalog_version")
+        return Health(status="ok" if healthy else "degraded", components=components)
+
+    @app.post("/api/chat")
+    async def chat(
+        body: ChatIn, settings: Annotated[Settings, Depends(get_settings)]
+    ) -> list[dict]:
+        """Forwards a storefront message to Rasa's REST channel (same origin for the page)."""
+        url = f"{settings.rasa_url}/webhooks/rest/webhook"
+        try:
+            async with httpx.AsyncClient(timeout=30.0) as client:
+                response = await client.post(
+                    url, json={"sender": body.sender, "message": body.message}
+                )
+        except httpx.HTTPError:
+            raise ApiError(
+                503, "assistant_unavailable", "导购助手暂时无法连接，请稍后再试"
+            ) from None
+        if response.status_code != 200:
+            raise ApiError(502, "assistant_error", "导购助手暂时出了点问题，请稍后再试")
+        return response.json()
+
+    return app
+
+
+def app_factory() -> FastAPI:
+    """For `uvicorn --factory console.app:app_factory`."""
+    return create_app()

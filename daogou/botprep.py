@@ -1,0 +1,135 @@
+"""Prepares and trains the Rasa project: graph exports, generated examples, endpoints, training."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from sqlalchemy.engine import make_url
+
+from daogou.nlu_generate import generate
+from daogou.settings import REPO_ROOT, Settings
+from knowledge_graph.export import write_nlu_exports
+from knowledge_graph.graph import ProductGraph
+from knowledge_graph.store import CatalogStore
+
+BOT = REPO_ROOT / "bot"
+RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
+MODEL_NAME = "daogou"
+
+
+def bot_dir(settings: Settings) -> Path:
+    return settings.var_dir / "bot"
+
+
+def model_path(settings: Settings) -> Path:
+    return settings.var_dir / "models" / f"{MODEL_NAME}.tar.gz"
+
+
+def rasa_env() -> dict[str, str]:
+    """Rasa runs from the repo root with it on PYTHONPATH, so bot.components.* import."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    return env
+
+
+def endpoints(settings: Settings) -> dict:
+    url = make_url(settings.tracker_db_url)
+    tracker: dict = {"type": "SQL", "dialect": url.drivername.split("+")[0], "db": url.database}
+    if url.host:
+        tracker.update(host=url.host, port=url.port, username=url.username, password=url.password)
+    config: dict = {
+        "action_endpoint": {"url": settings.action_server_url},
+        "tracker_store": tracker,
+    }
+    if settings.redis_url:
+        redis = make_url(settings.redis_url)
+        config["lock_store"] = {
+            "type": "redis",
+            "url": redis.host or "127.0.0.1",
+            "port": redis.port or 6379,
+            "db": int(redis.database or 0),
+            "password": redis.password,
+        }
+    return config
+
+
+def prepare(settings: Settings, store: CatalogStore) -> Path:
+    """Writes var/bot/ (config, endpoints, jieba dictionary, lookups, generated examples)."""
+    out = bot_dir(settings)
+    graph = ProductGraph(store.snapshot())
+    dictionary_hash = write_nlu_exports(graph, out)
+    (out / "data" / "generated_nlu.yml").write_text(
+        generate(graph, BOT / "data" / "nlu"), encoding="utf-8"
+    )
+    template = (BOT / "config.yml").read_text(encoding="utf-8")
+    config = template.replace("{dictionary_path}", str(out / "jieba")).replace(
+        "{dictionary_hash}", dictionary_hash
+    )
+    (out / "config.yml").write_text(config, encoding="utf-8")
+    (out / "endpoints.yml").write_text(
+        yaml.safe_dump(endpoints(settings), allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    return out
+
+
+def training_inputs(settings: Settings) -> list[Path]:
+    out = bot_dir(settings)
+    files = [
+        out / "config.yml",
+        *sorted((out / "data").glob("*.yml")),
+        REPO_ROOT / "requirements-rasa.txt",
+    ]
+    for folder in (BOT / "domain", BOT / "data", BOT / "components"):
+        files += sorted(
+            p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+        )
+    return files
+
+
+def fingerprint(settings: Settings) -> str:
+    digest = hashlib.sha256()
+    for path in training_inputs(settings):
+        digest.update(
+            str(
+                path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path.name
+            ).encode()
+        )
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def train_args(settings: Settings) -> list[str]:
+    out = bot_dir(settings)
+    return [
+        str(RASA_BIN), "train",
+        "--config", str(out / "config.yml"),
+        "--domain", str(BOT / "domain"),
+        "--data", str(BOT / "data"), str(out / "data"),
+        "--out", str(model_path(settings).parent),
+        "--fixed-model-name", MODEL_NAME,
+    ]  # fmt: skip
+
+
+def train(settings: Settings, force: bool = False) -> bool:
+    """Trains unless the model was trained from exactly these inputs; True if it trained."""
+    stamp = model_path(settings).with_suffix(".fingerprint")
+    current = fingerprint(settings)
+    if (
+        not force
+        and model_path(settings).exists()
+        and stamp.exists()
+        and stamp.read_text() == current
+    ):
+        return False
+    subprocess.run(
+        train_args(settings), cwd=REPO_ROOT, env=rasa_env(), check=True, stdout=sys.stderr
+    )
+    stamp.write_text(current)
+    return True

@@ -1,0 +1,119 @@
+"""The `daogou` command: the single steps behind `make run` and `make test`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from daogou.settings import get_settings
+
+
+def _db_init(args: argparse.Namespace) -> int:
+    from daogou.db import init_database
+
+    store = init_database(get_settings())
+    print(f"database ready, catalog version {store.version()}")
+    return 0
+
+
+def _users_create(args: argparse.Namespace) -> int:
+    from console.accounts import AccountError, create_account
+    from knowledge_graph.store import CatalogStore
+
+    store = CatalogStore.from_url(get_settings().database_url)
+    try:
+        create_account(store, args.username, args.password, args.role, args.merchant_id)
+    except AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"created {args.role} account {args.username}")
+    return 0
+
+
+def _models_build(args: argparse.Namespace) -> int:
+    from recommender.embeddings import build_model_cache
+
+    print(f"embedding model ready in {build_model_cache()}")
+    return 0
+
+
+def _bot_prepare(args: argparse.Namespace) -> int:
+    from daogou import botprep
+    from knowledge_graph.store import CatalogStore
+
+    settings = get_settings()
+    out = botprep.prepare(settings, CatalogStore.from_url(settings.database_url))
+    print(f"bot inputs written to {out}")
+    return 0
+
+
+def _bot_train(args: argparse.Namespace) -> int:
+    from daogou import botprep
+    from knowledge_graph.store import CatalogStore
+
+    settings = get_settings()
+    botprep.prepare(settings, CatalogStore.from_url(settings.database_url))
+    trained = botprep.train(settings, force=args.force)
+    print("model trained" if trained else "model is current, not retrained")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from daogou.services import run_all
+
+    run_all(get_settings())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="daogou", description="导购 Daogou command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="database").add_subparsers(dest="action", required=True)
+    db.add_parser("init", help="migrate and load the seed catalog if empty").set_defaults(
+        func=_db_init
+    )
+
+    users = sub.add_parser("users", help="console accounts").add_subparsers(
+        dest="action", required=True
+    )
+    create = users.add_parser("create", help="create a console account")
+    create.add_argument("--role", required=True, choices=["staff", "merchant", "admin"])
+    create.add_argument("--username", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument("--merchant-id")
+    create.set_defaults(func=_users_create)
+
+    models = sub.add_parser("models", help="model caches").add_subparsers(
+        dest="action", required=True
+    )
+    models.add_parser("build", help="build the offline embedding model").set_defaults(
+        func=_models_build
+    )
+
+    bot = sub.add_parser("bot", help="the Rasa project").add_subparsers(
+        dest="action", required=True
+    )
+    bot.add_parser("prepare", help="write var/bot from the catalog").set_defaults(func=_bot_prepare)
+    train = bot.add_parser("train", help="prepare and train when inputs changed")
+    train.add_argument("--force", action="store_true")
+    train.set_defaults(func=_bot_train)
+
+    sub.add_parser("run", help="start every service").set_defaults(func=_run)
+
+    try:
+        from daogou.recs_cli import add_recs_parser
+    except ImportError:  # the recommender CLI is optional while it is being built
+        pass
+    else:
+        add_recs_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

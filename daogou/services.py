@@ -1,0 +1,124 @@
+"""Starts the three services as child processes and stops them all on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from daogou.botprep import RASA_BIN, model_path, rasa_env
+from daogou.settings import REPO_ROOT, Settings
+
+VENV_BIN = REPO_ROOT / ".venv" / "bin"
+
+
+@dataclass
+class Service:
+    name: str
+    args: list[str]
+    health_url: str
+    env: dict[str, str]
+
+
+def service_specs(settings: Settings) -> list[Service]:
+    base_env = dict(os.environ)
+    base_env["PYTHONPATH"] = str(REPO_ROOT)
+    return [
+        Service(
+            "action server",
+            [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
+             "--port", str(settings.action_port)],
+            f"http://127.0.0.1:{settings.action_port}/health",
+            base_env,
+        ),
+        Service(
+            "rasa",
+            [str(RASA_BIN), "run", "--model", str(model_path(settings)),
+             "--endpoints", str(settings.var_dir / "bot" / "endpoints.yml"),
+             "--credentials", str(REPO_ROOT / "bot" / "credentials.yml"),
+             "--port", str(settings.rasa_port), "--enable-api",
+             "--auth-token", settings.rasa_token, "--cors", "*"],
+            f"http://127.0.0.1:{settings.rasa_port}/status?token={settings.rasa_token}",
+            rasa_env(),
+        ),
+        Service(
+            "web app",
+            [str(VENV_BIN / "uvicorn"), "--factory", "console.app:app_factory",
+             "--host", "0.0.0.0", "--port", str(settings.web_port)],
+            f"http://127.0.0.1:{settings.web_port}/health",
+            base_env,
+        ),
+    ]  # fmt: skip
+
+
+def start(service: Service, log_dir: Path) -> subprocess.Popen:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = open(log_dir / f"{service.name.replace(' ', '_')}.log", "ab")  # noqa: SIM115 (lives with the child)
+    return subprocess.Popen(
+        service.args, cwd=REPO_ROOT, env=service.env, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def wait_healthy(service: Service, process: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"{service.name} exited with code {process.returncode}; see var/logs/"
+            )
+        try:
+            if httpx.get(service.health_url, timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{service.name} did not become healthy in {timeout:.0f}s; see var/logs/")
+
+
+def stop_all(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def run_all(settings: Settings) -> None:
+    processes: list[subprocess.Popen] = []
+    log_dir = settings.var_dir / "logs"
+    try:
+        for service in service_specs(settings):
+            print(f"starting {service.name} ...", file=sys.stderr, flush=True)
+            process = start(service, log_dir)
+            processes.append(process)
+            wait_healthy(service, process, timeout=300)
+        print(
+            f"\nDaogou is running:\n"
+            f"  storefront + chat   http://localhost:{settings.web_port}/\n"
+            f"  JSON API            http://localhost:{settings.web_port}/api/products\n"
+            f"  Rasa (REST/Socket)  http://localhost:{settings.rasa_port}/webhooks/rest/webhook\n"
+            f"  action server       http://localhost:{settings.action_port}/health\n"
+            f"  logs                {log_dir}\n"
+            f"Create a console account with:\n"
+            f"  .venv/bin/daogou users create --role admin --username admin --password '<password>'\n"
+            f"Press Ctrl-C to stop.",
+            flush=True,
+        )
+        while all(p.poll() is None for p in processes):
+            time.sleep(1)
+        print("a service stopped; stopping the others (see var/logs/)", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\nstopping ...", file=sys.stderr)
+    finally:
+        stop_all(processes)

@@ -1,0 +1,104 @@
+"""Exports from the graph for the NLU: a jieba user dictionary, Rasa lookup tables and synonyms."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import yaml
+
+from knowledge_graph.graph import ProductGraph
+
+# jieba frequencies: high enough that "Mate60"、"小米14" stay one word.
+_WORD_FREQ = 2000
+
+
+def _product_names(graph: ProductGraph) -> set[str]:
+    names: set[str] = set()
+    for p in graph.products.values():
+        if p.get("model"):
+            names.add(p["model"])
+        names.update(p.get("aliases") or [])
+    return names
+
+
+def _colours(graph: ProductGraph) -> set[str]:
+    found: set[str] = set()
+    for p in graph.products.values():
+        value = (p.get("attributes") or {}).get("颜色")
+        if isinstance(value, list):
+            found.update(str(v) for v in value)
+        elif value:
+            found.add(str(value))
+    return found
+
+
+def lookup_values(graph: ProductGraph) -> dict[str, list[str]]:
+    brands = {alias for b in graph.brands.values() for alias in [b["name"], *b.get("aliases", [])]}
+    categories = {
+        alias for c in graph.categories.values() for alias in [c["name"], *c.get("aliases", [])]
+    }
+    attributes = {
+        alias
+        for specs in graph.schema.values()
+        for spec in specs.values()
+        for alias in [spec.key, *spec.aliases]
+    }
+    return {
+        "product": sorted(_product_names(graph)),
+        "brand": sorted(brands),
+        "category": sorted(categories),
+        "attribute": sorted(attributes),
+        "color": sorted(_colours(graph)),
+    }
+
+
+def synonyms(graph: ProductGraph) -> dict[str, list[str]]:
+    """Canonical name -> other spellings (Rasa's EntitySynonymMapper maps them back)."""
+    result: dict[str, set[str]] = {}
+    for b in graph.brands.values():
+        result.setdefault(b["name"], set()).update(b.get("aliases", []))
+    for c in graph.categories.values():
+        result.setdefault(c["name"], set()).update(c.get("aliases", []))
+    for specs in graph.schema.values():
+        for spec in specs.values():
+            result.setdefault(spec.key, set()).update(spec.aliases)
+    return {k: sorted(v - {k}) for k, v in sorted(result.items()) if v - {k}}
+
+
+def jieba_dictionary(graph: ProductGraph) -> str:
+    words: set[str] = set()
+    for values in lookup_values(graph).values():
+        words.update(values)
+    lines = []
+    for word in sorted(words):
+        if word.strip() and " " not in word:
+            lines.append(f"{word} {_WORD_FREQ} nz")
+        elif word.strip():
+            # jieba user dictionaries are space-separated; keep the spaced form out, the
+            # joined form ("Mate 60" -> "Mate60") is what people type anyway.
+            lines.append(f"{word.replace(' ', '')} {_WORD_FREQ} nz")
+    return "\n".join(dict.fromkeys(lines)) + "\n"
+
+
+def rasa_nlu_yaml(graph: ProductGraph) -> str:
+    """Lookup tables and synonyms as a Rasa 3 NLU training-data file."""
+    nlu: list[dict[str, str]] = []
+    for name, values in lookup_values(graph).items():
+        if values:
+            nlu.append({"lookup": name, "examples": "".join(f"- {v}\n" for v in values)})
+    for canonical, others in synonyms(graph).items():
+        nlu.append({"synonym": canonical, "examples": "".join(f"- {o}\n" for o in others)})
+    return yaml.safe_dump(
+        {"version": "3.1", "nlu": nlu}, allow_unicode=True, sort_keys=False, width=1000
+    )
+
+
+def write_nlu_exports(graph: ProductGraph, out_dir: Path) -> str:
+    """Writes jieba/userdict.txt and data/catalog_lookups.yml; returns the dictionary's hash."""
+    dictionary = jieba_dictionary(graph)
+    (out_dir / "jieba").mkdir(parents=True, exist_ok=True)
+    (out_dir / "data").mkdir(parents=True, exist_ok=True)
+    (out_dir / "jieba" / "userdict.txt").write_text(dictionary, encoding="utf-8")
+    (out_dir / "data" / "catalog_lookups.yml").write_text(rasa_nlu_yaml(graph), encoding="utf-8")
+    return hashlib.sha256(dictionary.encode("utf-8")).hexdigest()[:16]

@@ -1,0 +1,288 @@
+"""Links mentions in raw shopper text to graph nodes: products, brands, categories, attributes, colours.
+
+Works on the current graph, so a product a merchant added a second ago is found before the
+NLU model is retrained. Matching is done on a normalised form of the text (full-width to
+half-width, traditional to simplified, lower case, spaces and dashes dropped) so that
+"Mate 60"、"mate60"、"ＭＡＴＥ６０" and "華為" all match; misspelt Latin model names match by
+edit distance with the digits kept exact (mate50 is not mate60); Chinese typos that sound
+the same (华维, 小迷) match by pinyin.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+from opencc import OpenCC
+from pypinyin import lazy_pinyin
+from rapidfuzz import fuzz, process
+
+from knowledge_graph.graph import ProductGraph
+
+MAX_TEXT = 500  # characters of a message considered for linking; longer text is noise
+_DROPPED = set(" \t\r\n-_·・/\\'\"")
+_LATIN_CHUNK = re.compile(r"[a-z][a-z0-9+]{2,}|[0-9]+[a-z][a-z0-9+]*")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_t2s = OpenCC("t2s")
+
+KIND_PRIORITY = {"product": 0, "brand": 1, "category": 2, "attribute": 3, "color": 4}
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str
+    value: str
+    skus: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Mention:
+    kind: str  # product | brand | category | attribute | color
+    value: str  # canonical name: model, brand, category, attribute key or colour
+    text: str  # the words as the shopper typed them
+    start: int
+    end: int
+    skus: tuple[str, ...] = ()
+    score: float = 1.0
+    method: str = "alias"  # alias | fuzzy | pinyin
+
+
+@lru_cache(maxsize=8192)
+def _normalise_char(ch: str) -> str:
+    folded = unicodedata.normalize("NFKC", ch).lower()
+    return _t2s.convert(folded) if _CJK.search(folded) or ord(ch) > 0x2E80 else folded
+
+
+def normalise(text: str) -> tuple[str, list[int]]:
+    """The matching form of `text` and, for each of its characters, the index in `text`."""
+    chars: list[str] = []
+    positions: list[int] = []
+    for i, ch in enumerate(text[:MAX_TEXT]):
+        for out in _normalise_char(ch):
+            if out in _DROPPED:
+                continue
+            chars.append(out)
+            positions.append(i)
+    return "".join(chars), positions
+
+
+def normalise_key(text: str) -> str:
+    return normalise(text)[0]
+
+
+def _pinyin_key(text: str) -> str:
+    return "".join(lazy_pinyin(text))
+
+
+def _alnum_class(ch: str) -> str:
+    if ch.isdigit():
+        return "digit"
+    if ch.isascii() and ch.isalpha():
+        return "latin"
+    return ""
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+class EntityLinker:
+    def __init__(self, graph: ProductGraph) -> None:
+        self.graph = graph
+        self.table: dict[str, list[Target]] = defaultdict(list)
+        self._build_table()
+        self.max_len = max((len(k) for k in self.table), default=1)
+        self.latin_keys = [k for k in self.table if re.fullmatch(r"[a-z0-9+]+", k) and len(k) >= 4]
+        self.pinyin_table: dict[str, str] = {}
+        for key in self.table:
+            if _CJK.fullmatch(key[0]) and all(_CJK.match(ch) for ch in key) and len(key) >= 2:
+                self.pinyin_table.setdefault(_pinyin_key(key), key)
+
+    # -- table --------------------------------------------------------------------
+    def _add(self, alias: str | None, target: Target) -> None:
+        if not alias:
+            return
+        key = normalise_key(alias)
+        if len(key) < 2 and not _CJK.match(key or "x"):
+            return
+        if len(key) < 1:
+            return
+        entries = self.table[key]
+        for i, existing in enumerate(entries):
+            if existing.kind == target.kind and existing.value == target.value:
+                entries[i] = Target(
+                    target.kind, target.value, tuple(sorted({*existing.skus, *target.skus}))
+                )
+                return
+        entries.append(target)
+
+    def _build_table(self) -> None:
+        g = self.graph
+        by_model: dict[str, list[str]] = defaultdict(list)
+        for sku, p in g.products.items():
+            by_model[p.get("model") or p["title"]].append(sku)
+        for model, skus in by_model.items():
+            sample = g.products[skus[0]]
+            target = Target("product", model, tuple(sorted(skus)))
+            brand = g.brands.get(sample["brand"], {"name": sample["brand"], "aliases": []})
+            names = {
+                model,
+                *(alias for sku in skus for alias in g.products[sku].get("aliases") or []),
+            }
+            for name in names:
+                self._add(name, target)
+                # "华为Mate60"、"HUAWEI mate60": brand words in front of a model name.
+                for brand_word in {brand["name"], *brand.get("aliases", [])}:
+                    if not normalise_key(name).startswith(normalise_key(brand_word)):
+                        self._add(f"{brand_word}{name}", target)
+            for sku in skus:
+                self._add(sku, Target("product", model, (sku,)))
+        for name, brand in g.brands.items():
+            for alias in {name, *brand.get("aliases", [])}:
+                self._add(alias, Target("brand", name))
+        for name, category in g.categories.items():
+            for alias in {name, *category.get("aliases", [])}:
+                self._add(alias, Target("category", name))
+        for specs in g.schema.values():
+            for key, spec in specs.items():
+                for alias in {key, *spec.aliases}:
+                    self._add(alias, Target("attribute", key))
+        for p in g.products.values():
+            colours = (p.get("attributes") or {}).get("颜色") or []
+            for colour in colours if isinstance(colours, list) else [colours]:
+                self._add(str(colour), Target("color", str(colour)))
+        for entries in self.table.values():
+            entries.sort(key=lambda t: KIND_PRIORITY[t.kind])
+
+    # -- linking ------------------------------------------------------------------
+    def link(self, text: str) -> list[Mention]:
+        """All mentions in `text`, left to right, longest match first, no overlaps."""
+        norm, positions = normalise(text)
+        covered = [False] * len(norm)
+        # Misspelt Latin names first, so "mate60por" is not cut down to an exact "mate60".
+        mentions = self._fuzzy_latin(text, norm, positions, covered)
+        mentions += self._exact(text, norm, positions, covered)
+        mentions += self._pinyin(text, norm, positions, covered)
+        return sorted(mentions, key=lambda m: m.start)
+
+    def _mention(
+        self,
+        target: Target,
+        text: str,
+        positions: list[int],
+        i: int,
+        j: int,
+        score: float,
+        method: str,
+    ) -> Mention:
+        start, end = positions[i], positions[j - 1] + 1
+        return Mention(
+            target.kind, target.value, text[start:end], start, end, target.skus, score, method
+        )
+
+    def _exact(
+        self, text: str, norm: str, positions: list[int], covered: list[bool]
+    ) -> list[Mention]:
+        found: list[Mention] = []
+        i = 0
+        while i < len(norm):
+            if covered[i]:
+                i += 1
+                continue
+            for length in range(min(self.max_len, len(norm) - i), 0, -1):
+                key = norm[i : i + length]
+                if any(covered[i : i + length]):
+                    continue
+                if key in self.table and self._on_boundary(norm, i, i + length):
+                    target = self.table[key][0]
+                    if length == 1 and target.kind not in ("category", "attribute"):
+                        continue
+                    found.append(
+                        self._mention(target, text, positions, i, i + length, 1.0, "alias")
+                    )
+                    for k in range(i, i + length):
+                        covered[k] = True
+                    i += length
+                    break
+            else:
+                i += 1
+        return found
+
+    @staticmethod
+    def _on_boundary(norm: str, i: int, j: int) -> bool:
+        """Rejects "mate6" inside "mate60": no match may cut a run of digits or of Latin letters."""
+        if (
+            i > 0
+            and _alnum_class(norm[i - 1])
+            and _alnum_class(norm[i - 1]) == _alnum_class(norm[i])
+        ):
+            return False
+        return not (
+            j < len(norm)
+            and _alnum_class(norm[j])
+            and _alnum_class(norm[j]) == _alnum_class(norm[j - 1])
+        )
+
+    def _fuzzy_latin(
+        self, text: str, norm: str, positions: list[int], covered: list[bool]
+    ) -> list[Mention]:
+        found = []
+        for chunk in _LATIN_CHUNK.finditer(norm):
+            i, j = chunk.span()
+            if chunk.group() in self.table or any(covered[i:j]):
+                continue
+            digits = _digits(chunk.group())
+            candidates = [
+                k for k in self.latin_keys if _digits(k) == digits and abs(len(k) - (j - i)) <= 2
+            ]
+            best = process.extractOne(chunk.group(), candidates, scorer=fuzz.ratio, score_cutoff=80)
+            if best is None:
+                continue
+            target = self.table[best[0]][0]
+            found.append(self._mention(target, text, positions, i, j, best[1] / 100, "fuzzy"))
+            for k in range(i, j):
+                covered[k] = True
+        return found
+
+    def _pinyin(
+        self, text: str, norm: str, positions: list[int], covered: list[bool]
+    ) -> list[Mention]:
+        found = []
+        syllables = [(_pinyin_key(ch) if _CJK.match(ch) else None) for ch in norm]
+        i = 0
+        while i < len(norm):
+            matched = False
+            for length in range(min(6, len(norm) - i), 1, -1):
+                span = syllables[i : i + length]
+                if any(s is None for s in span) or any(covered[i : i + length]):
+                    continue
+                key = self.pinyin_table.get("".join(span))  # type: ignore[arg-type]
+                if key is None:
+                    continue
+                target = self.table[key][0]
+                found.append(self._mention(target, text, positions, i, i + length, 0.85, "pinyin"))
+                for k in range(i, i + length):
+                    covered[k] = True
+                i += length
+                matched = True
+                break
+            if not matched:
+                i += 1
+        return found
+
+    # -- helpers for callers ------------------------------------------------------
+    def products_in(self, text: str) -> list[Mention]:
+        return [m for m in self.link(text) if m.kind == "product"]
+
+    def suggest(self, text: str, limit: int = 3) -> list[str]:
+        """Model names that look like `text` (for "did you mean" answers to unknown products)."""
+        key = normalise_key(text)
+        if not key:
+            return []
+        names = {t.value: None for ts in self.table.values() for t in ts if t.kind == "product"}
+        keyed = {normalise_key(n): n for n in names}
+        hits = process.extract(key, list(keyed), scorer=fuzz.WRatio, limit=limit, score_cutoff=60)
+        return [keyed[h[0]] for h in hits]

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from knowledge_graph import qa
+
+
+def test_product_refs_prefer_text_then_entities(mini_view):
+    refs = qa.product_refs(mini_view, "华为Mate60 Pro多少钱")
+    assert refs[0].model == "Mate 60 Pro"
+    assert set(refs[0].skus) == {"PH-HW-M60P-256", "PH-HW-M60P-512"}
+    assert qa.product_refs(mini_view, "这个多少钱", ["小米14"])[0].model == "小米14"
+
+
+def test_representative_is_cheapest_in_stock(mini_view):
+    product = qa.representative(mini_view, ["PH-HW-M60P-512", "PH-HW-M60P-256"])
+    assert product["sku"] == "PH-HW-M60P-256"
+
+
+def test_asked_fields(mini_view):
+    assert qa.asked_fields(mini_view, "华为Mate60 Pro多少钱") == ["price"]
+    assert qa.asked_fields(mini_view, "还有货吗") == ["stock"]
+    assert "重量" in qa.asked_fields(mini_view, "这款多重")
+    assert "颜色" in qa.asked_fields(mini_view, "有几种颜色")
+    assert "电池容量" in qa.asked_fields(mini_view, "续航怎么样")
+
+
+def test_filters_from_text_and_price_entities(mini_view):
+    entities = [{"entity": "price", "role": "max", "value": "6000"}]
+    filters = qa.filters_from(mini_view, "三千以内的华为手机", entities)
+    assert filters.category == "手机" and filters.brands == ["华为"] and filters.max_price == 6000
+    around = qa.filters_from(
+        mini_view, "五千左右的手机", [{"entity": "price", "role": "around", "value": "5000"}]
+    )
+    assert (around.min_price, around.max_price) == (4000, 6000)
+    found = qa.filter_products(mini_view, filters)
+    assert [p["sku"] for p in found] == ["PH-HW-M60-256"]
+
+
+def test_one_per_model_dedupes_variants(mini_view):
+    phones = mini_view.graph.filter(category="手机", brands=["华为"])
+    models = [p["model"] for p in qa.one_per_model(phones)]
+    assert sorted(models) == ["Mate 60", "Mate 60 Pro"]
