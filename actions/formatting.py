@@ -15,7 +15,7 @@ def card(product: dict[str, Any]) -> dict[str, Any]:
 
 
 def yuan(price: float) -> str:
-    return f"{price:,.0f}元" if float(price).is_integer() else f"{price:,.2f}元"
+    return f"{price:.0f}元" if float(price).is_integer() else f"{price:.2f}元"
 
 
 def send_products(

@@ -1,18 +1,21 @@
-"""Product search with hard filters from the text: category, brand, price range, colour."""
+"""Finding products: search with hard filters, refinement of the last search, similar products."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import runtime
+from actions import runtime, state
 from actions.formatting import quick_replies, send_products, yuan
 from knowledge_graph import qa
+from knowledge_graph.service import CatalogView
 
 SHOWN = 5
+CATEGORY_BUTTONS = ("手机", "笔记本电脑", "耳机", "护肤品")
 
 
 def describe(filters: qa.SearchFilters) -> str:
@@ -27,8 +30,43 @@ def describe(filters: qa.SearchFilters) -> str:
         parts.append(f"{yuan(filters.max_price)}以内")
     elif filters.min_price is not None:
         parts.append(f"{yuan(filters.min_price)}以上")
-    parts.append(filters.category or "商品")
-    return "的".join(parts[:-1]) + ("的" if len(parts) > 1 else "") + parts[-1]
+    noun = filters.category or "商品"
+    return ("的".join(parts) + "的" + noun) if parts else noun
+
+
+def ranked(
+    view: CatalogView, query: str, filters: qa.SearchFilters, k: int = 50
+) -> list[dict[str, Any]]:
+    """Hybrid search when the model is loaded; the graph filter ranked by rating otherwise."""
+    try:
+        hits = runtime.search().search(view, query, k=k, filters=filters)
+        products = [h.product for h in hits]
+    except Exception:  # search must not break the conversation; the graph still answers
+        products = qa.rank_by_quality(qa.filter_products(view, filters), filters.terms)
+    return qa.one_per_model(products)
+
+
+def show_results(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    view: CatalogView,
+    filters: qa.SearchFilters,
+    query: str,
+    lead: str | None = None,
+) -> list[dict[str, Any]]:
+    found = ranked(view, query, filters)
+    if not found:
+        dispatcher.utter_message(
+            text=f"抱歉，暂时没有符合条件的{describe(filters)}。可以放宽一下预算或换个品牌试试。",
+            buttons=[{"title": t, "payload": t} for t in ("预算高一点", "换个牌子", "转人工")],
+        )
+        return [state.filters_slot(filters)]
+    shown = found[:SHOWN]
+    text = lead or f"为您找到这些{describe(filters)}，先看看这几款："
+    send_products(
+        dispatcher, text, shown, quick_replies("第一个怎么样", "有没有便宜点的", "对比一下前两个")
+    )
+    return [*state.showing([p["sku"] for p in shown], tracker), state.filters_slot(filters)]
 
 
 class ActionSearchProducts(Action):
@@ -39,31 +77,118 @@ class ActionSearchProducts(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         view = runtime.view()
-        text = tracker.latest_message.get("text") or ""
-        filters = qa.filters_from(view, text, tracker.latest_message.get("entities", []))
-        if filters.is_empty() and not filters.terms:
+        text = state.text_of(tracker)
+        filters = qa.filters_from(view, text, state.entities(tracker))
+        if filters.is_empty() and not filters.terms and not qa.product_refs(view, text):
             dispatcher.utter_message(
                 text="想看看哪一类商品呢？告诉我品类和预算，我帮您挑。",
-                buttons=[
-                    {"title": c, "payload": f"看看{c}"}
-                    for c in ("手机", "笔记本电脑", "耳机", "护肤品")
-                ],
+                buttons=[{"title": c, "payload": f"看看{c}"} for c in CATEGORY_BUTTONS],
             )
             return []
-        found = qa.one_per_model(
-            qa.rank_by_quality(qa.filter_products(view, filters), filters.terms)
+        return show_results(dispatcher, tracker, view, filters, text)
+
+
+_CHEAPER = re.compile(r"便宜|实惠|预算低|价格低|少花|划算")
+_PRICIER = re.compile(r"贵一?点|高端|好一点|预算高|更好")
+_OTHER_BRAND = re.compile(r"换个?牌子|别的牌子|其他牌子|其它牌子|换个?品牌|不要这个牌子")
+
+
+class ActionRefineSearch(Action):
+    """「有没有便宜点的」「换个牌子」「要白色的」: changes the last search instead of starting over."""
+
+    def name(self) -> str:
+        return "action_refine_search"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        view = runtime.view()
+        text = state.text_of(tracker)
+        base = state.last_filters(tracker) or qa.SearchFilters()
+        shown = [view.graph.products[s] for s in state.shown(tracker) if s in view.graph.products]
+        if not base.category and shown:
+            base = replace(base, category=shown[0]["category"])
+        new = qa.filters_from(view, text, state.entities(tracker))
+        filters = replace(
+            base,
+            brands=new.brands or base.brands,
+            colour=new.colour or base.colour,
+            min_price=new.min_price if new.min_price is not None else base.min_price,
+            max_price=new.max_price if new.max_price is not None else base.max_price,
+            terms=list(dict.fromkeys([*base.terms, *new.terms])),
         )
-        if not found:
+        reference = min((p["price"] for p in shown), default=None)
+        if _CHEAPER.search(text) and reference:
+            filters = replace(filters, max_price=round(reference * 0.9), min_price=None)
+        elif _PRICIER.search(text) and reference:
+            filters = replace(
+                filters, min_price=round(max(p["price"] for p in shown) * 1.05), max_price=None
+            )
+        exclude_brands = {p["brand"] for p in shown} if _OTHER_BRAND.search(text) else set()
+        if exclude_brands:
+            brands = {
+                p["brand"] for p in view.graph.filter(category=filters.category)
+            } - exclude_brands
+            filters = replace(filters, brands=sorted(brands))
+        if not filters.category and not filters.brands and not shown:
+            dispatcher.utter_message(text="您想找哪类商品呢？比如「三千左右的手机」。")
+            return []
+        return show_results(dispatcher, tracker, view, filters, " ".join([text, *filters.terms]))
+
+
+class ActionShowSimilar(Action):
+    """「有没有类似的」: same series and alternatives from the graph, then nearest by meaning."""
+
+    def name(self) -> str:
+        return "action_show_similar"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        view = runtime.view()
+        from actions.product_qa import targets
+
+        groups = targets(view, tracker)
+        if not groups and state.shown(tracker):
+            groups = [[state.shown(tracker)[0]]]
+        if not groups:
             dispatcher.utter_message(
-                text=f"抱歉，暂时没有符合条件的{describe(filters)}。可以放宽一下预算或换个品牌试试。",
-                buttons=[{"title": t, "payload": t} for t in ("预算高一点", "换个牌子", "转人工")],
+                text="您想找和哪款类似的呢？告诉我型号就行，比如「和小米14类似的」。"
             )
             return []
-        shown = found[:SHOWN]
+        anchor = qa.representative(view, groups[0])
+        similar = similar_products(view, anchor)
+        if not similar:
+            dispatcher.utter_message(text=f"暂时没有找到和 {anchor['title']} 类似的在售商品。")
+            return []
         send_products(
             dispatcher,
-            f"为您找到 {len(found)} 款{describe(filters)}，先看看这几款：",
-            shown,
-            quick_replies("第一个怎么样", "有没有便宜点的", "对比一下前两个"),
+            f"和 {anchor.get('model') or anchor['title']} 类似的还有这些：",
+            similar,
+            quick_replies("对比一下前两个", "第一个多少钱", "有没有便宜点的"),
         )
-        return [SlotSet("shown_products", [p["sku"] for p in shown])]
+        return state.showing([p["sku"] for p in similar], tracker, focus_sku=anchor["sku"])
+
+
+def similar_products(
+    view: CatalogView, anchor: dict[str, Any], k: int = SHOWN
+) -> list[dict[str, Any]]:
+    graph = view.graph
+    same_model = anchor.get("model")
+    related = [
+        graph.products[s]
+        for s, rel in graph.related(anchor["sku"], ["SAME_SERIES", "ALTERNATIVE_TO"])
+        if graph.products[s]["stock"] > 0
+    ]
+    query = f"{anchor['title']} {' '.join(anchor.get('tags') or [])}"
+    price = anchor["price"]
+    filters = qa.SearchFilters(
+        category=anchor["category"], min_price=price * 0.6, max_price=price * 1.5
+    )
+    nearby = ranked(view, query, filters, k=30)
+    result = [
+        p
+        for p in qa.one_per_model([*related, *nearby])
+        if (p.get("model") or p["title"]) != same_model
+    ]
+    return result[:k]

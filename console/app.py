@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
@@ -10,14 +11,18 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from console import routes_products
+from console import routes_discovery, routes_products
 from console.deps import get_catalog, get_settings
 from console.errors import ApiError, install_error_handlers
+from console.ratelimit import RateLimiter
 from console.schemas import ChatIn, Health
 from daogou.settings import Settings
 from daogou.settings import get_settings as load_settings
 from knowledge_graph.service import CatalogService
 from knowledge_graph.store import CatalogStore
+from recommender.events import EventStore
+from recommender.recommendations import RecommendationService
+from recommender.search import ProductSearch
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -29,8 +34,15 @@ def create_app(settings: Settings | None = None, store: CatalogStore | None = No
     app.state.settings = settings
     app.state.store = store
     app.state.catalog = CatalogService(store)
+    app.state.events = EventStore(store)
+    app.state.event_limiter = RateLimiter(rate_per_second=20, burst=60)
+    app.state.search = lru_cache(maxsize=1)(lambda: _searcher(app))
+    app.state.recommendations = lru_cache(maxsize=1)(
+        lambda: RecommendationService(app.state.catalog, app.state.events)
+    )
     install_error_handlers(app)
     app.include_router(routes_products.router)
+    app.include_router(routes_discovery.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -80,6 +92,15 @@ def create_app(settings: Settings | None = None, store: CatalogStore | None = No
         return response.json()
 
     return app
+
+
+def _searcher(app: FastAPI) -> ProductSearch:
+    """The hybrid searcher, built on first use (loading the embedding model takes seconds)."""
+    from recommender.embeddings import get_embedder
+
+    searcher = ProductSearch(get_embedder(), app.state.settings.var_dir / "index" / "web")
+    searcher.sync(app.state.catalog.current())
+    return searcher
 
 
 def app_factory() -> FastAPI:

@@ -10,6 +10,7 @@ from alembic.config import Config
 
 from daogou.settings import REPO_ROOT, Settings
 from knowledge_graph.store import CatalogStore
+from recommender.events import EventStore
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -50,4 +51,5 @@ def init_database(settings: Settings) -> CatalogStore:
     if store.is_empty():
         catalog = json.loads(seed_catalog_path(settings).read_text(encoding="utf-8"))
         store.load_catalog(catalog)
+        EventStore(store).record_many(catalog.get("interactions", []))
     return store

@@ -29,13 +29,20 @@ class Service:
 def service_specs(settings: Settings) -> list[Service]:
     base_env = dict(os.environ)
     base_env["PYTHONPATH"] = str(REPO_ROOT)
+    base_env.update(
+        DAOGOU_VAR=str(settings.var_dir),
+        DATABASE_URL=settings.database_url,
+        RASA_URL=settings.rasa_url,
+        ACTION_SERVER_URL=settings.action_server_url,
+    )
+    action_env = {**base_env, "DAOGOU_WARM_UP": "1"}  # healthy only once the model is loaded
     return [
         Service(
             "action server",
             [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
              "--port", str(settings.action_port)],
             f"http://127.0.0.1:{settings.action_port}/health",
-            base_env,
+            action_env,
         ),
         Service(
             "rasa",

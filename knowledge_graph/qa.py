@@ -174,3 +174,62 @@ def one_per_model(products: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             seen.add(model)
             kept.append(p)
     return kept
+
+
+# -- references to products already in the conversation ----------------------------------
+_CN_DIGITS = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+}
+_ORDINAL = re.compile(r"第\s*([一二两三四五六七八九十\d]+)\s*(?:个|款|台|件|种|部|双|支|瓶)?")
+_FIRST_N = re.compile(r"(?:前|这)\s*([两二三四五\d])\s*(?:个|款|台|件|种|部|双)")
+_LAST = re.compile(r"最后(?:一|1)?(?:个|款|台|件)")
+_PREVIOUS = re.compile(r"上一(?:个|款|台|件)|刚才(?:那|的)|之前(?:那|的)|前面那")
+_THIS = re.compile(r"这(?:款|个|台|部|件|双|支|瓶)|那(?:款|个|台|部|件|双)|它|他|她")
+
+
+def _small_number(text: str) -> int | None:
+    if text.isdigit():
+        return int(text)
+    if text in _CN_DIGITS:
+        return _CN_DIGITS[text]
+    if text.startswith("十") and len(text) == 2:
+        return 10 + _CN_DIGITS.get(text[1], 0)
+    return None
+
+
+def resolve_references(
+    text: str, shown: Sequence[str], focus: str | None, previous_focus: str | None = None
+) -> list[str]:
+    """SKUs that 「第二个」「前两个」「最后一个」「刚才那个」「这款」「它」 point to, in order."""
+    shown = list(shown or [])
+    match = _FIRST_N.search(text)
+    if match and shown:
+        count = _small_number(match.group(1)) or 0
+        return shown[:count]
+    found: list[str] = []
+    for match in _ORDINAL.finditer(text):
+        index = _small_number(match.group(1))
+        if index and 1 <= index <= len(shown):
+            found.append(shown[index - 1])
+    if _LAST.search(text) and shown:
+        found.append(shown[-1])
+    if found:
+        return list(dict.fromkeys(found))
+    if _PREVIOUS.search(text) and previous_focus:
+        return [previous_focus]
+    if _THIS.search(text):
+        if focus:
+            return [focus]
+        if len(shown) == 1:
+            return shown[:1]
+    return []

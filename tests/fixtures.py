@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
+
+import numpy as np
 
 PHONE_SCHEMA = {
     "屏幕尺寸": {"type": "number", "unit": "英寸", "better": None, "aliases": ["屏幕", "屏幕多大"]},
@@ -105,3 +108,28 @@ def mini_catalog() -> dict[str, Any]:
         "users": [],
         "interactions": [],
     }
+
+
+class BigramEncoder:
+    """A deterministic stand-in for the E5 model: hashed character bigrams."""
+
+    dim = 256
+
+    def __init__(self) -> None:
+        self.documents_encoded = 0
+
+    def _encode(self, texts):
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            text = text.lower()
+            for a, b in zip(text, text[1:], strict=False):
+                out[row, zlib.crc32((a + b).encode()) % self.dim] += 1
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-6)
+
+    def encode_queries(self, texts, batch_size=32):
+        return self._encode(texts)
+
+    def encode_documents(self, texts, batch_size=32):
+        self.documents_encoded += len(texts)
+        return self._encode(texts)

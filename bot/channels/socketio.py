@@ -9,31 +9,33 @@ The room join is awaited when python-socketio makes `enter_room` a coroutine (ra
 from __future__ import annotations
 
 import inspect
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 
 
 class ProductSocketIOOutput(SocketIOOutput):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "socketio"
 
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
         await self._send_message(recipient_id, {"custom": json_message})
 
     async def send_text_with_buttons(
-        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
         await self._send_message(recipient_id, {"text": text, "buttons": buttons})
 
 
 class ProductSocketIOInput(SocketIOInput):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "socketio"
 
-    def get_output_channel(self) -> Optional[ProductSocketIOOutput]:
+    def get_output_channel(self) -> ProductSocketIOOutput | None:
         if self.sio is None:
             return None
         return ProductSocketIOOutput(self.sio, self.bot_message_evt)
@@ -43,7 +45,7 @@ class ProductSocketIOInput(SocketIOInput):
         sio = self.sio
         original_enter_room = sio.enter_room
 
-        def enter_room(sid: Text, room: Text, namespace: Optional[Text] = None) -> Any:
+        def enter_room(sid: str, room: str, namespace: str | None = None) -> Any:
             result = original_enter_room(sid, room, namespace=namespace)
             if inspect.isawaitable(result):
                 import asyncio

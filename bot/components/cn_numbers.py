@@ -101,14 +101,16 @@ class _NumberParser:
         if tokens in (["零"], ["〇"]):
             return Decimal(0)
         for index, token in enumerate(tokens):
-            is_last = index == len(tokens) - 1
-            if not self._feed(token, is_last):
+            rest = tokens[index + 1 :]
+            # "2k" and "1.5w" end the number; "1w2" / "2k5" add one spoken digit after it.
+            may_multiply = not rest or (len(rest) == 1 and rest[0].isdigit() and len(rest[0]) == 1)
+            if not self._feed(token, may_multiply):
                 return None
         if not self.saw_number:
             return None
         return self._finish()
 
-    def _feed(self, token: str, is_last: bool) -> bool:
+    def _feed(self, token: str, may_multiply: bool) -> bool:
         lowered = token.lower()
         if token in ("零", "〇"):
             if self.pending is not None:
@@ -123,7 +125,7 @@ class _NumberParser:
         if token in _BIG_UNITS:
             return self._feed_big_unit(_BIG_UNITS[token])
         if lowered in _LATIN_MULTIPLIERS:
-            return is_last and self._feed_latin_multiplier(lowered)
+            return may_multiply and self._feed_latin_multiplier(lowered)
         return False
 
     def _feed_number(self, token: str) -> bool:
@@ -273,28 +275,27 @@ _LEFT_CUES: dict[str, list[str]] = {
         "至少", "最少", "最低", "起码", "不低于", "不少于", "不小于", "高于", "大于", "超过",
         "多于", ">=", ">", "≥",
     ],
-    "around": ["大概", "大约", "大致", "约莫", "约", "差不多", "估计", "接近", "将近", "左右"],
-    "budget": ["预算", "控制在", "能接受", "承受", "手头", "手上", "兜里"],
+    "around": ["大概", "大约", "大致", "约莫", "约", "差不多", "估计", "接近", "将近"],
+    "budget": ["预算", "控制在", "控制", "能接受", "承受", "手头", "手上", "兜里"],
     "price": ["价格区间", "价格范围", "价格", "价位", "价钱", "售价", "标价", "报价", "单价"],
 }  # fmt: skip
 _RIGHT_CUES: dict[str, list[str]] = {
-    "max": ["以内", "之内", "以下", "之下", "以里", "封顶", "为限", "为上限", "不到", "打住", "顶天"],
+    "max": [
+        "以内", "之内", "以內", "之內", "以下", "之下", "以里", "封顶", "为限", "为上限", "不到",
+        "打住", "顶天",
+    ],
     "min": ["以上", "之上", "往上", "朝上", "起步", "起", "开外", "为下限", "打底", "保底"],
     "around": ["左右", "上下", "前后", "附近", "出头"],
     "tier": ["档", "价位", "价格", "价"],
-}
+}  # fmt: skip
 _LEFT_CUE_RE = {
     kind: re.compile(rf"(?:{_alternation(words)})$", re.I) for kind, words in _LEFT_CUES.items()
 }
 _RIGHT_CUE_RE = re.compile(
-    "|".join(
-        rf"(?P<{kind}>{_alternation(words)})" for kind, words in _RIGHT_CUES.items()
-    )
-    + r"|(?P<max_inner>内(?![存置容衣裤胆核]))|(?P<min_plus>\+(?![0-9]))"
+    "|".join(rf"(?P<{kind}>{_alternation(words)})" for kind, words in _RIGHT_CUES.items())
+    + r"|(?P<max_inner>[内內](?![存置容衣裤胆核]))|(?P<min_plus>\+(?![0-9]))"
 )
-_LEFT_FILLER_RE = re.compile(
-    r"(?:[\s:：,]|在|是|为|有|就|只有|也就|要|能|可以|的话|呢|吧|大概在|一般)+$"
-)
+_LEFT_FILLER_RE = re.compile(r"(?:[\s:,]|在|是|为|有|就|只有|也就|也|要|得|能|可以|的话|呢|吧)+$")
 _LEFT_CURRENCY_RE = re.compile(r"(?:¥|rmb|cny|人民币)\s*$", re.I)
 _RIGHT_CURRENCY_RE = re.compile(r"\s*(?:块钱|元钱|元|块|rmb|cny|人民币)", re.I)
 _CONNECTOR_RE = re.compile(r"\s*(?:到|至|-|~|～)\s*(?:¥|rmb)?\s*", re.I)
@@ -310,8 +311,8 @@ _CN_SPEC_UNITS = [
     "个", "件", "台", "部", "只", "双", "对", "套", "条", "张", "支", "片", "粒", "包", "盒",
     "瓶", "罐", "袋", "箱", "份", "本", "杯", "颗", "枚", "把", "位", "名", "人", "次", "遍",
     "回", "天", "日", "月", "年", "周", "星期", "小时", "分钟", "分", "秒", "岁", "倍", "折",
-    "期", "层", "楼", "页", "集", "色", "种", "样", "级", "成", "点", "步", "卡", "大卡",
-    "千卡", "匹", "块", "毛", "角", "%", "屏", "分辨率", "手",
+    "期", "层", "楼", "页", "集", "色", "种", "样", "级", "成", "步", "卡", "大卡",
+    "千卡", "匹", "块", "毛", "角", "%", "屏", "分辨率", "积分",
 ]  # fmt: skip
 _LATIN_SPEC_UNITS = [
     "gb", "g", "mb", "tb", "t", "mah", "wh", "w", "kw", "ml", "l", "cm", "mm", "m", "km",
@@ -325,10 +326,19 @@ _LATIN_SPEC_AFTER_SPACE_RE = re.compile(
 )
 _JOINED_NUMBER_RE = re.compile(r"\s*[+/×*xX:]\s*[0-9]")
 _RANGE_LIKE_RE = re.compile(r"\s*[-~/.]\s*[0-9]")
-_ID_WORDS_RE = re.compile(
-    r"(?:尾号|单号|订单|编号|型号|电话|手机号|号码|货号|工号|卡号|房间|邮编|验证码|快递|No\.?|#)"
-    r"[\s:：是为]*$",
+# Numbers right after these words are ids, chip models or promotions, never a price wish:
+# "尾号1234", "骁龙888", "天玑9300", "满300减50", "运费10元".
+_NOT_A_PRICE_BEFORE_RE = re.compile(
+    r"(?:尾号|单号|订单|编号|型号|电话|手机号|号码|货号|工号|卡号|房间|邮编|验证码|快递|No\.?|#"
+    r"|骁龙|天玑|麒麟|锐龙|酷睿|猎户座|联发科|英伟达|满|减|立减|省|优惠|返现|返|券|红包|运费"
+    r"|邮费|定金|订金|rtx|gtx|rx|ryzen|core|snapdragon|dimensity|kirin|helio|exynos)"
+    r"[\s:是为]*$",
     re.I,
+)
+# "两块手表", "20块巧克力": 块 counts things before these nouns.
+_BLOCK_NOUN_RE = re.compile(
+    r"(?:手表|表|屏|电池|巧克力|蛋糕|饼干|糖|肥皂|香皂|面包|布|玻璃|石|地|板|砖|牌|硬盘|内存"
+    r"|显卡|手帕|毛巾|磁铁|镜片|贴膜|膜|肉|冰)"
 )
 # Brands and series whose model numbers follow the name: "小米14", "荣耀400", "vivo X200".
 _CN_MODEL_PREFIXES = [
@@ -343,12 +353,18 @@ _LATIN_BRANDS = {
     "samsung", "sony", "nike", "adidas", "lenovo", "dell", "hp", "asus", "acer", "msi",
     "iphone", "ipad", "macbook", "airpods", "meizu", "anta", "lining",
 }  # fmt: skip
-_LATIN_WORD_BEFORE_RE = re.compile(r"([A-Za-z][A-Za-z0-9.\-]*)\s?$")
+# After a space, these words still name a model line: "Mate 60", "Reno 13", "Pixel 9"
+# (chips such as "RTX 4060" are refused by _NOT_A_PRICE_BEFORE_RE). Other spaced words
+# ("Mate60 Pro 6000左右") let an explicitly cued number through.
+_LATIN_MODEL_WORDS = {
+    "mate", "pura", "nova", "reno", "find", "note", "galaxy", "pixel", "series", "gen",
+    "model", "no", "v", "x", "k", "p", "s",
+}  # fmt: skip
+_LATIN_WORD_BEFORE_RE = re.compile(r"([A-Za-z][A-Za-z0-9.\-]*) ?$")
+_NUMBER_JOINED_BEFORE_RE = re.compile(r"[0-9]\s*[-~/:+×*]\s*$")
 _STORAGE_SIZES = {Decimal(n) for n in (64, 128, 256, 512, 1024, 2048)}
 _MAX_PRICE = Decimal(100_000_000)
-_APPROX_RANGE_RE = re.compile(
-    r"^([一二两三四五六七八九])([二两三四五六七八九])([十百千万萬])$"
-)
+_APPROX_RANGE_RE = re.compile(r"^([一二两三四五六七八九])([二两三四五六七八九])([十百千万萬])$")
 
 
 @dataclass
@@ -405,9 +421,11 @@ def _latin_multiplier_end(norm: str, run_end: int, value: Decimal) -> int | None
     if not norm[run_end - 1].isdigit():
         return None
     if run_end + 1 < len(norm) and norm[run_end + 1].isascii() and norm[run_end + 1].isalpha():
-        return None  # "2kg", "5W快充" is fine, "3wh" is not
+        return None  # "2kg", "3wh" are units; "2k到3k" and "3w左右" are money
     if value >= _LATIN_MULTIPLIER_BASE_LIMIT[norm[run_end].lower()]:
         return None
+    if re.match(r"[0-9](?![0-9.])", norm[run_end + 1 : run_end + 3]):
+        return run_end + 2  # "1w2" = 12000, "2k5" = 2500
     return run_end + 1
 
 
@@ -417,12 +435,13 @@ def _number_from_run(norm: str, start: int, end: int) -> _Number | None:
     if value is not None:
         multiplied_end = _latin_multiplier_end(norm, end, value)
         if multiplied_end is not None:
-            full = _parse_decimal(norm[start:multiplied_end])
+            written = norm[start:multiplied_end]
+            full = _parse_decimal(written)
             if full is not None:
+                unit = _trailing_unit(written)
                 return _Number(
-                    start, multiplied_end, full, trailing_unit=_trailing_unit(norm[start:multiplied_end]),
-                    latin_multiplier=True,
-                )  # fmt: skip
+                    start, multiplied_end, full, trailing_unit=unit, latin_multiplier=True
+                )
         plain = all(char.isdigit() or char in ".," or char in _CN_DIGITS for char in run)
         return _Number(start, end, value, trailing_unit=_trailing_unit(run), plain=plain)
     approx = _approx_range(run)
@@ -437,6 +456,8 @@ def _bare_unit_number(norm: str, start: int, end: int) -> _Number | None:
     unit = _SMALL_UNITS.get(run) or _BIG_UNITS.get(run)
     if unit is None or unit < 100:
         return None
+    if start > 0 and norm[start - 1] in "几上数好成":
+        return None  # "几百块", "上千块": too vague to filter on
     follow = norm[end : end + 3]
     if re.match(r"(?:元|块|把块|把元)", follow):
         return _Number(start, end, Decimal(unit))
@@ -501,21 +522,35 @@ def _left_cue(norm: str, position: int) -> tuple[str | None, int]:
 def _check_left_attachment(norm: str, number: _Number, context: _Context) -> None:
     before = norm[: number.start]
     previous = before[-1:] if before else ""
-    if previous in ("第", "+", "/", "×", "*", ".", ":") or previous.isdigit():
-        context.rejected = True
-    elif _ID_WORDS_RE.search(before):
-        context.rejected = True
-    elif _RANGE_LIKE_RE.match(before[-2:] + "0") and re.search(r"[0-9]\s*[-~/]\s*$", before):
-        context.rejected = True  # the tail of "2024-11-05" or "12/256"
+    if previous in ("第", "+", "/", "×", "*", ".") or previous.isdigit():
+        context.rejected = True  # ordinals and the second half of "12+256"
+    elif _NOT_A_PRICE_BEFORE_RE.search(before) or _NUMBER_JOINED_BEFORE_RE.search(before):
+        context.rejected = True  # ids, chips, promotions, the tail of "2024-11-05", "10:30"
     else:
         latin = _LATIN_WORD_BEFORE_RE.search(before)
-        if latin:
-            if latin.group(1).lower() in _LATIN_BRANDS:
-                context.attached_brand = True
-            else:
+        if latin and _latin_word_counts(norm, number, latin):
+            if _latin_word_is_model(latin.group(1), spaced=latin.group().endswith(" ")):
                 context.rejected = True  # "iPhone15", "mate60", "RTX 4060", "DG2026..."
+            else:
+                context.attached_brand = True  # "vivo3000左右": a price only with a cue
         elif _CN_MODEL_PREFIX_RE.search(before):
             context.attached_brand = True
+
+
+def _latin_word_counts(norm: str, number: _Number, latin: re.Match[str]) -> bool:
+    """Only Arabic digits form model names, and "512G" before a number is a spec, not a name."""
+    if not norm[number.start].isdigit():
+        return False
+    return not (latin.start() > 0 and norm[latin.start() - 1].isdigit())
+
+
+def _latin_word_is_model(word: str, spaced: bool) -> bool:
+    lowered = word.lower()
+    if lowered in _LATIN_BRANDS:
+        return False
+    if not spaced:
+        return True
+    return lowered in _LATIN_MODEL_WORDS or any(char.isdigit() for char in lowered)
 
 
 def _right_context(norm: str, number: _Number, position: int) -> _Context:
@@ -531,11 +566,8 @@ def _right_context(norm: str, number: _Number, position: int) -> _Context:
     match = _RIGHT_CUE_RE.match(norm, _skip_spaces(norm, position))
     if match and match.lastgroup:
         kind = match.lastgroup.split("_")[0]
-        if kind == "tier" and match.group() in ("价", "价格") and not context.currency:
-            kind = "tier" if norm.startswith("位", match.end()) else ""
-        if kind:
-            context.kinds.add("around" if kind == "tier" else kind)
-            position = match.end()
+        context.kinds.add("around" if kind == "tier" else kind)
+        position = match.end()
     elif context.currency and norm.startswith("机", position):
         context.kinds.add("around")  # "千元机"
         position += 1
@@ -555,9 +587,11 @@ def _right_currency(norm: str, number: _Number, position: int) -> int | None:
     match = _RIGHT_CURRENCY_RE.match(norm, position)
     if not match:
         return None
-    word = match.group().strip()
-    if word == "块" and number.value < 10 and not _RIGHT_CUE_RE.match(norm, match.end()):
-        return None  # "两块手表" counts watches; "5块钱" and "5块以内" are money
+    if match.group().strip() == "块":
+        if _BLOCK_NOUN_RE.match(norm, match.end()):
+            return None  # "两块手表", "20块巧克力" count things
+        if number.value < 10 and not _RIGHT_CUE_RE.match(norm, match.end()):
+            return None  # "两块" alone is too often a count; "5块钱" and "5块以内" are money
     return match.end()
 
 
@@ -605,12 +639,12 @@ def _has_cue(left: _Context, right: _Context) -> bool:
     return left.currency or right.currency or bool((left.kinds | right.kinds) & _EXPLICIT_KINDS)
 
 
-def _is_price(number: _Number, left: _Context, right: _Context, in_range: bool = False) -> bool:
+def _is_price(number: _Number, left: _Context, right: _Context) -> bool:
     if left.rejected or right.rejected:
         return False
     if number.value <= 0 or number.value >= _MAX_PRICE:
         return False
-    cue = _has_cue(left, right) or in_range
+    cue = _has_cue(left, right)
     if number.value < 10:
         return left.currency or right.currency
     if left.attached_brand or number.latin_multiplier:
@@ -621,10 +655,11 @@ def _is_price(number: _Number, left: _Context, right: _Context, in_range: bool =
 
 
 def _resolve_kind(kinds: set[str]) -> str:
-    for kind in ("max", "min", "around", "budget", "price"):
+    """Explicit words win; a budget alone is an upper bound; anything else is "around"."""
+    for kind in ("max", "min", "around"):
         if kind in kinds:
-            return {"budget": "max", "price": "around"}[kind] if kind in ("budget", "price") else kind
-    return "around"
+            return kind
+    return "max" if "budget" in kinds else "around"
 
 
 def _constraint(
@@ -647,15 +682,10 @@ def _single_constraint(
     kind = _resolve_kind(kinds)
     start, end = left.start, right.end
     if number.low is not None and number.high is not None:
-        if kind == "max" and kinds & {"max", "budget"} and "around" not in kinds:
-            explicit_max = "max" in kinds
-            return _constraint(
-                text, start, end, low=None if explicit_max else number.low, high=number.high,
-                around=None,
-            )  # fmt: skip
-        if kind == "min":
-            return _constraint(text, start, end, low=number.low, high=None, around=None)
-        return _constraint(text, start, end, low=number.low, high=number.high, around=None)
+        # A vague range keeps both bounds unless an explicit word keeps one: "两三千以内".
+        low = None if "max" in kinds else number.low
+        high = None if "min" in kinds and "max" not in kinds else number.high
+        return _constraint(text, start, end, low=low, high=high, around=None)
     value = number.value
     if kind == "max":
         return _constraint(text, start, end, low=None, high=value, around=None)
@@ -691,6 +721,8 @@ def _range_bounds(first: _Number, second: _Number) -> tuple[Decimal, Decimal] | 
         scaled = low * second.trailing_unit
         if scaled <= high and scaled * 10 > high:
             low = scaled  # "2到3千", "1.5-2万", "两到三千"
+    if low > high and low < high * 10:
+        low, high = high, low  # "3000到2000" still means between the two
     if low >= high:
         return None
     return low, high

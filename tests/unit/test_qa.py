@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from knowledge_graph import qa
 
 
@@ -39,3 +41,32 @@ def test_one_per_model_dedupes_variants(mini_view):
     phones = mini_view.graph.filter(category="手机", brands=["华为"])
     models = [p["model"] for p in qa.one_per_model(phones)]
     assert sorted(models) == ["Mate 60", "Mate 60 Pro"]
+
+
+SHOWN = ["A", "B", "C", "D"]
+
+
+@pytest.mark.parametrize(
+    ("text", "focus", "previous", "expected"),
+    [
+        ("第二个多少钱", None, None, ["B"]),
+        ("第2款怎么样", None, None, ["B"]),
+        ("对比一下前两个", None, None, ["A", "B"]),
+        ("前3个哪个好", None, None, ["A", "B", "C"]),
+        ("第一个和第三个哪个续航好", None, None, ["A", "C"]),
+        ("最后一个有货吗", None, None, ["D"]),
+        ("这款多重", "C", None, ["C"]),
+        ("它支持5G吗", "B", None, ["B"]),
+        ("刚才那个多少钱", "C", "A", ["A"]),
+        ("上一个呢", "C", "B", ["B"]),
+        ("第九个", None, None, []),  # only four were shown
+        ("有没有便宜的", "C", None, []),
+    ],
+)
+def test_resolve_references(text, focus, previous, expected):
+    assert qa.resolve_references(text, SHOWN, focus, previous) == expected
+
+
+def test_this_with_single_shown_product_and_nothing_shown():
+    assert qa.resolve_references("这个多少钱", ["X"], None) == ["X"]
+    assert qa.resolve_references("第二个", [], None) == []

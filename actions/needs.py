@@ -1,0 +1,148 @@
+"""The needs dialogue for undecided shoppers: category, budget and use, asked only when missing."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import runtime, state
+from actions.search import show_results
+from knowledge_graph import qa
+
+ANY = "不限"
+_ANYTHING = re.compile(r"随便|都行|都可以|无所谓|不限|没要求|不挑|看着办|你定|没想好|不知道")
+# Who it is for and what it is for; each maps to catalog tags the search boosts.
+SCENES: dict[str, tuple[str, ...]] = {
+    "送妈妈": ("老人", "送礼", "大屏"),
+    "送爸爸": ("老人", "送礼", "大屏"),
+    "送长辈": ("老人", "送礼"),
+    "送女朋友": ("女生", "送礼", "拍照"),
+    "送男朋友": ("送礼", "游戏"),
+    "送礼": ("送礼",),
+    "学生": ("学生", "性价比"),
+    "打游戏": ("游戏",),
+    "拍照": ("拍照",),
+    "办公": ("办公", "商务", "轻薄"),
+    "上班通勤": ("通勤", "轻薄", "降噪"),
+    "运动": ("运动",),
+}
+_SCENE_WORDS = {
+    "送妈妈": ("我妈", "妈妈", "母亲", "老妈"),
+    "送爸爸": ("我爸", "爸爸", "父亲", "老爸"),
+    "送长辈": ("长辈", "老人", "爷爷", "奶奶", "外婆", "姥姥"),
+    "送女朋友": ("女朋友", "女友", "老婆", "媳妇"),
+    "送男朋友": ("男朋友", "男友", "老公"),
+    "送礼": ("送人", "送礼", "礼物"),
+    "学生": ("学生", "上学", "网课", "宿舍"),
+    "打游戏": ("游戏", "吃鸡", "王者", "原神", "电竞"),
+    "拍照": ("拍照", "摄影", "自拍", "拍视频"),
+    "办公": ("办公", "工作", "商务", "写代码"),
+    "上班通勤": ("通勤", "地铁", "上班路上"),
+    "运动": ("运动", "跑步", "健身"),
+}
+
+
+def scene_of(text: str) -> str | None:
+    for scene, words in _SCENE_WORDS.items():
+        if any(w in text for w in words):
+            return scene
+    return None
+
+
+def budget_of(tracker: Tracker) -> str | None:
+    """ "min-max" in yuan (either side may be empty) from the NLU's price entities."""
+    view = runtime.view()
+    filters = qa.filters_from(view, state.text_of(tracker), state.entities(tracker))
+    if filters.min_price is None and filters.max_price is None:
+        return None
+    low = "" if filters.min_price is None else str(int(filters.min_price))
+    high = "" if filters.max_price is None else str(int(filters.max_price))
+    return f"{low}-{high}"
+
+
+class ValidateNeedsForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_needs_form"
+
+    async def extract_need_category(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        filters = qa.filters_from(runtime.view(), state.text_of(tracker), [])
+        if filters.category:
+            return {"need_category": filters.category}
+        return {}
+
+    async def extract_need_budget(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        budget = budget_of(tracker)
+        if budget:
+            return {"need_budget": budget}
+        if tracker.get_slot("requested_slot") == "need_budget" and _ANYTHING.search(
+            state.text_of(tracker)
+        ):
+            return {"need_budget": ANY}
+        return {}
+
+    async def extract_need_scene(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = state.text_of(tracker)
+        scene = scene_of(text) or next(iter(state.entity_values(tracker, "scene")), None)
+        if scene:
+            return {"need_scene": scene}
+        if tracker.get_slot("requested_slot") == "need_scene":
+            if _ANYTHING.search(text):
+                return {"need_scene": ANY}
+            terms = [m.text for m in runtime.view().linker.link(text) if m.kind == "attribute"]
+            if terms:
+                return {"need_scene": "、".join(terms)}
+        return {}
+
+
+class ActionNeedsResults(Action):
+    """Ends the needs dialogue with ranked products, then clears it for the next time."""
+
+    def name(self) -> str:
+        return "action_needs_results"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        view = runtime.view()
+        category = tracker.get_slot("need_category")
+        budget = tracker.get_slot("need_budget") or ANY
+        scene = tracker.get_slot("need_scene") or ANY
+        filters = qa.SearchFilters(category=category)
+        if budget != ANY and "-" in budget:
+            low, high = budget.split("-", 1)
+            filters.min_price = float(low) if low else None
+            filters.max_price = float(high) if high else None
+        tags = SCENES.get(scene, ()) if scene != ANY else ()
+        query = " ".join([category or "", scene if scene != ANY else "", *tags]).strip()
+        lead = f"根据您的需求（{category or '商品'}，预算{_budget_text(budget)}，{_scene_text(scene)}），为您挑了这几款："
+        events = show_results(dispatcher, tracker, view, filters, query, lead=lead)
+        return [
+            *events,
+            SlotSet("need_category", None),
+            SlotSet("need_budget", None),
+            SlotSet("need_scene", None),
+        ]
+
+
+def _budget_text(budget: str) -> str:
+    if budget == ANY or "-" not in budget:
+        return "不限"
+    low, high = budget.split("-", 1)
+    if low and high:
+        return f"{low}到{high}元"
+    return f"{high}元以内" if high else f"{low}元以上"
+
+
+def _scene_text(scene: str) -> str:
+    return "用途不限" if scene == ANY else f"用途：{scene}"

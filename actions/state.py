@@ -1,0 +1,56 @@
+"""Reading and writing the conversation's shopping state (slots) in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+
+from knowledge_graph.qa import SearchFilters
+
+
+def text_of(tracker: Tracker) -> str:
+    return tracker.latest_message.get("text") or ""
+
+
+def entities(tracker: Tracker) -> list[dict[str, Any]]:
+    return tracker.latest_message.get("entities") or []
+
+
+def entity_values(tracker: Tracker, name: str) -> list[str]:
+    return [str(e.get("value")) for e in entities(tracker) if e.get("entity") == name]
+
+
+def shown(tracker: Tracker) -> list[str]:
+    return list(tracker.get_slot("shown_products") or [])
+
+
+def focus(tracker: Tracker) -> str | None:
+    return tracker.get_slot("product_focus")
+
+
+def previous_focus(tracker: Tracker) -> str | None:
+    return tracker.get_slot("previous_focus")
+
+
+def last_filters(tracker: Tracker) -> SearchFilters | None:
+    data = tracker.get_slot("last_filters")
+    if not isinstance(data, dict):
+        return None
+    known = {k: v for k, v in data.items() if k in SearchFilters.__dataclass_fields__}
+    return SearchFilters(**known)
+
+
+def filters_slot(filters: SearchFilters) -> SlotSet:
+    return SlotSet("last_filters", dict(filters.__dict__))
+
+
+def showing(
+    skus: list[str], tracker: Tracker, focus_sku: str | None = None
+) -> list[dict[str, Any]]:
+    """Slot events after products were shown; the focus moves when one product is talked about."""
+    events: list[dict[str, Any]] = [SlotSet("shown_products", skus)]
+    if focus_sku and focus_sku != focus(tracker):
+        events += [SlotSet("previous_focus", focus(tracker)), SlotSet("product_focus", focus_sku)]
+    return events

@@ -1,0 +1,139 @@
+"""Rasa 3.6 entity extractor for Chinese price wishes ("三千以内", "2k到3k", "五百块左右").
+
+Place it after DIETClassifier in the pipeline. It adds `price` entities whose role is
+`min`, `max` or `around` and whose value is a plain number string ("3000"), and drops
+`price` entities of other extractors on the same text, so the actions always get
+numbers they can filter on. The rules live in cn_numbers.py (no rasa import), which
+the action server and the unit tests use as well.
+
+Reference it as `bot.components.price_extractor.ChinesePriceExtractor` with the
+repository root on PYTHONPATH, or as `components.price_extractor.ChinesePriceExtractor`
+when Rasa runs inside bot/ (the rasa CLI puts the working directory on sys.path).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_ROLE,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    EXTRACTOR,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+
+try:  # imported as bot.components.price_extractor or components.price_extractor
+    from .cn_numbers import PriceConstraint, extract_prices, format_price_value, price_roles
+except ImportError:  # loaded as a top-level module
+    try:
+        from bot.components.cn_numbers import (
+            PriceConstraint,
+            extract_prices,
+            format_price_value,
+            price_roles,
+        )
+    except ImportError:
+        from components.cn_numbers import (  # type: ignore[no-redef]
+            PriceConstraint,
+            extract_prices,
+            format_price_value,
+            price_roles,
+        )
+
+PRICE_ENTITY = "price"
+CONFIDENCE_KEY = "confidence_entity"  # the key DIETClassifier uses for entity confidence
+OVERLAPPING = "overlapping"
+ALL = "all"
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class ChinesePriceExtractor(GraphComponent, EntityExtractorMixin):
+    """Finds price constraints with rules and makes them the only `price` entities."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            # "overlapping": drop other extractors' price entities that overlap ours (default);
+            # "all": drop every price entity not produced here.
+            "remove_other_price_entities": OVERLAPPING,
+        }
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self._config = {**self.get_default_config(), **config}
+        mode = self._config["remove_other_price_entities"]
+        if mode not in (OVERLAPPING, ALL):
+            raise ValueError(
+                f"remove_other_price_entities must be '{OVERLAPPING}' or '{ALL}', not {mode!r}"
+            )
+        self._remove_mode = mode
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ChinesePriceExtractor:
+        return cls(config)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            self._process_message(message)
+        return messages
+
+    def _process_message(self, message: Message) -> None:
+        text = message.get(TEXT)
+        if not text:
+            return
+        ours = [
+            entity
+            for constraint in extract_prices(text)
+            for entity in price_entities(constraint, self.name)
+        ]
+        others = message.get(ENTITIES, [])
+        kept = [entity for entity in others if not self._replaced_by(entity, ours)]
+        if ours or len(kept) != len(others):
+            message.set(ENTITIES, kept + ours, add_to_output=True)
+
+    def _replaced_by(self, entity: dict[str, Any], ours: list[dict[str, Any]]) -> bool:
+        if entity.get(ENTITY_ATTRIBUTE_TYPE) != PRICE_ENTITY:
+            return False
+        if entity.get(EXTRACTOR) == self.name:
+            return False
+        if self._remove_mode == ALL:
+            return True
+        return any(_overlaps(entity, own) for own in ours)
+
+
+def price_entities(constraint: PriceConstraint, extractor: str) -> list[dict[str, Any]]:
+    """One entity per role; a range gives a `min` and a `max` entity over the same span."""
+    return [
+        {
+            ENTITY_ATTRIBUTE_TYPE: PRICE_ENTITY,
+            ENTITY_ATTRIBUTE_ROLE: role,
+            ENTITY_ATTRIBUTE_VALUE: format_price_value(value),
+            ENTITY_ATTRIBUTE_START: constraint.start,
+            ENTITY_ATTRIBUTE_END: constraint.end,
+            EXTRACTOR: extractor,
+            CONFIDENCE_KEY: 1.0,
+        }
+        for role, value in price_roles(constraint)
+    ]
+
+
+def _overlaps(first: dict[str, Any], second: dict[str, Any]) -> bool:
+    start, end = first.get(ENTITY_ATTRIBUTE_START), first.get(ENTITY_ATTRIBUTE_END)
+    if start is None or end is None:
+        return False
+    return start < second[ENTITY_ATTRIBUTE_END] and second[ENTITY_ATTRIBUTE_START] < end

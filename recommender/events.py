@@ -1,0 +1,115 @@
+"""Shopper events (impressions, views, clicks, carts, purchases): recording and reading them
+as weighted, time-decayed interactions for the recommenders.
+
+Both processes (web app and action server) read the same table, so an event posted to the
+API changes the next chat recommendation too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from knowledge_graph.models import Event
+from knowledge_graph.store import CatalogStore
+
+EVENT_TYPES = ("impression", "view", "click", "add_to_cart", "purchase")
+SOURCES = ("chat", "widget", "storefront")
+# How much each event says about what the shopper wants; impressions say nothing by themselves.
+EVENT_WEIGHTS = {"impression": 0.0, "view": 1.0, "click": 2.0, "add_to_cart": 4.0, "purchase": 8.0}
+HALF_LIFE_DAYS = 30.0
+HISTORY_LIMIT = 50
+
+
+class InvalidEvent(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Interaction:
+    user_id: str
+    sku: str
+    type: str
+    ts: datetime
+
+    @property
+    def weight(self) -> float:
+        return EVENT_WEIGHTS[self.type]
+
+
+def decay(ts: datetime, now: datetime) -> float:
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    age_days = max(0.0, (now - ts).total_seconds() / 86400)
+    return math.pow(0.5, age_days / HALF_LIFE_DAYS)
+
+
+class EventStore:
+    def __init__(self, store: CatalogStore) -> None:
+        self.store = store
+
+    def record(
+        self,
+        user_id: str,
+        sku: str,
+        type: str,
+        source: str = "storefront",
+        ts: datetime | None = None,
+    ) -> None:
+        if type not in EVENT_TYPES:
+            raise InvalidEvent(f"type must be one of {', '.join(EVENT_TYPES)}")
+        if source not in SOURCES:
+            raise InvalidEvent(f"source must be one of {', '.join(SOURCES)}")
+        if not user_id or len(user_id) > 64:
+            raise InvalidEvent("user_id must have 1 to 64 characters")
+        with self.store.session() as session:
+            session.add(
+                Event(
+                    user_id=user_id, sku=sku, type=type, source=source, ts=ts or datetime.now(UTC)
+                )
+            )
+
+    def record_many(self, rows: Iterable[dict[str, Any]]) -> int:
+        events = [
+            Event(
+                user_id=r["user_id"],
+                sku=r["sku"],
+                type=r["type"],
+                source=r.get("source", "storefront"),
+                ts=datetime.fromisoformat(r["ts"]) if isinstance(r["ts"], str) else r["ts"],
+            )
+            for r in rows
+            if r["type"] in EVENT_TYPES
+        ]
+        with self.store.session() as session:
+            session.add_all(events)
+        return len(events)
+
+    def history(self, user_id: str, limit: int = HISTORY_LIMIT) -> list[Interaction]:
+        """The shopper's latest meaningful events, oldest first."""
+        with self.store.session() as session:
+            rows = session.execute(
+                select(Event.user_id, Event.sku, Event.type, Event.ts)
+                .where(Event.user_id == user_id, Event.type != "impression")
+                .order_by(Event.ts.desc(), Event.id.desc())
+                .limit(limit)
+            ).all()
+        return [Interaction(*row) for row in reversed(rows)]
+
+    def all_interactions(self) -> list[Interaction]:
+        with self.store.session() as session:
+            rows = session.execute(
+                select(Event.user_id, Event.sku, Event.type, Event.ts)
+                .where(Event.type != "impression")
+                .order_by(Event.user_id, Event.ts, Event.id)
+            ).all()
+        return [Interaction(*row) for row in rows]
+
+    def count(self) -> int:
+        with self.store.session() as session:
+            return int(session.scalar(select(func.count()).select_from(Event)) or 0)

@@ -1,0 +1,205 @@
+"""Hybrid product search: dense (E5 + FAISS) and BM25 fused by reciprocal rank, under hard filters
+from the graph, with boosts for attribute words in the query (拍照好, 续航长, 轻薄, 适合油皮).
+
+The index follows the catalog: `sync` re-embeds only products whose text changed, so one
+merchant edit costs one embedding, and vectors survive restarts in var/index/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from knowledge_graph.graph import numeric_value
+from knowledge_graph.qa import SearchFilters
+from knowledge_graph.service import CatalogView
+from recommender.keyword_index import KeywordIndex
+from recommender.text import add_words, product_text
+from recommender.vector_index import VectorIndex
+
+RRF_K = 60
+DENSE_DEPTH = 200  # dense neighbours taken before filtering when the filter keeps most products
+ATTRIBUTE_BOOST = 0.012
+TAG_BOOST = 0.010
+
+
+class Encoder(Protocol):
+    dim: int
+
+    def encode_queries(self, texts: list[str], batch_size: int = 32) -> np.ndarray: ...
+
+    def encode_documents(self, texts: list[str], batch_size: int = 32) -> np.ndarray: ...
+
+
+@dataclass
+class SearchHit:
+    product: dict[str, Any]
+    score: float
+    reasons: list[str] = field(default_factory=list)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+class ProductSearch:
+    def __init__(self, encoder: Encoder, index_dir: Path | None = None) -> None:
+        self.encoder = encoder
+        self.index_dir = index_dir
+        self.vectors = VectorIndex(encoder.dim)
+        self.digests: dict[str, str] = {}
+        self.keywords: KeywordIndex | None = None
+        self.version = -1
+        self._lock = threading.Lock()
+        if index_dir and (index_dir / "products.faiss").exists():
+            self._load()
+
+    # -- keeping up with the catalog ---------------------------------------------
+    def sync(self, view: CatalogView) -> None:
+        """Brings both indexes to `view`'s catalog; embeds only new or changed products."""
+        if view.version == self.version:
+            return
+        with self._lock:
+            products = view.graph.products
+            texts = {sku: product_text(p) for sku, p in products.items()}
+            changed = [sku for sku, t in texts.items() if self.digests.get(sku) != _digest(t)]
+            removed = [sku for sku in self.digests if sku not in products]
+            self.vectors.remove(removed)
+            for sku in removed:
+                self.digests.pop(sku, None)
+            for start in range(0, len(changed), 256):
+                batch = changed[start : start + 256]
+                self.vectors.upsert(batch, self.encoder.encode_documents([texts[s] for s in batch]))
+                self.digests.update((s, _digest(texts[s])) for s in batch)
+            add_words([p.get("model") or "" for p in products.values()] + list(view.graph.brands))
+            skus = sorted(products)
+            self.keywords = KeywordIndex(skus, [texts[s] for s in skus])
+            self.version = view.version
+            if self.index_dir and (changed or removed):
+                self._save()
+
+    def _save(self) -> None:
+        assert self.index_dir is not None
+        self.vectors.save(self.index_dir)
+        (self.index_dir / "digests.json").write_text(json.dumps(self.digests))
+
+    def _load(self) -> None:
+        assert self.index_dir is not None
+        try:
+            vectors = VectorIndex.load(self.index_dir)
+            digests = json.loads((self.index_dir / "digests.json").read_text())
+        except (OSError, ValueError, RuntimeError):
+            return  # a damaged index is rebuilt by the next sync
+        if vectors.dim == self.encoder.dim:
+            self.vectors, self.digests = vectors, digests
+
+    # -- querying -----------------------------------------------------------------
+    def search(
+        self,
+        view: CatalogView,
+        query: str,
+        k: int = 10,
+        filters: SearchFilters | None = None,
+        in_stock: bool = True,
+        mode: str = "hybrid",
+    ) -> list[SearchHit]:
+        """Products for `query` under `filters`, best first. `mode`: hybrid, dense or keyword."""
+        self.sync(view)
+        filters = filters or SearchFilters()
+        candidates = [p["sku"] for p in _filtered(view, filters, in_stock)]
+        if not candidates:
+            return []
+        query = query.strip()
+        if not query:
+            ranked = sorted(candidates, key=lambda s: -view.graph.products[s]["rating"])
+            return [SearchHit(view.graph.products[s], 0.0) for s in ranked[:k]]
+        fused: dict[str, float] = {}
+        if mode in ("hybrid", "dense"):
+            for rank, sku in enumerate(self._dense_ranking(query, candidates)):
+                fused[sku] = fused.get(sku, 0.0) + 1.0 / (RRF_K + rank + 1)
+        if mode in ("hybrid", "keyword"):
+            for rank, sku in enumerate(self._keyword_ranking(query, candidates)):
+                fused[sku] = fused.get(sku, 0.0) + 1.0 / (RRF_K + rank + 1)
+        hits = []
+        boosts = _attribute_boosts(view, query, candidates) if mode == "hybrid" else {}
+        for sku, score in fused.items():
+            boost, reasons = boosts.get(sku, (0.0, []))
+            hits.append(SearchHit(view.graph.products[sku], score + boost, reasons))
+        hits.sort(key=lambda h: (-h.score, h.product["sku"]))
+        return hits[:k]
+
+    def _dense_ranking(self, query: str, candidates: list[str]) -> list[str]:
+        vector = self.encoder.encode_queries([query])[0]
+        allowed = set(candidates)
+        if len(candidates) * 4 < len(self.vectors):
+            # Small filtered set: score it exactly instead of hoping it is in the top N.
+            present = [s for s in candidates if s in self.vectors.ids]
+            scores = self.vectors.vectors_of(present) @ vector
+            order = np.argsort(-scores)
+            return [present[i] for i in order]
+        ranked = self.vectors.search(vector, max(DENSE_DEPTH, len(candidates) // 4))
+        return [sku for sku, _ in ranked if sku in allowed]
+
+    def _keyword_ranking(self, query: str, candidates: list[str]) -> list[str]:
+        assert self.keywords is not None
+        scores = self.keywords.scores(query)
+        scored = [
+            (scores[self.keywords.position[s]], s)
+            for s in candidates
+            if s in self.keywords.position
+        ]
+        return [s for score, s in sorted(scored, key=lambda x: (-x[0], x[1])) if score > 0]
+
+
+def _filtered(view: CatalogView, filters: SearchFilters, in_stock: bool) -> list[dict[str, Any]]:
+    return view.graph.filter(
+        category=filters.category,
+        brands=filters.brands or None,
+        min_price=filters.min_price,
+        max_price=filters.max_price,
+        attributes={"颜色": filters.colour} if filters.colour else None,
+        in_stock=in_stock,
+    )
+
+
+def _attribute_boosts(
+    view: CatalogView, query: str, candidates: list[str]
+) -> dict[str, tuple[float, list[str]]]:
+    """Products that are good at what the query asks for (拍照 → 主摄像素 high, 轻薄 → tag)."""
+    products = view.graph.products
+    keys = [m.value for m in view.linker.link(query) if m.kind == "attribute"]
+    tags = {t for sku in candidates for t in products[sku].get("tags") or []}
+    asked_tags = [t for t in tags if t and t in query]
+    boosts: dict[str, tuple[float, list[str]]] = {}
+
+    def add(sku: str, amount: float, reason: str) -> None:
+        score, reasons = boosts.get(sku, (0.0, []))
+        boosts[sku] = (score + amount, [*reasons, reason])
+
+    for key in dict.fromkeys(keys):
+        numbers = {s: numeric_value(products[s]["attributes"].get(key)) for s in candidates}
+        numbers = {s: v for s, v in numbers.items() if v is not None}
+        spec = next(
+            (view.graph.attribute_spec(products[s]["category"], key) for s in numbers), None
+        )
+        if numbers and spec and spec.better in ("higher", "lower"):
+            ordered = sorted(numbers, key=numbers.get, reverse=spec.better == "higher")
+            for rank, sku in enumerate(ordered):
+                add(sku, ATTRIBUTE_BOOST * (1 - rank / max(1, len(ordered))), f"{key}出色")
+        else:
+            for sku in candidates:
+                value = products[sku]["attributes"].get(key)
+                values = value if isinstance(value, list) else [value]
+                if any(isinstance(v, str) and v and v in query for v in values):
+                    add(sku, ATTRIBUTE_BOOST, f"{key}符合")
+    for tag in asked_tags:
+        for sku in candidates:
+            if tag in (products[sku].get("tags") or []):
+                add(sku, TAG_BOOST, tag)
+    return boosts

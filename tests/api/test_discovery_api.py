@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from console.app import create_app
+from daogou.settings import load_settings
+from recommender.search import ProductSearch
+from tests.fixtures import BigramEncoder
+
+
+@pytest.fixture()
+def client(mini_store, monkeypatch, tmp_path) -> TestClient:
+    monkeypatch.setenv("DAOGOU_VAR", str(tmp_path))
+    app = create_app(load_settings(), mini_store)
+    searcher = ProductSearch(BigramEncoder())
+    app.state.search = lambda: searcher
+    return TestClient(app)
+
+
+def test_search_respects_filters_and_scores(client):
+    body = client.get(
+        "/api/search", params={"q": "拍照手机", "category": "手机", "max_price": 6000}
+    ).json()
+    assert body["total"] == len(body["items"]) > 0
+    assert all(p["category"] == "手机" and p["price"] <= 6000 for p in body["items"])
+    scores = [p["score"] for p in body["items"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_search_bad_input(client):
+    assert (
+        client.get("/api/search", params={"q": "x", "min_price": 9, "max_price": 1}).status_code
+        == 400
+    )
+    assert client.get("/api/search", params={"k": 0}).status_code == 422
+    assert client.get("/api/search", params={"q": "😀" * 10}).status_code == 200
+
+
+def test_event_then_recommendations_change(client):
+    cold = client.get("/api/recommendations", params={"user_id": "shopper-1", "k": 3}).json()
+    assert all(item["reason"] for item in cold["items"])
+    response = client.post(
+        "/api/events",
+        json={"user_id": "shopper-1", "sku": "PH-HW-M60-256", "type": "click", "source": "widget"},
+    )
+    assert response.status_code == 202
+    warm = client.get("/api/recommendations", params={"user_id": "shopper-1", "k": 3}).json()
+    assert warm["items"][0]["model"] == "Mate 60 Pro"
+    assert "Mate 60" in warm["items"][0]["reason"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"user_id": "u", "sku": "NOPE", "type": "view"}, {"user_id": "u", "sku": "PH-XM-14-256", "type": "like"},
+     {"user_id": "", "sku": "PH-XM-14-256", "type": "view"}, {"sku": "PH-XM-14-256"}, ["not", "an", "object"]],
+)  # fmt: skip
+def test_bad_events_are_4xx(client, body):
+    response = client.post("/api/events", json=body)
+    assert 400 <= response.status_code < 500 and "error" in response.json()
+
+
+def test_events_are_rate_limited(client):
+    statuses = {
+        client.post(
+            "/api/events", json={"user_id": "flood", "sku": "PH-XM-14-256", "type": "view"}
+        ).status_code
+        for _ in range(80)
+    }
+    assert 429 in statuses
+
+
+def test_recommendations_unknown_context(client):
+    assert client.get("/api/recommendations", params={"context_sku": "NOPE"}).status_code == 404
