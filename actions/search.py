@@ -79,7 +79,13 @@ class ActionSearchProducts(Action):
         view = runtime.view()
         text = state.text_of(tracker)
         filters = qa.filters_from(view, text, state.entities(tracker))
-        if filters.is_empty() and not filters.terms and not qa.product_refs(view, text):
+        refs = qa.product_refs(view, text)
+        if refs and filters.category:
+            # 「iPhone 15的手机壳」: cases related to that phone, not every case.
+            skus = [s for ref in refs for s in ref.skus]
+            if view.graph.products[skus[0]]["category"] != filters.category:
+                filters.within = qa.related_in_category(view, skus, filters.category)
+        if filters.is_empty() and not filters.terms and not refs:
             dispatcher.utter_message(
                 text="想看看哪一类商品呢？告诉我品类和预算，我帮您挑。",
                 buttons=[{"title": c, "payload": f"看看{c}"} for c in CATEGORY_BUTTONS],

@@ -14,7 +14,7 @@ import yaml
 
 from knowledge_graph.graph import ProductGraph
 
-PER_INTENT = 400
+PER_INTENT = 250
 
 ATTRIBUTE_TEMPLATES = [
     "{product}多少钱",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import yaml
@@ -54,22 +55,46 @@ def lookup_values(graph: ProductGraph) -> dict[str, list[str]]:
 
 
 def synonyms(graph: ProductGraph) -> dict[str, list[str]]:
-    """Canonical name -> other spellings (Rasa's EntitySynonymMapper maps them back)."""
-    result: dict[str, set[str]] = {}
+    """Canonical name -> other spellings (Rasa's EntitySynonymMapper maps them back).
+
+    An alias claimed by two names (e.g. 内存 for two attributes) is left out: mapping it
+    either way would be wrong half the time; the actions resolve it with the product's category.
+    """
+    claims: dict[str, set[str]] = {}
+
+    def claim(canonical: str, aliases: list[str] | tuple[str, ...]) -> None:
+        for alias in aliases:
+            if alias != canonical:
+                claims.setdefault(alias, set()).add(canonical)
+
     for b in graph.brands.values():
-        result.setdefault(b["name"], set()).update(b.get("aliases", []))
+        claim(b["name"], b.get("aliases", []))
     for c in graph.categories.values():
-        result.setdefault(c["name"], set()).update(c.get("aliases", []))
+        claim(c["name"], c.get("aliases", []))
     for specs in graph.schema.values():
         for spec in specs.values():
-            result.setdefault(spec.key, set()).update(spec.aliases)
-    return {k: sorted(v - {k}) for k, v in sorted(result.items()) if v - {k}}
+            claim(spec.key, spec.aliases)
+    canonical_names = (
+        set(graph.brands)
+        | set(graph.categories)
+        | {k for specs in graph.schema.values() for k in specs}
+    )
+    result: dict[str, list[str]] = {}
+    for alias, owners in sorted(claims.items()):
+        if len(owners) == 1 and alias not in canonical_names:
+            result.setdefault(next(iter(owners)), []).append(alias)
+    return {k: sorted(v) for k, v in sorted(result.items())}
+
+
+# Shoppers' question phrases ("屏幕多大", "支持5G") must not become single jieba words, or entity
+# annotations such as [屏幕](attribute)多大 no longer fall on token boundaries.
+_QUESTION_PHRASE = re.compile(r"多[大重少久长宽高]|吗|不|么|怎|啥|几|支持|能否|是否")
 
 
 def jieba_dictionary(graph: ProductGraph) -> str:
     words: set[str] = set()
-    for values in lookup_values(graph).values():
-        words.update(values)
+    for kind, values in lookup_values(graph).items():
+        words.update(v for v in values if kind != "attribute" or not _QUESTION_PHRASE.search(v))
     lines = []
     for word in sorted(words):
         if word.strip() and " " not in word:

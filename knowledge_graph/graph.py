@@ -80,6 +80,10 @@ class ProductGraph:
         self.version = snapshot.version
         self.graph = nx.MultiDiGraph()
         self.products: dict[str, dict[str, Any]] = {p["sku"]: p for p in snapshot.products}
+        self._by_model: dict[str, list[str]] = {}
+        for p in snapshot.products:
+            if p.get("model"):
+                self._by_model.setdefault(p["model"], []).append(p["sku"])
         self.brands = {b["name"]: b for b in snapshot.brands}
         self.categories = {c["name"]: c for c in snapshot.categories}
         self.merchants = snapshot.merchants
@@ -180,11 +184,34 @@ class ProductGraph:
             if source[0] == "product":
                 yield source, key
 
-    def related(self, sku: str, types: Iterable[str] | None = None) -> list[tuple[str, str]]:
-        """(sku, relation) pairs next to `sku`, incoming ACCESSORY_OF/COMPATIBLE_WITH included."""
-        node = ("product", sku)
-        if node not in self.graph:
+    def variants(self, sku: str) -> list[str]:
+        """SKUs of the same model line (storage or size variants), `sku` first."""
+        product = self.products.get(sku)
+        if product is None:
             return []
+        model = product.get("model")
+        others = sorted(s for s in self._by_model.get(model, ()) if s != sku) if model else []
+        return [sku, *others]
+
+    def related(
+        self, sku: str, types: Iterable[str] | None = None, whole_model: bool = True
+    ) -> list[tuple[str, str]]:
+        """(sku, relation) pairs next to `sku`, incoming ACCESSORY_OF/COMPATIBLE_WITH included.
+
+        With `whole_model`, relations of the model's other variants count too: the seed catalog
+        links alternatives and bundles to a model's base version only.
+        """
+        if sku not in self.products:
+            return []
+        pairs: dict[tuple[str, str], None] = {}
+        sources = self.variants(sku) if whole_model else [sku]
+        for source in sources:
+            pairs.update(dict.fromkeys(self._related_one(source, types)))
+        own = set(sources)
+        return sorted(p for p in pairs if p[0] not in own)
+
+    def _related_one(self, sku: str, types: Iterable[str] | None) -> list[tuple[str, str]]:
+        node = ("product", sku)
         wanted = set(types) if types else None
         pairs: dict[tuple[str, str], None] = {}
         for _, target, key in self.graph.out_edges(node, keys=True):

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from knowledge_graph.linking import Mention
+from knowledge_graph.linking import Mention, normalise_key
 from knowledge_graph.service import CatalogView
 
 # Questions about catalog fields rather than attributes, and the words shoppers use for them.
@@ -56,6 +56,7 @@ class SearchFilters:
     attributes: dict[str, Any] = field(default_factory=dict)
     colour: str | None = None
     terms: list[str] = field(default_factory=list)  # attribute words such as 拍照, 续航
+    within: list[str] | None = None  # only these SKUs (accessories of a named phone, say)
 
     def is_empty(self) -> bool:
         return not (self.category or self.brands or self.min_price or self.max_price or self.colour)
@@ -91,11 +92,12 @@ def representative(view: CatalogView, skus: Sequence[str]) -> dict[str, Any]:
 
 def asked_fields(view: CatalogView, text: str) -> list[str]:
     """What the shopper asks about: catalog fields ("price", "stock", "rating") and attribute keys."""
-    asked: list[str] = [name for name, cues in FIELD_CUES.items() if any(c in text for c in cues)]
+    plain = normalise_key(text)  # simplified, half-width: 多少錢 asks the price too
+    asked: list[str] = [name for name, cues in FIELD_CUES.items() if any(c in plain for c in cues)]
     for mention in view.linker.link(text):
         if mention.kind == "attribute" and mention.value not in asked:
             asked.append(mention.value)
-    if "颜色" not in asked and re.search(r"(几种|哪些|什么)(颜色|配色)|颜色", text):
+    if "颜色" not in asked and re.search(r"(几种|哪些|什么)(颜色|配色)|颜色", plain):
         asked.append("颜色")
     return asked
 

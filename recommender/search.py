@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from knowledge_graph.graph import numeric_value
-from knowledge_graph.qa import SearchFilters
+from knowledge_graph.qa import SearchFilters, filter_products
 from knowledge_graph.service import CatalogView
 from recommender.keyword_index import KeywordIndex
 from recommender.text import add_words, product_text
@@ -158,14 +158,7 @@ class ProductSearch:
 
 
 def _filtered(view: CatalogView, filters: SearchFilters, in_stock: bool) -> list[dict[str, Any]]:
-    return view.graph.filter(
-        category=filters.category,
-        brands=filters.brands or None,
-        min_price=filters.min_price,
-        max_price=filters.max_price,
-        attributes={"颜色": filters.colour} if filters.colour else None,
-        in_stock=in_stock,
-    )
+    return filter_products(view, filters, in_stock=in_stock)
 
 
 def _attribute_boosts(

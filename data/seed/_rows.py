@@ -29,9 +29,8 @@ def title_brand(brand: str) -> str:
 
 
 def display_name(brand: str, model: str) -> str:
-    """'小米14' stays as is, 'Mate 60 Pro' becomes '华为 Mate 60 Pro'."""
-    names = [brand, title_brand(brand), *BRAND_BY_NAME[brand]["aliases"]]
-    if any(model.lower().startswith(name.lower()) for name in names if name):
+    """'小米14' and 'Apple Watch' stay as they are, 'Mate 60 Pro' becomes '华为 Mate 60 Pro'."""
+    if any(model.lower().startswith(name.lower()) for name in (brand, title_brand(brand))):
         return model
     return f"{title_brand(brand)} {model}"
 
@@ -48,6 +47,16 @@ def parse_configs(text: str) -> list[tuple[int, int, float]]:
         ram, storage = memory.split("+")
         configs.append((int(ram), int(storage), float(price)))
     return configs
+
+
+def storage_variants(configs: list[tuple[int, int, float]]) -> list[str]:
+    """Sku suffixes: the storage ('512', '1TB'), with the RAM when storage alone repeats."""
+    storages = [storage for _, storage, _ in configs]
+    codes = []
+    for ram, storage, _ in configs:
+        code = storage_label(storage).replace("GB", "")
+        codes.append(f"{ram}G{code}" if storages.count(storage) > 1 else code)
+    return codes
 
 
 def draft(

@@ -19,7 +19,7 @@ _ROWS = [
     ("iQOO", "IQ", "中国", "iqoo|IQOO|爱酷"),
     ("荣耀", "HN", "中国", "HONOR|honor|Honor"),
     ("一加", "OPL", "中国", "OnePlus|oneplus|1+|一加手机"),
-    ("三星", "SS", "韩国", "Samsung|samsung|SAMSUNG|Galaxy"),
+    ("三星", "SS", "韩国", "Samsung|samsung|SAMSUNG"),
     ("realme", "RL", "中国", "真我|Realme|REALME"),
     ("魅族", "MZ", "中国", "Meizu|meizu|MEIZU"),
     ("红魔", "RMG", "中国", "REDMAGIC|redmagic|努比亚红魔|nubia红魔"),

@@ -114,6 +114,14 @@ _ROWS: list[tuple[Any, ...]] = [
      "黑色 白色 蓝色 粉色", 599, "降噪 长续航 学生", "liberty4nc|声阔降噪|soundcore liberty 4 nc"),
     ("声阔", "Space Q45", "SPACEQ45", "声阔 Space 系列", "头戴式", True, 65, 5.3, None, 295,
      "黑色 白色 蓝色", 799, "降噪 长续航", "space q45|声阔头戴|spaceq45"),
+    ("华为", "FreeBuds SE 2", "FREEBUDSSE2", "华为 FreeBuds 系列", "半入耳式", False, 40, 5.3, "IP54", 3.8,
+     "陶瓷白 海岛蓝", 169, "学生 入门 性价比", "freebuds se2|华为入门耳机|fbse2"),
+    ("索尼", "LinkBuds S", "LINKBUDSS", "索尼 LinkBuds 系列", "入耳式", True, 20, 5.2, "IPX4", 4.8,
+     "黑色 白色 大地灰", 999, "降噪 通勤 轻薄", "linkbuds s|索尼linkbuds|wf-ls900n"),
+    ("漫步者", "Comfo Run", "COMFORUN", "漫步者 Comfo 系列", "开放式", False, 35, 5.3, "IP55", 8.6,
+     "黑色 白色", 299, "运动 跑步 性价比", "comfo run|漫步者开放式|comforun"),
+    ("苹果", "EarPods（USB-C）", "EARPODSUSBC", "苹果 EarPods 系列", "半入耳式", False, None, None, None, 10,
+     "白色", 149, "入门 学生", "earpods|苹果有线耳机|有线耳机"),
 ]  # fmt: skip
 
 MODELS = {row[2]: row for row in _ROWS}
@@ -122,22 +130,54 @@ MODELS = {row[2]: row for row in _ROWS}
 def _connection(kind: str, battery: Any) -> str:
     if battery is None:
         return "有线"
-    return "头戴无线" if kind == "头戴式" else ("挂耳无线" if kind in {"骨传导", "开放式"} else "真无线")
+    return (
+        "头戴无线"
+        if kind == "头戴式"
+        else ("挂耳无线" if kind in {"骨传导", "开放式"} else "真无线")
+    )
 
 
 def _earphone_draft(row: tuple[Any, ...]) -> Draft:
-    brand, model, key, series, kind, anc, battery, bt, water, weight, colors, price, tags, aliases = row
+    (
+        brand,
+        model,
+        key,
+        series,
+        kind,
+        anc,
+        battery,
+        bt,
+        water,
+        weight,
+        colors,
+        price,
+        tags,
+        aliases,
+    ) = row
     color_list = words(colors)
     wireless = battery is not None
     product = ("主动降噪" if anc else "") + ("无线蓝牙耳机" if wireless else "有线耳机")
     attributes = {
-        "类型": kind, "降噪": anc, "续航": battery, "蓝牙版本": bt, "防水等级": water or "无",
-        "连接方式": _connection(kind, battery), "重量": weight, "颜色": color_list,
-    }  # fmt: skip
+        "类型": kind,
+        "降噪": anc,
+        "续航": battery,
+        "蓝牙版本": bt,
+        "防水等级": water or "无",
+        "连接方式": _connection(kind, battery),
+        "重量": weight,
+        "颜色": color_list,
+    }
     return draft(
-        key=key, brand=brand, title=f"{display_name(brand, model)} {kind}{product} {color_list[0]}",
-        price=price, attributes=attributes, tags=tags, aliases=aliases, series=series, model=model,
-    )  # fmt: skip
+        key=key,
+        brand=brand,
+        title=f"{display_name(brand, model)} {kind}{product} {color_list[0]}",
+        price=price,
+        attributes=attributes,
+        tags=tags,
+        aliases=aliases,
+        series=series,
+        model=model,
+    )
 
 
 def drafts() -> list[Draft]:
@@ -151,14 +191,20 @@ DESCRIPTION = {
         "{name}主打{类型}佩戴体验，单边约{重量}g，长时间戴着也不累。",
     ],
     "features": [
-        (lambda c: c["降噪"], [
-            "主动降噪能有效压低地铁、飞机的低频噪音，一戴上就安静下来。",
-            "支持主动降噪和通透模式一键切换，路上听歌也能留意周围。",
-        ]),
+        (
+            lambda c: c["降噪"],
+            [
+                "主动降噪能有效压低地铁、飞机的低频噪音，一戴上就安静下来。",
+                "支持主动降噪和通透模式一键切换，路上听歌也能留意周围。",
+            ],
+        ),
         (lambda c: (c.get("续航") or 0) >= 40, ["综合续航可达{续航}小时，一周充一次就够。"]),
         (lambda c: c.get("蓝牙版本") is not None, ["蓝牙{蓝牙版本}连接稳定，出入电梯也不易断连。"]),
         (lambda c: c["防水等级"] not in {"无"}, ["{防水等级}级防水防汗，运动出汗、小雨天都不怕。"]),
-        (lambda c: c["类型"] in {"骨传导", "开放式"}, ["不入耳的开放式佩戴，跑步时也能听见路况，更安全。"]),
+        (
+            lambda c: c["类型"] in {"骨传导", "开放式"},
+            ["不入耳的开放式佩戴，跑步时也能听见路况，更安全。"],
+        ),
         (lambda c: c["连接方式"] == "有线", ["有线直连零延迟，音质细节还原到位，适合认真听歌。"]),
         (lambda c: "音质" in c["tags"], ["调音细腻，人声通透、低频有弹性，发烧友也认可。"]),
     ],

@@ -109,6 +109,14 @@ _ROWS: list[tuple[Any, ...]] = [
      "星空灰 皓月银", "24+1024:5499", "大屏 办公", "magicbook pro 16|magicbookpro16|荣耀笔记本"),
     ("荣耀", "MagicBook X 14 2024", "MAGICBOOKX14", "荣耀 MagicBook 系列", "英特尔酷睿i5-12450H", 14, "Intel UHD 核显", 1.4, 10, 60,
      "星空灰 皓月银", "16+512:3499", "学生 入门 性价比", "magicbook x14|荣耀x14|magicbookx14"),
+    ("联想", "ThinkPad T14p 2024", "THINKPADT14P", "联想 ThinkPad 系列", "英特尔酷睿Ultra9 185H", 14.5, "Intel Arc 核显", 1.7, 10, 120,
+     "黑色", "32+1024:9999", "商务 办公", "t14p|thinkpad t14p"),
+    ("华硕", "a豆14 2024", "ADOU14", "华硕 a豆 系列", "英特尔酷睿i5-13500H", 14, "Intel 核显", 1.4, 10, 60,
+     "豆蔻粉 清新绿", "16+512:3999", "女生 轻薄 学生", "a豆14|华硕a豆|adol14"),
+    ("荣耀", "MagicBook Art 14", "MAGICBOOKART14", "荣耀 MagicBook 系列", "英特尔酷睿Ultra5 125H", 14.6, "Intel Arc 核显", 1.03, 14, 120,
+     "星空灰 月影白", "32+1024:7999", "轻薄 商务 旗舰", "magicbook art 14|荣耀art14"),
+    ("戴尔", "灵越16 Plus 7640", "INSPIRON16PLUS", "戴尔 灵越 系列", "英特尔酷睿Ultra7 155H", 16, "Intel Arc 核显", 2.1, 12, 120,
+     "冰河银", "32+1024:6999", "大屏 办公 创作", "灵越16plus|inspiron 16 plus"),
 ]  # fmt: skip
 
 MODELS = {row[2]: row for row in _ROWS}
@@ -123,7 +131,22 @@ def _kind(gpu: str, weight: float, tags: str) -> str:
 
 
 def _laptop_drafts(row: tuple[Any, ...]) -> list[Draft]:
-    brand, model, key, series, cpu, screen, gpu, weight, hours, hz, colors, configs, tags, aliases = row
+    (
+        brand,
+        model,
+        key,
+        series,
+        cpu,
+        screen,
+        gpu,
+        weight,
+        hours,
+        hz,
+        colors,
+        configs,
+        tags,
+        aliases,
+    ) = row
     color_list = words(colors)
     name = display_name(brand, model)
     cpu_short = cpu.replace("英特尔酷睿", "酷睿").replace("AMD ", "")
@@ -131,19 +154,32 @@ def _laptop_drafts(row: tuple[Any, ...]) -> list[Draft]:
     drafts = []
     for ram, ssd, price in parse_configs(configs):
         attributes = {
-            "屏幕尺寸": screen, "处理器": cpu, "内存": f"{ram}GB", "硬盘": storage_label(ssd),
-            "显卡": gpu, "独立显卡": gpu.startswith("RTX"), "重量": weight, "续航": hours,
-            "屏幕刷新率": hz, "操作系统": "macOS" if brand == "苹果" else "Windows 11 家庭中文版",
+            "屏幕尺寸": screen,
+            "处理器": cpu,
+            "内存": f"{ram}GB",
+            "硬盘": storage_label(ssd),
+            "显卡": gpu,
+            "独立显卡": gpu.startswith("RTX"),
+            "重量": weight,
+            "续航": hours,
+            "屏幕刷新率": hz,
+            "操作系统": "macOS" if brand == "苹果" else "Windows 11 家庭中文版",
             "颜色": color_list,
-        }  # fmt: skip
+        }
         gpu_part = f" {gpu}" if gpu.startswith("RTX") else ""
         drafts.append(
             draft(
-                key=key, variant=f"{ram}G{storage_label(ssd).replace('GB', 'G')}", brand=brand,
+                key=key,
+                variant=f"{ram}G{storage_label(ssd).replace('GB', 'G')}",
+                brand=brand,
                 title=f"{name} {screen}英寸{kind} {cpu_short} {ram}GB {storage_label(ssd)}{gpu_part}",
-                price=price, attributes=attributes, tags=tags, aliases=aliases,
-                series=series, model=model,
-            )  # fmt: skip
+                price=price,
+                attributes=attributes,
+                tags=tags,
+                aliases=aliases,
+                series=series,
+                model=model,
+            )
         )
     return drafts
 
@@ -163,15 +199,21 @@ DESCRIPTION = {
         "{name}整机约{重量}kg，{屏幕尺寸}英寸屏幕配{显卡}，兼顾性能与便携。",
     ],
     "features": [
-        (lambda c: c["独立显卡"], [
-            "{显卡}独立显卡加{屏幕刷新率}Hz高刷屏，3A大作开高画质也流畅。",
-            "满血{显卡}配合强劲散热，长时间游戏和渲染都能稳住帧率。",
-        ]),
+        (
+            lambda c: c["独立显卡"],
+            [
+                "{显卡}独立显卡加{屏幕刷新率}Hz高刷屏，3A大作开高画质也流畅。",
+                "满血{显卡}配合强劲散热，长时间游戏和渲染都能稳住帧率。",
+            ],
+        ),
         (lambda c: c["重量"] <= 1.4, ["机身仅约{重量}kg，放进通勤包几乎感觉不到分量。"]),
         (lambda c: c["续航"] >= 12, ["官方续航约{续航}小时，出差或上课一整天不用找插座。"]),
         (lambda c: "创作" in c["tags"], ["高色准屏幕适合修图、剪辑等创作工作。"]),
         (lambda c: "商务" in c["tags"], ["键盘手感扎实、接口齐全，商务会议和移动办公都很可靠。"]),
-        (lambda c: c["操作系统"] == "macOS", ["与iPhone、iPad无缝协同，隔空投送和通用控制用起来很省事。"]),
+        (
+            lambda c: c["操作系统"] == "macOS",
+            ["与iPhone、iPad无缝协同，隔空投送和通用控制用起来很省事。"],
+        ),
         (lambda c: c["内存"] in {"32GB", "24GB"}, ["{内存}大内存，开几十个网页加办公软件也不卡。"]),
     ],
     "closers": {

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from data.seed._rows import Draft, display_name, draft, parse_configs, storage_label, words
+from data.seed._rows import (
+    Draft,
+    display_name,
+    draft,
+    parse_configs,
+    storage_label,
+    storage_variants,
+    words,
+)
 
 CATEGORY = "手机"
 PREFIX = "PH"
@@ -290,21 +298,38 @@ def _phone_drafts(row: tuple[Any, ...]) -> list[Draft]:
     has_5g = flags != "4g"
     name = display_name(brand, model)
     kind = "折叠屏手机" if fold else ("5G手机" if has_5g else "4G全网通手机")
+    parsed = parse_configs(configs)
     drafts = []
-    for ram, storage, price in parse_configs(configs):
+    for (ram, storage, price), variant in zip(parsed, storage_variants(parsed), strict=True):
         memory = storage_label(storage) if brand == "苹果" else f"{ram}GB+{storage_label(storage)}"
         attributes = {
-            "屏幕尺寸": screen, "电池容量": battery, "存储容量": storage_label(storage),
-            "运行内存": f"{ram}GB", "主摄像素": camera, "5G": has_5g, "重量": weight,
-            "颜色": color_list, "处理器": soc, "充电功率": watt, "屏幕刷新率": hz,
-            "操作系统": OPERATING_SYSTEM[brand], "折叠屏": fold,
-        }  # fmt: skip
+            "屏幕尺寸": screen,
+            "电池容量": battery,
+            "存储容量": storage_label(storage),
+            "运行内存": f"{ram}GB",
+            "主摄像素": camera,
+            "5G": has_5g,
+            "重量": weight,
+            "颜色": color_list,
+            "处理器": soc,
+            "充电功率": watt,
+            "屏幕刷新率": hz,
+            "操作系统": OPERATING_SYSTEM[brand],
+            "折叠屏": fold,
+        }
         drafts.append(
             draft(
-                key=key, variant=storage_label(storage).replace("GB", ""), brand=brand,
-                title=f"{name} {memory} {color_list[0]} {kind}", price=price,
-                attributes=attributes, tags=tags, aliases=aliases, series=series, model=model,
-            )  # fmt: skip
+                key=key,
+                variant=variant,
+                brand=brand,
+                title=f"{name} {memory} {color_list[0]} {kind}",
+                price=price,
+                attributes=attributes,
+                tags=tags,
+                aliases=aliases,
+                series=series,
+                model=model,
+            )
         )
     return drafts
 
@@ -315,8 +340,14 @@ def drafts() -> list[Draft]:
 
 def _focus(c: dict[str, Any]) -> str:
     tags = c["tags"]
-    for tag, focus in (("拍照", "影像"), ("游戏", "性能"), ("折叠屏", "大屏体验"), ("女生", "颜值"),
-                       ("商务", "商务体验"), ("老人", "简单耐用")):  # fmt: skip
+    for tag, focus in (
+        ("拍照", "影像"),
+        ("游戏", "性能"),
+        ("折叠屏", "大屏体验"),
+        ("女生", "颜值"),
+        ("商务", "商务体验"),
+        ("老人", "简单耐用"),
+    ):
         if tag in tags:
             return focus
     return "均衡体验"
@@ -334,26 +365,44 @@ DESCRIPTION = {
         "{name}主打{卖点}，{屏幕尺寸}英寸屏幕搭配{颜色数}种配色可选。",
     ],
     "features": [
-        (lambda c: c["主摄像素"] >= 10000, ["{主摄像素}万像素高像素主摄解析力出众，远景细节也能拍清楚。"]),
-        (lambda c: "拍照" in c["tags"], [
-            "影像系统针对人像和夜景做了调校，随手一拍就有不错的成片。",
-            "{主摄像素}万像素主摄配合影像算法，逆光和夜景都能拍得通透。",
-        ]),
-        (lambda c: c["电池容量"] >= 5500, ["{电池容量}mAh大电池，重度使用一天下来也不用担心电量。"]),
+        (
+            lambda c: c["主摄像素"] >= 10000,
+            ["{主摄像素}万像素高像素主摄解析力出众，远景细节也能拍清楚。"],
+        ),
+        (
+            lambda c: "拍照" in c["tags"],
+            [
+                "影像系统针对人像和夜景做了调校，随手一拍就有不错的成片。",
+                "{主摄像素}万像素主摄配合影像算法，逆光和夜景都能拍得通透。",
+            ],
+        ),
+        (
+            lambda c: c["电池容量"] >= 5500,
+            ["{电池容量}mAh大电池，重度使用一天下来也不用担心电量。"],
+        ),
         (lambda c: c["充电功率"] >= 90, ["支持{充电功率}W有线快充，午休充一会儿就能满电出门。"]),
         (lambda c: c["重量"] <= 185, ["机身约{重量}g，单手握持轻巧不累。"]),
-        (lambda c: "游戏" in c["tags"], ["{处理器}配合{屏幕刷新率}Hz高刷屏，大型手游高帧运行也很稳。"]),
+        (
+            lambda c: "游戏" in c["tags"],
+            ["{处理器}配合{屏幕刷新率}Hz高刷屏，大型手游高帧运行也很稳。"],
+        ),
         (lambda c: c["折叠屏"], ["展开后{屏幕尺寸}英寸大屏，看文档、分屏办公都很方便。"]),
         (lambda c: "老人" in c["tags"], ["大字体、大音量设置简单，家里长辈上手也容易。"]),
         (lambda c: "商务" in c["tags"], ["质感机身搭配稳定信号，商务出差用起来很省心。"]),
         (lambda c: not c["5G"], ["支持4G全网通，满足日常通话和上网需求。"]),
-        (lambda c: c["操作系统"].startswith("HarmonyOS"), ["运行HarmonyOS，与华为平板、手表、耳机互联流转很顺手。"]),
+        (
+            lambda c: c["操作系统"].startswith("HarmonyOS"),
+            ["运行HarmonyOS，与华为平板、手表、耳机互联流转很顺手。"],
+        ),
     ],
     "closers": {
         "送礼": ["包装精致，送家人朋友都很体面。"],
         "学生": ["价格友好，学生党预算有限也能入手。"],
         "性价比": ["同价位配置扎实，性价比很高。"],
         "旗舰": ["作为{brand}的旗舰机型，做工和体验都在第一梯队。"],
-        "_": ["提供{颜色首}等{颜色数}种配色，官方正品，全国联保。", "{颜色首}配色质感出众，支持官方保修服务。"],
+        "_": [
+            "提供{颜色首}等{颜色数}种配色，官方正品，全国联保。",
+            "{颜色首}配色质感出众，支持官方保修服务。",
+        ],
     },
 }

@@ -4,13 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from data.seed._rows import Draft, display_name, draft, parse_configs, storage_label, words
+from data.seed._rows import (
+    Draft,
+    display_name,
+    draft,
+    parse_configs,
+    storage_label,
+    storage_variants,
+    words,
+)
 
 CATEGORY = "平板电脑"
 PREFIX = "TB"
 
-_OS = {"苹果": "iPadOS 18", "华为": "HarmonyOS 4", "小米": "澎湃OS", "Redmi": "澎湃OS", "荣耀": "MagicOS 8.0",
-       "联想": "ZUI 16", "OPPO": "ColorOS 14", "一加": "ColorOS 14", "vivo": "OriginOS 4", "三星": "One UI 6"}  # fmt: skip
+_OS = {
+    "苹果": "iPadOS 18",
+    "华为": "HarmonyOS 4",
+    "小米": "澎湃OS",
+    "Redmi": "澎湃OS",
+    "荣耀": "MagicOS 8.0",
+    "联想": "ZUI 16",
+    "OPPO": "ColorOS 14",
+    "一加": "ColorOS 14",
+    "vivo": "OriginOS 4",
+    "三星": "One UI 6",
+}
 
 # brand, model, key, series, SoC, screen in, weight g, battery mAh, refresh Hz, pen support,
 # colours, configs 'RAM+storage:price', tags, aliases
@@ -77,23 +95,54 @@ MODELS = {row[2]: row for row in _ROWS}
 
 
 def _tablet_drafts(row: tuple[Any, ...]) -> list[Draft]:
-    brand, model, key, series, soc, screen, weight, battery, hz, pen, colors, configs, tags, aliases = row
+    (
+        brand,
+        model,
+        key,
+        series,
+        soc,
+        screen,
+        weight,
+        battery,
+        hz,
+        pen,
+        colors,
+        configs,
+        tags,
+        aliases,
+    ) = row
     color_list = words(colors)
     name = display_name(brand, model)
+    parsed = parse_configs(configs)
     drafts = []
-    for ram, storage, price in parse_configs(configs):
+    for (ram, storage, price), variant in zip(parsed, storage_variants(parsed), strict=True):
         memory = storage_label(storage) if brand == "苹果" else f"{ram}GB+{storage_label(storage)}"
         attributes = {
-            "屏幕尺寸": screen, "处理器": soc, "存储容量": storage_label(storage), "运行内存": f"{ram}GB",
-            "电池容量": battery, "重量": weight, "屏幕刷新率": hz, "支持手写笔": pen,
-            "网络": "WLAN版", "操作系统": _OS[brand], "颜色": color_list,
-        }  # fmt: skip
+            "屏幕尺寸": screen,
+            "处理器": soc,
+            "存储容量": storage_label(storage),
+            "运行内存": f"{ram}GB",
+            "电池容量": battery,
+            "重量": weight,
+            "屏幕刷新率": hz,
+            "支持手写笔": pen,
+            "网络": "WLAN版",
+            "操作系统": _OS[brand],
+            "颜色": color_list,
+        }
         drafts.append(
             draft(
-                key=key, variant=storage_label(storage).replace("GB", ""), brand=brand,
-                title=f"{name} {memory} WLAN版 {color_list[0]} 平板电脑", price=price,
-                attributes=attributes, tags=tags, aliases=aliases, series=series, model=model,
-            )  # fmt: skip
+                key=key,
+                variant=variant,
+                brand=brand,
+                title=f"{name} {memory} WLAN版 {color_list[0]} 平板电脑",
+                price=price,
+                attributes=attributes,
+                tags=tags,
+                aliases=aliases,
+                series=series,
+                model=model,
+            )
         )
     return drafts
 
@@ -113,8 +162,14 @@ DESCRIPTION = {
         (lambda c: c["屏幕尺寸"] >= 12, ["{屏幕尺寸}英寸大屏分屏效率高，接上键盘就是轻办公本。"]),
         (lambda c: c["重量"] <= 460, ["约{重量}g的轻巧机身，单手拿着看书也轻松。"]),
         (lambda c: "游戏" in c["tags"], ["{屏幕刷新率}Hz高刷屏配合{处理器}，手游高帧率运行稳定。"]),
-        (lambda c: "网课" in c["tags"] or "儿童" in c["tags"], ["护眼屏幕加儿童模式，上网课和学习资料都合适。"]),
-        (lambda c: c["操作系统"].startswith("iPadOS"), ["iPadOS生态应用丰富，和iPhone、Mac互传文件很方便。"]),
+        (
+            lambda c: "网课" in c["tags"] or "儿童" in c["tags"],
+            ["护眼屏幕加儿童模式，上网课和学习资料都合适。"],
+        ),
+        (
+            lambda c: c["操作系统"].startswith("iPadOS"),
+            ["iPadOS生态应用丰富，和iPhone、Mac互传文件很方便。"],
+        ),
     ],
     "closers": {
         "学生": ["价格亲民，是学生党上课记笔记的好帮手。"],

@@ -66,7 +66,9 @@ TAGS = [
 ]  # fmt: skip
 
 
-def _a(kind: str, unit: str | None = None, better: str | None = None, aliases: str = "") -> dict[str, Any]:
+def _a(
+    kind: str, unit: str | None = None, better: str | None = None, aliases: str = ""
+) -> dict[str, Any]:
     return {"type": kind, "unit": unit, "better": better, "aliases": aliases.split()}
 
 

@@ -41,7 +41,7 @@ _ROWS: list[tuple[Any, ...]] = [
      "gt5 41mm|gt5小号|华为gt5女款", "编织表带", ""),
     ("华为", "WATCH GT 5 Pro 46mm", "GT5PRO-46", "华为 WATCH GT 系列", 1.43, 46, 336, "5ATM",
      True, True, True, False, 53, "黑色 钛金属", 2488, "户外 运动 商务 送礼",
-     "gt5pro|华为gt5pro|watch gt5 pro", "氟橡胶表带", ""),
+     "华为gt5pro|watch gt5 pro", "氟橡胶表带", ""),
     ("华为", "WATCH GT 4 46mm", "GT4-46", "华为 WATCH GT 系列", 1.43, 46, 336, "5ATM",
      True, True, True, False, 48, "云杉绿 山茶棕 曜石黑", 1288, "运动 长续航",
      "gt4|华为gt4|watch gt4", "复合表带", ""),
@@ -59,7 +59,7 @@ _ROWS: list[tuple[Any, ...]] = [
      "fit3|华为fit3|watch fit 3|华为fit", "氟橡胶表带", ""),
     ("华为", "华为手环9", "HWBAND9", "华为 手环 系列", 1.47, None, 336, "5ATM",
      True, True, False, False, 14, "幻夜黑 柠檬黄 樱语粉 冰霜白", 269, "运动 学生 入门 性价比",
-     "手环9|华为手环|band9|华为手环9", "硅胶表带", ""),
+     "华为手环|华为band9|华为手环9", "硅胶表带", ""),
     ("华为", "WATCH Ultimate 非凡大师", "ULTIMATE", "华为 WATCH 系列", 1.5, 48.5, 336, "10ATM",
      True, True, True, True, 76, "钛金属 黑色", 5999, "户外 商务 旗舰 送礼",
      "非凡大师|watch ultimate|华为非凡大师", "钛金属表带", ""),
@@ -77,7 +77,7 @@ _ROWS: list[tuple[Any, ...]] = [
      "手环9pro|小米手环9pro|miband9pro", "硅胶腕带", ""),
     ("小米", "小米手环9", "MIBAND9", "小米 手环 系列", 1.62, None, 504, "5ATM",
      True, True, False, False, 15.8, "午夜黑 冰川银 霞光金", 249, "运动 学生 入门 性价比",
-     "小米手环9|手环9|miband9|小米手环", "硅胶腕带", ""),
+     "小米手环9|miband9|小米手环", "硅胶腕带", ""),
     ("Redmi", "Redmi Watch 4", "RMWATCH4", "Redmi Watch 系列", 1.97, None, 480, "5ATM",
      True, True, True, False, 31.5, "曜石黑 银雪白", 499, "学生 运动 性价比",
      "红米手表4|redmi watch4|红米手表", "TPU表带", ""),
@@ -116,7 +116,7 @@ _ROWS: list[tuple[Any, ...]] = [
      "amazfit active|华米active", "硅胶表带", ""),
     ("小天才", "小天才电话手表 Z9", "XTCZ9", "小天才 Z 系列", 1.6, None, 48, "IPX8",
      True, False, True, True, 65, "星云蓝 暮光紫", 1998, "儿童 送礼",
-     "z9|小天才z9|儿童电话手表|小天才手表", "硅胶表带", ""),
+     "小天才z9|儿童电话手表|小天才手表", "硅胶表带", ""),
     ("小天才", "小天才电话手表 Z8少年版", "XTCZ8", "小天才 Z 系列", 1.6, None, 48, "IPX8",
      True, False, True, True, 63, "太空蓝 极光粉", 1498, "儿童 学生 送礼",
      "z8|小天才z8|z8少年版", "硅胶表带", ""),
@@ -141,6 +141,18 @@ _ROWS: list[tuple[Any, ...]] = [
     ("荣耀", "荣耀手环9", "HONORBAND9", "荣耀 手环 系列", 1.57, None, 336, "5ATM",
      True, True, False, False, 14, "幻夜黑 流光白 樱语粉", 229, "运动 学生 入门 性价比",
      "荣耀手环9|honor band 9|荣耀手环", "硅胶表带", ""),
+    ("华为", "WATCH GT 5 Pro 42mm", "GT5PRO-42", "华为 WATCH GT 系列", 1.32, 42, 168, "5ATM",
+     True, True, True, False, 44, "白色 钛金属", 2988, "女生 送礼 运动",
+     "gt5pro 42mm|gt5pro女款|华为gt5pro小号", "陶瓷表带", ""),
+    ("小米", "Xiaomi Watch S4 41mm", "WATCHS4-41", "小米 Watch 系列", 1.32, 41, 192, "5ATM",
+     True, True, True, False, 35, "白色 粉色", 899, "女生 运动",
+     "小米手表s4小号|watch s4 41mm", "编织表带", ""),
+    ("佳明", "Forerunner 165", "FR165", "佳明 Forerunner 系列", 1.2, 43, 264, "5ATM",
+     True, True, True, False, 39, "黑色 浅灰", 1980, "跑步 入门",
+     "fr165|佳明165|forerunner165", "硅胶表带", ""),
+    ("Amazfit", "Amazfit Bip 5", "BIP5", "Amazfit Bip 系列", 1.91, None, 240, "IP68",
+     True, True, True, False, 26, "黑色 粉色 奶油白", 499, "学生 性价比 运动",
+     "bip5|华米bip5|amazfit bip5", "硅胶表带", ""),
 ]  # fmt: skip
 
 MODELS = {row[2]: row for row in _ROWS}
@@ -159,16 +171,32 @@ def _watch_draft(row: tuple[Any, ...]) -> Draft:
      price, tags, aliases, strap, flags) = row  # fmt: skip
     color_list = words(colors)
     attributes = {
-        "屏幕尺寸": screen, "表盘尺寸": case, "续航": hours, "防水等级": water, "心率监测": heart,
-        "血氧监测": spo2, "血压监测": flags == "bp" or None, "GPS": gps, "eSIM": esim, "重量": weight,
-        "适配系统": words(_SYSTEMS.get(brand, _DEFAULT_SYSTEMS)), "表带材质": strap, "颜色": color_list,
-    }  # fmt: skip
+        "屏幕尺寸": screen,
+        "表盘尺寸": case,
+        "续航": hours,
+        "防水等级": water,
+        "心率监测": heart,
+        "血氧监测": spo2,
+        "血压监测": flags == "bp" or None,
+        "GPS": gps,
+        "eSIM": esim,
+        "重量": weight,
+        "适配系统": words(_SYSTEMS.get(brand, _DEFAULT_SYSTEMS)),
+        "表带材质": strap,
+        "颜色": color_list,
+    }
     health = "血压心率血氧监测" if flags == "bp" else ("心率血氧监测" if spo2 else "心率监测")
     return draft(
-        key=key, brand=brand,
+        key=key,
+        brand=brand,
         title=f"{display_name(brand, model)} {_kind(model, esim, tags)} {health} {color_list[0]}",
-        price=price, attributes=attributes, tags=tags, aliases=aliases, series=series, model=model,
-    )  # fmt: skip
+        price=price,
+        attributes=attributes,
+        tags=tags,
+        aliases=aliases,
+        series=series,
+        model=model,
+    )
 
 
 def drafts() -> list[Draft]:
@@ -192,7 +220,10 @@ DESCRIPTION = {
         (lambda c: c.get("血压监测"), ["具备血压测量功能，适合关注心血管健康的家人日常自测。"]),
         (lambda c: c["血氧监测"], ["支持血氧饱和度检测和睡眠监测，健康数据一目了然。"]),
         (lambda c: c["续航"] >= 300, ["{续航说法}的长续航，出差旅行不用天天充电。"]),
-        (lambda c: "跑步" in c["tags"] or "马拉松" in c["tags"], ["提供配速、步频、训练负荷等专业跑步数据，备战马拉松很实用。"]),
+        (
+            lambda c: "跑步" in c["tags"] or "马拉松" in c["tags"],
+            ["提供配速、步频、训练负荷等专业跑步数据，备战马拉松很实用。"],
+        ),
         (lambda c: "儿童" in c["tags"], ["支持精准定位、视频通话和上课禁用，家长随时放心。"]),
     ],
     "closers": {

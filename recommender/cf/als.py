@@ -39,15 +39,15 @@ class ALS(Recommender):
         from implicit.cpu.als import AlternatingLeastSquares
 
         self.n_items = user_items.shape[1]
-        self._model = AlternatingLeastSquares(
-            factors=self.factors,
-            regularization=self.regularization,
-            alpha=self.alpha,
-            iterations=self.iterations,
-            random_state=self.seed,
-        )
         # implicit runs its own threads; a multi-threaded BLAS underneath only contends.
         with threadpool_limits(1, "blas"):
+            self._model = AlternatingLeastSquares(
+                factors=self.factors,
+                regularization=self.regularization,
+                alpha=self.alpha,
+                iterations=self.iterations,
+                random_state=self.seed,
+            )
             self._model.fit(sp.csr_matrix(user_items, dtype=np.float32), show_progress=False)
         return self
 

@@ -151,7 +151,9 @@ def check_item_ids(item_ids: np.ndarray, n_items: int) -> np.ndarray:
     return item_ids
 
 
-def similar_from_rows(rows: np.ndarray, item_ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+def similar_from_rows(
+    rows: np.ndarray, item_ids: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Top ``n`` of dense similarity ``rows`` (one per item), the item itself excluded."""
     rows = np.array(rows, dtype=np.float32, copy=True)
     rows[np.arange(len(item_ids)), item_ids] = -np.inf

@@ -10,7 +10,9 @@ import scipy.sparse as sp
 from recommender.cf.base import Recommender, check_item_ids, similar_from_rows
 
 
-def cosine_neighbours(user_items: sp.csr_matrix, neighbours: int, shrinkage: float) -> sp.csr_matrix:
+def cosine_neighbours(
+    user_items: sp.csr_matrix, neighbours: int, shrinkage: float
+) -> sp.csr_matrix:
     """Item x item cosine ``c_ij / (|i| |j| + shrinkage)``, top ``neighbours`` per row, no diagonal.
 
     Shrinkage damps similarities resting on very few common users.

@@ -1,0 +1,94 @@
+"""Turn latency through the REST webhook (Rasa + actions) under light load, beside the bare NLU
+parse time (the floor): 10 simulated shoppers, each sending a message every 2 seconds.
+
+Target (dialogue issue): p50 <= 60 ms, p95 <= 200 ms on this 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._services import running_bot  # noqa: E402
+
+MESSAGES = [
+    "华为Mate60 Pro多少钱", "有没有三千以内的华为手机", "小米14的电池多大", "第二个多少钱",
+    "对比一下前两个", "有没有便宜点的", "运费怎么算", "AirPods Pro 2多少钱", "500块以内的跑鞋",
+    "适合油皮的护肤品", "还有货吗", "你好", "Mate60和小米14哪个续航好", "有没有类似的",
+]  # fmt: skip
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+async def shopper(
+    client: httpx.AsyncClient, url: str, name: str, turns: int, latencies: list[float]
+) -> None:
+    rng = random.Random(name)
+    await asyncio.sleep(rng.random() * 2)
+    for _ in range(turns):
+        started = time.perf_counter()
+        response = await client.post(url, json={"sender": name, "message": rng.choice(MESSAGES)})
+        latencies.append((time.perf_counter() - started) * 1000)
+        response.raise_for_status()
+        await asyncio.sleep(max(0.0, 2.0 - (time.perf_counter() - started)))
+
+
+async def measure(
+    rasa_url: str, token: str, shoppers: int, turns: int
+) -> tuple[list[float], list[float]]:
+    async with httpx.AsyncClient(timeout=60) as client:
+        parse = []
+        for text in MESSAGES * 3:
+            started = time.perf_counter()
+            (
+                await client.post(
+                    f"{rasa_url}/model/parse", params={"token": token}, json={"text": text}
+                )
+            ).raise_for_status()
+            parse.append((time.perf_counter() - started) * 1000)
+        for text in MESSAGES:  # warm-up: first use of each action path
+            await client.post(
+                f"{rasa_url}/webhooks/rest/webhook", json={"sender": "warm", "message": text}
+            )
+        latencies: list[float] = []
+        url = f"{rasa_url}/webhooks/rest/webhook"
+        await asyncio.gather(
+            *(shopper(client, url, f"bench-{i}", turns, latencies) for i in range(shoppers))
+        )
+        return latencies, parse
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--shoppers", type=int, default=10)
+    parser.add_argument("--turns", type=int, default=15)
+    args = parser.parse_args()
+    with running_bot() as settings:
+        turns, parse = asyncio.run(
+            measure(settings.rasa_url, settings.rasa_token, args.shoppers, args.turns)
+        )
+    print(
+        f"dialogue latency: {args.shoppers} shoppers x {args.turns} turns, one message every 2 s each"
+    )
+    print(f"{'':24}{'p50 ms':>10}{'p95 ms':>10}{'mean ms':>10}{'n':>6}")
+    for name, values in (("NLU parse (floor)", parse), ("REST turn (Rasa+actions)", turns)):
+        print(
+            f"{name:24}{percentile(values, 0.5):10.1f}{percentile(values, 0.95):10.1f}{statistics.mean(values):10.1f}{len(values):6d}"
+        )
+    print("target: turn p50 <= 60 ms, p95 <= 200 ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""Hand-picked relations between model lines (by key), on top of the rule-derived ones.
+
+The generator links the base variant of each model line (lowest configuration,
+men's version). Pairs here are the ones a shopping assistant is expected to know:
+well-known cross-brand rivals and natural purchase companions.
+"""
+
+from __future__ import annotations
+
+ALTERNATIVES = [
+    ("MATE60PRO", "XIAOMI14ULTRA"), ("MATE60PRO", "IPHONE15PRO"), ("MATE70PRO", "IPHONE16PRO"),
+    ("MATE70PRO", "XIAOMI15PRO"), ("XIAOMI15", "IPHONE16"), ("X200PRO", "FINDX8PRO"),
+    ("X100ULTRA", "FINDX7ULTRA"), ("MAGIC7PRO", "X200PRO"), ("K70", "NEO9"), ("K80", "ACE5"),
+    ("K80PRO", "IQOO13"), ("NOTE13PRO", "HONORX50"), ("MATEX5", "MAGICV3"), ("ZFOLD6", "XFOLD3PRO"),
+    ("AIRPODSPRO2", "FREEBUDSPRO4"), ("AIRPODSPRO2", "WF1000XM5"), ("WH1000XM5", "QCULTRAHP"),
+    ("WH1000XM5", "MOMENTUM4"), ("FREEBUDS6I", "RMBUDS6PRO"), ("AWS10-46", "WATCH5-46"),
+    ("GT5-46", "WATCHS4"), ("FR265", "PACE3"), ("MIBAND9", "HWBAND9"),
+    ("MBA13M3", "MATEBOOKXPRO"), ("Y9000P2024", "ROGSTRIXSCAR8"), ("XIAOXINPRO14", "RMBOOKPRO14"),
+    ("IPADAIR11M2", "MATEPADPRO11"), ("IPAD10", "MIPAD7"),
+    ("PEGASUS41", "NOVABLAST4"), ("ALPHAFLY3", "FEIDIAN4C"), ("VAPORFLY3", "ADIOSPRO3"),
+    ("CLIFTON9", "NIMBUS26"), ("KAYANO31", "GUIDE17"),
+    ("LLALIGN", "MAIAYOGA"), ("TNFTRICLIMATE", "CMJACKET"),
+    ("LCGENIFIQUE", "ELANR"), ("LRPB5", "WNCREAM"), ("SK2FTE", "LMTREATMENT"), ("KHUFC", "CVLOTION"),
+    ("DIORROUGE", "YSLSLIM"), ("ELDW", "ARPOWER"),
+    ("DYHD15", "LFSE"), ("DRX40", "RRG20S"), ("DRH20", "TKFLOOR3"), ("PLSONICARE3", "OBIO7"),
+    ("SZSSDAILYNUTS", "LPPZDAILYNUTS"), ("YILIJINDIAN", "MNTELUNSU"), ("COKEZERO", "YQSLSPARKLING"),
+]  # fmt: skip
+
+BUNDLES = [
+    ("IPHONE16PRO", "AIRPODSPRO2"), ("IPHONE16", "AIRPODS4"), ("MATE70PRO", "FREEBUDSPRO4"),
+    ("MATE60PRO", "FREEBUDSPRO3"), ("XIAOMI15", "BUDS5PRO"), ("XIAOMI14", "BUDS5"),
+    ("IPHONE16PRO", "AWS10-46"), ("MATE70PRO", "GT5-46"), ("MBA13M3", "UGREEN100W"),
+    ("MBP14M4", "ANKER65W"), ("IPADAIR11M2", "APPLECCABLE"), ("FR265", "OPENRUNPRO2"),
+    ("AWS10-46", "AIRPODSPRO2"), ("LLALIGN", "LLENERGY"), ("PDFOUNDATION", "FXPOWDER"),
+    ("SZSSDAILYNUTS", "RYYTNMILK"), ("LAYSMIX", "COKECLASSIC"), ("KSFNOODLE", "YJPZEGG"),
+    ("OREOCLASSIC", "YILIJINDIAN"), ("WLSPICYSTRIP", "KSFICETEA"), ("SDBCOFFEE", "SZSSBREAD"),
+    ("NESTLE12", "LPPZBREAD"), ("BEYOGURT", "BCWMANGO"), ("JYSOYMILK", "SZSSDAILYNUTS"),
+]  # fmt: skip
