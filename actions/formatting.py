@@ -11,7 +11,10 @@ CARD_FIELDS = ("sku", "title", "brand", "category", "price", "rating", "stock", 
 
 
 def card(product: dict[str, Any]) -> dict[str, Any]:
-    return {name: product.get(name) for name in CARD_FIELDS}
+    item = {name: product.get(name) for name in CARD_FIELDS}
+    if product.get("reason"):
+        item["reason"] = product["reason"]  # why it is recommended, shown on the card
+    return item
 
 
 def yuan(price: float) -> str:

@@ -8,6 +8,8 @@ from functools import lru_cache
 from daogou.settings import get_settings
 from knowledge_graph.service import CatalogService, CatalogView
 from knowledge_graph.store import CatalogStore
+from recommender.events import EventStore
+from recommender.recommendations import RecommendationService
 from recommender.search import ProductSearch
 
 log = logging.getLogger(__name__)
@@ -43,3 +45,23 @@ def warm_up() -> None:
         search()
     except Exception:  # the server still answers graph questions without search
         log.exception("search warm-up failed")
+
+
+@lru_cache(maxsize=1)
+def events() -> EventStore:
+    return EventStore(store())
+
+
+@lru_cache(maxsize=1)
+def recommendations() -> RecommendationService:
+    return RecommendationService(catalog(), events())
+
+
+def record_chat_events(user_id: str, shown: list[str], viewed: str | None) -> None:
+    """Products shown in chat are impressions, the one asked about is a view: both feed the
+    recommender at once. Never allowed to break a reply."""
+    try:
+        for sku in shown:
+            events().record(user_id[:64], sku, "view" if sku == viewed else "impression", "chat")
+    except Exception:
+        log.exception("could not record chat events")

@@ -46,6 +46,17 @@ def ranked(
     return qa.one_per_model(products)
 
 
+def personalised(user_id: str, products: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The shopper's history reorders the results a little; reasons go on the cards."""
+    try:
+        reranked = runtime.recommendations().rerank(user_id, products[:20])
+    except Exception:  # recommendations are a bonus, never a reason to fail the search
+        return products
+    return [
+        {**r.product, "reason": r.reason} if r.reason else r.product for r in reranked
+    ] + products[20:]
+
+
 def show_results(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
@@ -54,7 +65,7 @@ def show_results(
     query: str,
     lead: str | None = None,
 ) -> list[dict[str, Any]]:
-    found = ranked(view, query, filters)
+    found = personalised(tracker.sender_id, ranked(view, query, filters))
     if not found:
         dispatcher.utter_message(
             text=f"抱歉，暂时没有符合条件的{describe(filters)}。可以放宽一下预算或换个品牌试试。",

@@ -50,6 +50,9 @@ def showing(
     skus: list[str], tracker: Tracker, focus_sku: str | None = None
 ) -> list[dict[str, Any]]:
     """Slot events after products were shown; the focus moves when one product is talked about."""
+    from actions import runtime
+
+    runtime.record_chat_events(tracker.sender_id, skus, focus_sku)
     events: list[dict[str, Any]] = [SlotSet("shown_products", skus)]
     if focus_sku and focus_sku != focus(tracker):
         events += [SlotSet("previous_focus", focus(tracker)), SlotSet("product_focus", focus_sku)]

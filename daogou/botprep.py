@@ -60,6 +60,54 @@ def endpoints(settings: Settings) -> dict:
     return config
 
 
+HELD_OUT_EVERY = 5  # one hand-written example in five is kept out of training when holding out
+
+
+def holding_out() -> bool:
+    """`make test` trains on 80% of the hand-written examples and tests NLU on the rest."""
+    return os.environ.get("DAOGOU_NLU_HOLDOUT") == "1"
+
+
+def _held_out(text: str) -> bool:
+    return int(hashlib.sha1(text.encode("utf-8")).hexdigest(), 16) % HELD_OUT_EVERY == 0
+
+
+def split_handwritten(nlu_dir: Path, out: Path) -> tuple[int, int]:
+    """Writes data/handwritten_train.yml and heldout/test_nlu.yml; returns (train, test) counts."""
+    train_blocks, test_blocks = [], []
+    for path in sorted(nlu_dir.glob("*.yml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for block in doc.get("nlu", []):
+            if "intent" not in block:
+                train_blocks.append(block)
+                continue
+            lines = [line for line in (block.get("examples") or "").splitlines() if line.strip()]
+            test = [line for line in lines if _held_out(line.strip())]
+            train = [line for line in lines if not _held_out(line.strip())]
+            train_blocks.append({"intent": block["intent"], "examples": "\n".join(train) + "\n"})
+            if test:
+                test_blocks.append({"intent": block["intent"], "examples": "\n".join(test) + "\n"})
+    dump = {"allow_unicode": True, "sort_keys": False, "width": 1000}
+    (out / "data" / "handwritten_train.yml").write_text(
+        yaml.safe_dump({"version": "3.1", "nlu": train_blocks}, **dump), encoding="utf-8"
+    )
+    (out / "heldout").mkdir(parents=True, exist_ok=True)
+    (out / "heldout" / "test_nlu.yml").write_text(
+        yaml.safe_dump({"version": "3.1", "nlu": test_blocks}, **dump), encoding="utf-8"
+    )
+    count = lambda blocks: sum(len(b["examples"].splitlines()) for b in blocks if "intent" in b)  # noqa: E731
+    return count(train_blocks), count(test_blocks)
+
+
+def training_data_paths(settings: Settings) -> list[Path]:
+    """Hand-written NLU in full, or only its training part when holding out; plus the rest."""
+    out = bot_dir(settings)
+    if holding_out():
+        core = [p for p in sorted((BOT / "data").glob("*.yml"))]
+        return [*core, out / "data"]
+    return [BOT / "data", out / "data"]
+
+
 def prepare(settings: Settings, store: CatalogStore) -> Path:
     """Writes var/bot/ (config, endpoints, jieba dictionary, lookups, generated examples)."""
     out = bot_dir(settings)
@@ -73,6 +121,11 @@ def prepare(settings: Settings, store: CatalogStore) -> Path:
         "{dictionary_hash}", dictionary_hash
     )
     (out / "config.yml").write_text(config, encoding="utf-8")
+    handwritten = out / "data" / "handwritten_train.yml"
+    if holding_out():
+        split_handwritten(BOT / "data" / "nlu", out)
+    elif handwritten.exists():
+        handwritten.unlink()
     (out / "endpoints.yml").write_text(
         yaml.safe_dump(endpoints(settings), allow_unicode=True, sort_keys=False), encoding="utf-8"
     )
@@ -111,7 +164,7 @@ def train_args(settings: Settings) -> list[str]:
         str(RASA_BIN), "train",
         "--config", str(out / "config.yml"),
         "--domain", str(BOT / "domain"),
-        "--data", str(BOT / "data"), str(out / "data"),
+        "--data", *map(str, training_data_paths(settings)),
         "--out", str(model_path(settings).parent),
         "--fixed-model-name", MODEL_NAME,
     ]  # fmt: skip
@@ -133,3 +186,25 @@ def train(settings: Settings, force: bool = False) -> bool:
     )
     stamp.write_text(current)
     return True
+
+
+def validate(settings: Settings) -> None:
+    """`rasa data validate` on exactly the files training uses."""
+    out = bot_dir(settings)
+    args = [str(RASA_BIN), "data", "validate", "--config", str(out / "config.yml"),
+            "--domain", str(BOT / "domain"), "--data", *map(str, training_data_paths(settings))]  # fmt: skip
+    subprocess.run(args, cwd=REPO_ROOT, env=rasa_env(), check=True, stdout=sys.stderr)
+
+
+def results_dir(settings: Settings) -> Path:
+    return settings.var_dir / "results" / "nlu"
+
+
+def evaluate_heldout(settings: Settings) -> Path:
+    """`rasa test nlu` on the held-out hand-written examples; reports land in var/results/nlu."""
+    out = results_dir(settings)
+    args = [str(RASA_BIN), "test", "nlu", "--model", str(model_path(settings)),
+            "--nlu", str(bot_dir(settings) / "heldout" / "test_nlu.yml"), "--out", str(out),
+            "--no-plot"]  # fmt: skip
+    subprocess.run(args, cwd=REPO_ROOT, env=rasa_env(), check=True, stdout=sys.stderr)
+    return out

@@ -58,6 +58,20 @@ def _bot_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bot_validate(args: argparse.Namespace) -> int:
+    from daogou import botprep
+
+    botprep.validate(get_settings())
+    return 0
+
+
+def _bot_test_nlu(args: argparse.Namespace) -> int:
+    from daogou import botprep
+
+    print(f"NLU reports in {botprep.evaluate_heldout(get_settings())}")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from daogou.services import run_all
 
@@ -98,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     train = bot.add_parser("train", help="prepare and train when inputs changed")
     train.add_argument("--force", action="store_true")
     train.set_defaults(func=_bot_train)
+    bot.add_parser("validate", help="rasa data validate on the training files").set_defaults(
+        func=_bot_validate
+    )
+    bot.add_parser("test-nlu", help="rasa test nlu on the held-out examples").set_defaults(
+        func=_bot_test_nlu
+    )
 
     sub.add_parser("run", help="start every service").set_defaults(func=_run)
 

@@ -114,6 +114,35 @@ class RecommendationService:
         scores, reasons = self._scores(view, model, history, context_sku)
         return self._pick(view, model, scores, reasons, history, context_sku, k)
 
+    def rerank(
+        self, user_id: str | None, products: list[dict[str, Any]], weight: float = 0.3
+    ) -> list[Recommendation]:
+        """Search results reordered by what this shopper likes; the search order stays the prior.
+
+        Items keep a reason only where the shopper's history explains them.
+        """
+        if not products:
+            return []
+        view = self.catalog.current()
+        model = self._current_model(view)
+        history = [
+            e for e in (self.events.history(user_id) if user_id else []) if e.sku in model.index
+        ]
+        if not history:
+            return [Recommendation(p, 1 - i / len(products), "") for i, p in enumerate(products)]
+        scores, reasons = self._scores(view, model, history, None)
+        indices = [model.index.get(p["sku"]) for p in products]
+        personal = np.array(
+            [scores[i] if i is not None else 0.0 for i in indices], dtype=np.float32
+        )
+        personal = _normalise(personal - personal.min())
+        blended = [
+            Recommendation(p, (1 - weight) * (1 - rank / len(products)) + weight * float(personal[rank]),
+                           reasons.get(indices[rank], "") if indices[rank] is not None else "")
+            for rank, p in enumerate(products)
+        ]  # fmt: skip
+        return sorted(blended, key=lambda r: -r.score)
+
     def _scores(
         self, view: CatalogView, model: _Model, history: list[Interaction], context_sku: str | None
     ) -> tuple[np.ndarray, dict[int, str]]:
