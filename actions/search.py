@@ -174,7 +174,7 @@ class ActionShowSimilar(Action):
             )
             return []
         anchor = qa.representative(view, groups[0])
-        similar = similar_products(view, anchor)
+        similar = similar_products(view, anchor, tracker.sender_id)
         if not similar:
             dispatcher.utter_message(text=f"暂时没有找到和 {anchor['title']} 类似的在售商品。")
             return []
@@ -188,24 +188,25 @@ class ActionShowSimilar(Action):
 
 
 def similar_products(
-    view: CatalogView, anchor: dict[str, Any], k: int = SHOWN
+    view: CatalogView, anchor: dict[str, Any], user_id: str | None = None, k: int = SHOWN
 ) -> list[dict[str, Any]]:
-    graph = view.graph
+    """Same category: the recommender's neighbours for this shopper (graph relations, co-views,
+    with reasons) first, then the nearest products by meaning in a similar price band."""
     same_model = anchor.get("model")
-    related = [
-        graph.products[s]
-        for s, rel in graph.related(anchor["sku"], ["SAME_SERIES", "ALTERNATIVE_TO"])
-        if graph.products[s]["stock"] > 0
-    ]
+    try:
+        recs = runtime.recommendations().recommend(user_id, k=3 * k, context_sku=anchor["sku"])
+        from_recs = [
+            {**r.product, "reason": r.reason}
+            for r in recs
+            if r.product["category"] == anchor["category"]
+        ]
+    except Exception:  # fall back to content neighbours alone
+        from_recs = []
     query = f"{anchor['title']} {' '.join(anchor.get('tags') or [])}"
     price = anchor["price"]
     filters = qa.SearchFilters(
         category=anchor["category"], min_price=price * 0.6, max_price=price * 1.5
     )
     nearby = ranked(view, query, filters, k=30)
-    result = [
-        p
-        for p in qa.one_per_model([*related, *nearby])
-        if (p.get("model") or p["title"]) != same_model
-    ]
-    return result[:k]
+    merged = qa.one_per_model([*from_recs[:3], *nearby, *from_recs[3:]])
+    return [p for p in merged if (p.get("model") or p["title"]) != same_model][:k]

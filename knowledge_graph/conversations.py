@@ -10,8 +10,10 @@ from sqlalchemy import select
 from knowledge_graph.models import ConversationFlag
 from knowledge_graph.store import CatalogStore
 
-ORDER_ID = re.compile(r"\bDG\s*(\d[\d\s]{12,20}\d)", re.IGNORECASE)
-_LOOKS_LIKE_ORDER = re.compile(r"(?:DG|订单号?|单号)\s*[:：]?\s*[A-Za-z]*\d{4,}", re.IGNORECASE)
+ORDER_ID = re.compile(r"(?<![A-Za-z])DG\s*(\d[\d\s]{12,20}\d)", re.IGNORECASE)
+_LOOKS_LIKE_ORDER = re.compile(
+    r"(?<![A-Za-z])DG\s*\d+|(?:订单号?|单号)\s*[:：]?\s*[A-Za-z]*\d{4,}", re.IGNORECASE
+)
 FLAG_KINDS = ("handoff", "feedback_up", "feedback_down")
 MAX_FLAG_TEXT = 2000
 

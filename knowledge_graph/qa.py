@@ -150,7 +150,20 @@ def filter_products(
         attributes={"颜色": filters.colour} if filters.colour else None,
         in_stock=in_stock,
     )
+    if filters.within is not None:
+        allowed = set(filters.within)
+        products = [p for p in products if p["sku"] in allowed]
     return products
+
+
+def related_in_category(view: CatalogView, skus: Sequence[str], category: str) -> list[str]:
+    """Products of `category` related to any of `skus`: 「iPhone 15的手机壳」 -> its cases."""
+    found: dict[str, None] = {}
+    for sku in skus:
+        for other, _ in view.graph.related(sku):
+            if view.graph.products[other]["category"] == category:
+                found[other] = None
+    return list(found)
 
 
 def rank_by_quality(

@@ -1,0 +1,52 @@
+"""NLU quality on the held-out hand-written examples, beside the targets of the dialogue issue.
+
+Reads the reports of `daogou bot test-nlu` (run by `make test`, or run it first) and prints
+intent macro-F1, entity F1 per extractor and the response selectors' accuracy, plus the
+weakest intents — the baseline in the same run is a majority-class classifier.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from daogou.botprep import results_dir  # noqa: E402
+from daogou.settings import load_settings  # noqa: E402
+
+
+def main() -> None:
+    folder = results_dir(load_settings())
+    intents = json.loads((folder / "intent_report.json").read_text())
+    labels = {
+        k: v
+        for k, v in intents.items()
+        if isinstance(v, dict) and "support" in v and " avg" not in k
+    }
+    total = sum(v["support"] for v in labels.values())
+    majority = max(v["support"] for v in labels.values()) / total
+    print(f"held-out hand-written examples: {total} over {len(labels)} intents")
+    print(f"{'':34}{'ours':>8}{'target':>8}{'baseline':>10}")
+    print(f"{'intent macro-F1':34}{intents['macro avg']['f1-score']:8.3f}{0.95:8.2f}{'':>10}")
+    print(
+        f"{'intent accuracy':34}{intents.get('accuracy', 0):8.3f}{'':>8}{majority:10.3f}  (majority class)"
+    )
+    for path in sorted(folder.glob("*Extractor_report.json")) + sorted(
+        folder.glob("DIETClassifier_report.json")
+    ):
+        report = json.loads(path.read_text())
+        print(
+            f"{'entity micro-F1 ' + path.stem.replace('_report', ''):34}{report['micro avg']['f1-score']:8.3f}{0.90:8.2f}"
+        )
+    selection = folder / "response_selection_report.json"
+    if selection.exists():
+        report = json.loads(selection.read_text())
+        print(f"{'response selection weighted-F1':34}{report['weighted avg']['f1-score']:8.3f}")
+    weak = sorted((v["f1-score"], k) for k, v in labels.items())[:5]
+    print("weakest intents: " + ", ".join(f"{k} {f:.2f}" for f, k in weak))
+
+
+if __name__ == "__main__":
+    main()

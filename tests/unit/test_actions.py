@@ -1,0 +1,227 @@
+"""Every action's logic against the mini catalog, with a stand-in encoder for search."""
+
+from __future__ import annotations
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import runtime
+from actions.after_sales import ActionOrderStatus, ActionRecordFeedback, ActionRequestHuman
+from actions.fallback import ActionDefaultAskAffirmation
+from actions.needs import ActionNeedsResults
+from actions.product_qa import (
+    ActionAnswerAttribute,
+    ActionCheckCompatibility,
+    ActionCompareProducts,
+)
+from actions.search import ActionRefineSearch, ActionSearchProducts, ActionShowSimilar
+from knowledge_graph.conversations import flags_of
+from recommender.events import EventStore
+from recommender.recommendations import RecommendationService
+from recommender.search import ProductSearch
+from tests.fixtures import BigramEncoder
+
+
+@pytest.fixture(autouse=True)
+def mini_runtime(monkeypatch, mini_store, mini_service):
+    searcher = ProductSearch(BigramEncoder())
+    events = EventStore(mini_store)
+    recs = RecommendationService(mini_service, events)
+    monkeypatch.setattr(runtime, "store", lambda: mini_store)
+    monkeypatch.setattr(runtime, "catalog", lambda: mini_service)
+    monkeypatch.setattr(runtime, "search", lambda: searcher)
+    monkeypatch.setattr(runtime, "events", lambda: events)
+    monkeypatch.setattr(runtime, "recommendations", lambda: recs)
+
+
+def tracker(text: str, intent: str = "", entities=(), sender: str = "tester", **slots) -> Tracker:
+    return Tracker(
+        sender,
+        slots,
+        {
+            "text": text,
+            "intent": {"name": intent},
+            "entities": list(entities),
+            "intent_ranking": [],
+        },
+        [],
+        False,
+        None,
+        {},
+        "action_listen",
+    )
+
+
+def run(action, t: Tracker):
+    dispatcher = CollectingDispatcher()
+    events = action.run(dispatcher, t, {})
+    text = "\n".join(m.get("text") or "" for m in dispatcher.messages)
+    products = next((m["custom"]["items"] for m in dispatcher.messages if m.get("custom")), None)
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    return dispatcher.messages, text, products, slots, events
+
+
+def test_price_question_answers_from_the_graph():
+    _, text, products, slots, _ = run(ActionAnswerAttribute(), tracker("华为Mate60 Pro多少钱"))
+    assert "6499元 起" in text and "6999元" in text
+    assert products[0]["sku"] == "PH-HW-M60P-256"
+    assert set(products[0]) >= {
+        "sku",
+        "title",
+        "brand",
+        "category",
+        "price",
+        "rating",
+        "stock",
+        "image",
+    }
+    assert slots["product_focus"] == "PH-HW-M60P-256"
+
+
+def test_attribute_question_on_the_product_in_focus():
+    _, text, *_ = run(ActionAnswerAttribute(), tracker("这款多重", product_focus="PH-XM-14-256"))
+    assert "193g" in text
+
+
+def test_ordinal_mention_uses_shown_products():
+    shown = ["PH-HW-M60-256", "PH-XM-14-256"]
+    _, text, products, *_ = run(
+        ActionAnswerAttribute(), tracker("第二个多少钱", shown_products=shown)
+    )
+    assert "3999元" in text and products[0]["sku"] == "PH-XM-14-256"
+
+
+def test_unknown_product_suggests_close_names():
+    messages, text, products, *_ = run(
+        ActionAnswerAttribute(),
+        tracker("mate70 pro多少钱", entities=[{"entity": "product", "value": "mate70 pro"}]),
+    )
+    assert "抱歉" in text and products is None
+    assert any("Mate 60 Pro" in b["title"] for b in messages[0]["buttons"])
+
+
+def test_stock_question_reports_out_of_stock():
+    _, text, *_ = run(ActionAnswerAttribute(), tracker("iPhone15还有货吗", intent="ask_stock"))
+    assert "缺货" in text
+
+
+def test_comparison_gives_values_and_verdict():
+    _, text, products, *_ = run(ActionCompareProducts(), tracker("Mate60 Pro和小米14哪个续航好"))
+    assert "5000mAh" in text and "4610mAh" in text and "结论：电池容量方面 Mate 60 Pro 更好" in text
+    assert len(products) == 2
+
+
+def test_compare_first_two_shown():
+    shown = ["PH-HW-M60-256", "PH-XM-14-256", "PH-HW-M60P-256"]
+    _, text, products, *_ = run(
+        ActionCompareProducts(), tracker("对比一下前两个", shown_products=shown)
+    )
+    assert [p["sku"] for p in products] == shown[:2] and "结论" in text
+
+
+def test_compatibility_yes_and_no():
+    _, text, *_ = run(
+        ActionCheckCompatibility(), tracker("这个壳iPhone 15能用吗", product_focus="AC-CASE-IP15")
+    )
+    assert text.startswith("可以的")
+    _, text, *_ = run(
+        ActionCheckCompatibility(), tracker("这个壳小米14能用吗", product_focus="AC-CASE-IP15")
+    )
+    assert "不适配" in text
+
+
+def test_search_applies_hard_filters_and_remembers_them():
+    entities = [{"entity": "price", "role": "max", "value": "6000"}]
+    messages, _, products, slots, _ = run(
+        ActionSearchProducts(), tracker("六千以内的华为手机", entities=entities)
+    )
+    assert products and all(p["brand"] == "华为" and p["price"] <= 6000 for p in products)
+    assert slots["last_filters"]["category"] == "手机" and slots["shown_products"]
+    assert 2 <= len(messages[0]["buttons"]) <= 4
+
+
+def test_search_for_accessories_of_a_named_phone():
+    _, _, products, *_ = run(ActionSearchProducts(), tracker("iPhone 15的手机壳有吗"))
+    assert [p["sku"] for p in products] == ["AC-CASE-IP15"]
+
+
+def test_refine_cheaper_and_other_brand():
+    last = {"category": "手机", "brands": ["华为"], "min_price": None, "max_price": None}
+    shown = ["PH-HW-M60P-256"]
+    _, _, products, *_ = run(
+        ActionRefineSearch(), tracker("有没有便宜点的", shown_products=shown, last_filters=last)
+    )
+    assert products and all(p["price"] < 6499 for p in products)
+    _, _, products, *_ = run(
+        ActionRefineSearch(), tracker("换个牌子", shown_products=shown, last_filters=last)
+    )
+    assert products and all(p["brand"] != "华为" for p in products)
+
+
+def test_similar_products_exclude_the_anchor_model():
+    _, text, products, *_ = run(
+        ActionShowSimilar(), tracker("有没有类似的", product_focus="PH-HW-M60-256")
+    )
+    assert products and all(
+        p.get("title") and "Mate 60 " not in p["title"] + " "
+        for p in products
+        if p["sku"].startswith("PH-HW-M60-")
+    )
+    assert all(p["category"] == "手机" for p in products)
+
+
+def test_needs_results_use_budget_and_clear_the_form():
+    t = tracker("随便", need_category="手机", need_budget="-5000", need_scene="拍照")
+    _, text, products, slots, _ = run(ActionNeedsResults(), t)
+    assert products and all(p["price"] <= 5000 and p["category"] == "手机" for p in products)
+    assert "预算5000元以内" in text
+    assert slots["need_category"] is None and slots["need_budget"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("查订单DG20261105001234", "已发货"), ("订单 dg 2026 1105 0012 34 到哪了", "顺丰速运"),
+     ("查一下订单DG123", "格式好像不对"), ("我的快递呢", "请发一下订单号"), ("DG20990101000001", "没有查到")],
+)  # fmt: skip
+def test_order_status(text, expected):
+    _, reply, *_ = run(ActionOrderStatus(), tracker(text))
+    assert expected in reply
+
+
+def test_order_tracking_number_is_masked_for_other_shoppers():
+    _, reply, *_ = run(ActionOrderStatus(), tracker("DG20261105001234", sender="someone-else"))
+    assert "SF12****0123" in reply
+    _, reply, *_ = run(ActionOrderStatus(), tracker("DG20261105001234", sender="u0001"))
+    assert "SF1234567890123" in reply
+
+
+def test_handoff_pauses_and_flags(mini_store):
+    _, text, _, _, events = run(ActionRequestHuman(), tracker("转人工", sender="s-handoff"))
+    assert "人工" in text and any(e["event"] == "pause" for e in events)
+    assert [f["kind"] for f in flags_of(mini_store, "s-handoff")] == ["handoff"]
+
+
+def test_feedback_is_recorded(mini_store):
+    run(ActionRecordFeedback(), tracker("你答得不对", sender="s-fb"))
+    run(ActionRecordFeedback(), tracker("👍", sender="s-fb"))
+    assert [f["kind"] for f in flags_of(mini_store, "s-fb")] == ["feedback_down", "feedback_up"]
+
+
+def test_affirmation_offers_top_intents_in_chinese():
+    t = tracker("嗯那个", intent="nlu_fallback")
+    t.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback"},
+        {"name": "ask_attribute"},
+        {"name": "greet"},
+        {"name": "search_product"},
+    ]
+    messages, text, *_ = run(ActionDefaultAskAffirmation(), t)
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    assert titles == ["问商品的价格或参数", "找商品", "都不是"]
+
+
+def test_chat_records_impressions_and_views(mini_store):
+    run(ActionAnswerAttribute(), tracker("小米14多少钱", sender="s-events"))
+    history = EventStore(mini_store).history("s-events")
+    assert [(e.sku, e.type) for e in history] == [("PH-XM-14-256", "view")]
