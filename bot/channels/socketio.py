@@ -3,7 +3,8 @@
 1. `send_custom_json` in Rasa 3.6 calls `sio.emit(event, **payload)`, so a custom payload such
    as {"type": "products", ...} raises TypeError; we emit it as the message body instead.
 2. Buttons arrive as `quick_replies`; we also send them under `buttons`, like the REST channel.
-The room join is awaited when python-socketio makes `enter_room` a coroutine (rasa#13027).
+The room join is awaited when python-socketio makes `enter_room` a coroutine (rasa#13027), and
+shopper text is sanitised as on the REST channel (bot/channels/sanitize.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,13 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+
+try:
+    from bot.channels.sanitize import clean_message
+except ImportError:  # Rasa started with bot/ as the working directory
+    from channels.sanitize import clean_message
 
 
 class ProductSocketIOOutput(SocketIOOutput):
@@ -41,7 +48,11 @@ class ProductSocketIOInput(SocketIOInput):
         return ProductSocketIOOutput(self.sio, self.bot_message_evt)
 
     def blueprint(self, on_new_message):  # type: ignore[no-untyped-def]
-        blueprint = super().blueprint(on_new_message)
+        async def sanitised(message: UserMessage) -> None:
+            message.text = clean_message(message.text)
+            await on_new_message(message)
+
+        blueprint = super().blueprint(sanitised)
         sio = self.sio
         original_enter_room = sio.enter_room
 
