@@ -1,8 +1,4 @@
-"""rasa-sdk actions: read slots and entities, call the domain packages, format replies."""
+"""rasa-sdk actions: read slots and entities, call the domain packages, format replies.
 
-import os
-
-if os.environ.get("DAOGOU_WARM_UP") == "1":
-    from actions.runtime import warm_up
-
-    warm_up()
+Served by `python -m actions.server` (one process, warmed up before it accepts requests).
+"""

@@ -6,52 +6,17 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime, state
 from actions.search import show_results
 from knowledge_graph import qa
+from knowledge_graph.scenes import SCENES, scene_of
 
 ANY = "不限"
 _ANYTHING = re.compile(r"随便|都行|都可以|无所谓|不限|没要求|不挑|看着办|你定|没想好|不知道")
-# Who it is for and what it is for; each maps to catalog tags the search boosts.
-SCENES: dict[str, tuple[str, ...]] = {
-    "送妈妈": ("老人", "送礼", "大屏"),
-    "送爸爸": ("老人", "送礼", "大屏"),
-    "送长辈": ("老人", "送礼"),
-    "送女朋友": ("女生", "送礼", "拍照"),
-    "送男朋友": ("送礼", "游戏"),
-    "送礼": ("送礼",),
-    "学生": ("学生", "性价比"),
-    "打游戏": ("游戏",),
-    "拍照": ("拍照",),
-    "办公": ("办公", "商务", "轻薄"),
-    "上班通勤": ("通勤", "轻薄", "降噪"),
-    "运动": ("运动",),
-}
-_SCENE_WORDS = {
-    "送妈妈": ("我妈", "妈妈", "母亲", "老妈"),
-    "送爸爸": ("我爸", "爸爸", "父亲", "老爸"),
-    "送长辈": ("长辈", "老人", "爷爷", "奶奶", "外婆", "姥姥"),
-    "送女朋友": ("女朋友", "女友", "老婆", "媳妇"),
-    "送男朋友": ("男朋友", "男友", "老公"),
-    "送礼": ("送人", "送礼", "礼物"),
-    "学生": ("学生", "上学", "网课", "宿舍"),
-    "打游戏": ("游戏", "吃鸡", "王者", "原神", "电竞"),
-    "拍照": ("拍照", "摄影", "自拍", "拍视频"),
-    "办公": ("办公", "工作", "商务", "写代码"),
-    "上班通勤": ("通勤", "地铁", "上班路上"),
-    "运动": ("运动", "跑步", "健身"),
-}
-
-
-def scene_of(text: str) -> str | None:
-    for scene, words in _SCENE_WORDS.items():
-        if any(w in text for w in words):
-            return scene
-    return None
 
 
 def budget_of(tracker: Tracker) -> str | None:
@@ -96,6 +61,9 @@ class ValidateNeedsForm(FormValidationAction):
         scene = scene_of(text) or next(iter(state.entity_values(tracker, "scene")), None)
         if scene:
             return {"need_scene": scene}
+        tags = qa.tags_in(runtime.view(), text)
+        if tags:
+            return {"need_scene": "、".join(tags[:2])}
         if tracker.get_slot("requested_slot") == "need_scene":
             if _ANYTHING.search(text):
                 return {"need_scene": ANY}
@@ -103,6 +71,29 @@ class ValidateNeedsForm(FormValidationAction):
             if terms:
                 return {"need_scene": "、".join(terms)}
         return {}
+
+
+class ActionRecommend(Action):
+    """「推荐几款华为手机 三千左右」 says enough to show products; 「帮我挑个手机」 starts the needs
+    dialogue, which then asks only for what is missing."""
+
+    def name(self) -> str:
+        return "action_recommend"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        view = runtime.view()
+        text = state.text_of(tracker)
+        filters = qa.filters_from(view, text, state.entities(tracker))
+        wishes = [scene_of(text) or "", *qa.tags_in(view, text)]
+        has_budget = filters.min_price is not None or filters.max_price is not None
+        if filters.category and (has_budget or filters.brands or any(wishes)):
+            query = " ".join([text, *SCENES.get(wishes[0], ()), *wishes[1:]])
+            return show_results(
+                dispatcher, tracker, view, filters, query, lead="按您说的要求，推荐这几款："
+            )
+        return [FollowupAction("needs_form")]
 
 
 class ActionNeedsResults(Action):

@@ -7,11 +7,13 @@ from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime, state
 from actions.formatting import quick_replies, send_products, yuan
 from knowledge_graph import qa
+from knowledge_graph.scenes import is_gift, scene_of
 from knowledge_graph.service import CatalogView
 
 SHOWN = 5
@@ -96,6 +98,9 @@ class ActionSearchProducts(Action):
             skus = [s for ref in refs for s in ref.skus]
             if view.graph.products[skus[0]]["category"] != filters.category:
                 filters.within = qa.related_in_category(view, skus, filters.category)
+        has_budget = filters.min_price is not None or filters.max_price is not None
+        if is_gift(scene_of(text)) and not (has_budget or filters.brands or refs):
+            return [FollowupAction("needs_form")]  # 「想买个手机送我妈」: undecided, guide them
         if filters.is_empty() and not filters.terms and not refs:
             dispatcher.utter_message(
                 text="想看看哪一类商品呢？告诉我品类和预算，我帮您挑。",

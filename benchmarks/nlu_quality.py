@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from daogou.botprep import results_dir  # noqa: E402
 from daogou.settings import load_settings  # noqa: E402
+from tests.e2e.test_nlu_heldout import price_f1  # noqa: E402
 
 
 def main() -> None:
@@ -33,13 +34,12 @@ def main() -> None:
     print(
         f"{'intent accuracy':34}{intents.get('accuracy', 0):8.3f}{'':>8}{majority:10.3f}  (majority class)"
     )
-    for path in sorted(folder.glob("*Extractor_report.json")) + sorted(
-        folder.glob("DIETClassifier_report.json")
-    ):
-        report = json.loads(path.read_text())
-        print(
-            f"{'entity micro-F1 ' + path.stem.replace('_report', ''):34}{report['micro avg']['f1-score']:8.3f}{0.90:8.2f}"
-        )
+    diet = json.loads((folder / "DIETClassifier_report.json").read_text())
+    print(
+        f"{'entity micro-F1 (DIET, all types)':34}{diet['micro avg']['f1-score']:8.3f}{0.90:8.2f}"
+    )
+    price = json.loads((folder / "ChinesePriceExtractor_report.json").read_text())
+    print(f"{'price entity F1 (our extractor)':34}{price_f1(price):8.3f}{0.90:8.2f}")
     selection = folder / "response_selection_report.json"
     if selection.exists():
         report = json.loads(selection.read_text())

@@ -181,8 +181,11 @@ def index_build(size: int = 100_000, dim: int = 384) -> None:
 
 
 def action_server_memory() -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DAOGOU_WARM_UP": "1"}
-    code = "import actions, resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    code = (
+        "from actions.runtime import warm_up; import resource; warm_up(); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
     started = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True

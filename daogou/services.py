@@ -35,14 +35,12 @@ def service_specs(settings: Settings) -> list[Service]:
         RASA_URL=settings.rasa_url,
         ACTION_SERVER_URL=settings.action_server_url,
     )
-    action_env = {**base_env, "DAOGOU_WARM_UP": "1"}  # healthy only once the model is loaded
     return [
         Service(
             "action server",
-            [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
-             "--port", str(settings.action_port)],
+            [str(VENV_BIN / "python"), "-m", "actions.server", "--port", str(settings.action_port)],
             f"http://127.0.0.1:{settings.action_port}/health",
-            action_env,
+            base_env,
         ),
         Service(
             "rasa",

@@ -28,6 +28,22 @@ _LATIN_CHUNK = re.compile(r"[a-z][a-z0-9+]{2,}|[0-9]+[a-z][a-z0-9+]*")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _t2s = OpenCC("t2s")
 
+# Hue words shoppers use whatever the catalog calls the shade (雪域白, 曜石黑).
+BASIC_COLOURS = (
+    "白色",
+    "黑色",
+    "红色",
+    "蓝色",
+    "绿色",
+    "紫色",
+    "粉色",
+    "金色",
+    "银色",
+    "灰色",
+    "黄色",
+    "橙色",
+    "棕色",
+)
 KIND_PRIORITY = {"product": 0, "brand": 1, "category": 2, "attribute": 3, "color": 4}
 
 
@@ -150,6 +166,8 @@ class EntityLinker:
             for key, spec in specs.items():
                 for alias in {key, *spec.aliases}:
                     self._add(alias, Target("attribute", key))
+        for colour in BASIC_COLOURS:
+            self._add(colour, Target("color", colour))
         for p in g.products.values():
             colours = (p.get("attributes") or {}).get("颜色") or []
             for colour in colours if isinstance(colours, list) else [colours]:

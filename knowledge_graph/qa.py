@@ -147,13 +147,30 @@ def filter_products(
         brands=filters.brands or None,
         min_price=filters.min_price,
         max_price=filters.max_price,
-        attributes={"颜色": filters.colour} if filters.colour else None,
         in_stock=in_stock,
     )
+    if filters.colour:
+        products = [
+            p for p in products if colour_matches(p["attributes"].get("颜色"), filters.colour)
+        ]
     if filters.within is not None:
         allowed = set(filters.within)
         products = [p for p in products if p["sku"] in allowed]
     return products
+
+
+def tags_in(view: CatalogView, text: str) -> list[str]:
+    """Catalog tags the shopper used (拍照, 油皮, 学生, 送礼 ...), longest first."""
+    plain = normalise_key(text)
+    vocabulary = {t for p in view.graph.products.values() for t in p.get("tags") or []}
+    return sorted((t for t in vocabulary if len(t) >= 2 and t in plain), key=len, reverse=True)
+
+
+def colour_matches(values: Any, wanted: str) -> bool:
+    """「白色」 matches 雪域白 and 白沙银: shoppers name the hue, catalogs name the shade."""
+    hue = wanted[:-1] if wanted.endswith("色") and len(wanted) > 1 else wanted
+    names = values if isinstance(values, list) else [values] if values else []
+    return any(hue in str(name) for name in names)
 
 
 def related_in_category(view: CatalogView, skus: Sequence[str], category: str) -> list[str]:

@@ -12,12 +12,28 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
 
 Histories = Sequence[np.ndarray]
+
+
+@dataclass(frozen=True)
+class Fold:
+    """Ordered training histories and held-out ``targets`` per user.
+
+    ``weights`` (for example star ratings) and ``timestamps`` (seconds) are
+    optional and aligned with ``histories``; models may ignore them.
+    """
+
+    histories: list[np.ndarray]
+    targets: list[np.ndarray]
+    n_items: int
+    weights: list[np.ndarray] | None = None
+    timestamps: list[np.ndarray] | None = None
 
 
 def to_user_items(
@@ -119,8 +135,19 @@ class Recommender(ABC):
         exclude = rows if filter_already_liked else None
         return top_n(self.score(rows), n, exclude, item_filter, candidates)
 
-    def fit_sequences(self, histories: Histories, n_items: int) -> Self:
-        """Fit on ordered histories (item ids oldest first)."""
+    def fit_sequences(
+        self,
+        histories: Histories,
+        n_items: int,
+        weights: Histories | None = None,
+        timestamps: Histories | None = None,
+    ) -> Self:
+        """Fit on ordered histories (item ids oldest first).
+
+        The order-free baselines treat every interaction as weight 1 and
+        ignore ``weights`` and ``timestamps``: they are the canonical binary
+        implicit-feedback models the published numbers use.
+        """
         return self.fit(to_user_items(histories, n_items))
 
     def recommend_sequences(
@@ -130,17 +157,17 @@ class Recommender(ABC):
         filter_already_liked: bool = True,
         item_filter: np.ndarray | None = None,
         candidates: np.ndarray | None = None,
+        weights: Histories | None = None,
+        timestamps: Histories | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Recommend for ordered histories (one row per history)."""
+        """Recommend for ordered histories (one row of output per history)."""
         rows = to_user_items(histories, self.n_items)
         return self.recommend(
             np.arange(len(histories)), rows, n, filter_already_liked, item_filter, candidates
         )
 
-    def tune(
-        self, histories: Histories, targets: Sequence[np.ndarray], n_items: int, k: int = 10
-    ) -> dict[str, float]:
-        """Pick hyper-parameters on a validation split; returns the choice (none here)."""
+    def tune(self, folds: Sequence[Fold], k: int = 10) -> dict[str, object]:
+        """Pick hyper-parameters on validation folds; returns the choice (none here)."""
         return {}
 
 

@@ -43,7 +43,22 @@ def test_entity_f1_on_held_out_examples(reports):
     assert f1 >= ENTITY_F1_FLOOR
 
 
+def price_f1(report: dict) -> float:
+    """Micro-F1 over the price roles only: the extractor finds nothing else, by design.
+
+    Ranges (两千到三千) are not annotated in the data (the extractor reads them), so their
+    min/max entities count against precision here: the figure is a lower bound.
+    """
+    labels = [v for k, v in report.items() if k.startswith("price")]
+    support = sum(v["support"] for v in labels)
+    tp = sum(v["recall"] * v["support"] for v in labels)
+    predicted = sum(v["recall"] * v["support"] / v["precision"] for v in labels if v["precision"])
+    precision, recall = tp / predicted if predicted else 0.0, tp / support if support else 0.0
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
 def test_price_extractor_on_held_out_examples(reports):
-    path = reports / "ChinesePriceExtractor_report.json"
-    report = json.loads(path.read_text())
-    assert report["micro avg"]["f1-score"] >= ENTITY_F1_FLOOR
+    report = json.loads((reports / "ChinesePriceExtractor_report.json").read_text())
+    f1 = price_f1(report)
+    print(f"price entity F1 (ChinesePriceExtractor) {f1:.3f}")
+    assert f1 >= ENTITY_F1_FLOOR

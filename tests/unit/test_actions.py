@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import runtime
 from actions.after_sales import ActionOrderStatus, ActionRecordFeedback, ActionRequestHuman
 from actions.fallback import ActionDefaultAskAffirmation
-from actions.needs import ActionNeedsResults
+from actions.needs import ActionNeedsResults, ActionRecommend
 from actions.product_qa import (
     ActionAnswerAttribute,
     ActionCheckCompatibility,
@@ -225,3 +225,29 @@ def test_chat_records_impressions_and_views(mini_store):
     run(ActionAnswerAttribute(), tracker("小米14多少钱", sender="s-events"))
     history = EventStore(mini_store).history("s-events")
     assert [(e.sku, e.type) for e in history] == [("PH-XM-14-256", "view")]
+
+
+def test_recommend_with_enough_constraints_shows_products():
+    entities = [{"entity": "price", "role": "around", "value": "6000"}]
+    _, text, products, *_ = run(
+        ActionRecommend(), tracker("推荐几款华为手机 六千左右", entities=entities)
+    )
+    assert products and all(p["brand"] == "华为" for p in products)
+
+
+def test_recommend_without_category_starts_the_needs_dialogue():
+    *_, events = run(ActionRecommend(), tracker("帮我推荐个东西吧"))
+    assert events == [{"event": "followup", "name": "needs_form", "timestamp": None}]
+
+
+def test_gift_search_without_budget_starts_the_needs_dialogue():
+    *_, events = run(ActionSearchProducts(), tracker("想买个手机送我妈"))
+    assert events[0]["name"] == "needs_form"
+    _, _, products, *_ = run(ActionSearchProducts(), tracker("拍照好的手机"))
+    assert products  # a wish about the product itself is a search
+
+
+def test_white_matches_shades_of_white():
+    _, _, products, *_ = run(ActionSearchProducts(), tracker("要白色的手机"))
+    # 白沙银 counts as a white: shoppers name the hue, not the shade.
+    assert {p["sku"] for p in products} == {"PH-XM-14-256", "PH-HW-M60P-256"}

@@ -1,0 +1,39 @@
+"""Runs the rasa-sdk action server in one process, with the graph, model and indexes loaded first.
+
+`python -m rasa_sdk` serves through Sanic's worker manager, which spawns a second process that
+imports everything again (twice the memory for the embedding model) and refuses to start once
+torch has fixed the multiprocessing start method. One process per replica is what we want;
+scale out with more replicas behind a load balancer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+
+from rasa_sdk.endpoint import create_app
+from rasa_sdk.executor import ActionExecutor
+
+from actions.runtime import warm_up
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Daogou action server")
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("DAOGOU_ACTION_PORT", "5055"))
+    )
+    parser.add_argument("--host", default=os.environ.get("SANIC_HOST", "0.0.0.0"))
+    args = parser.parse_args()
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s"
+    )
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    warm_up()
+    app = create_app(executor)
+    app.run(host=args.host, port=args.port, single_process=True, access_log=False)
+
+
+if __name__ == "__main__":
+    main()
