@@ -3,8 +3,9 @@
 Data loading (``seq`` and RecBole ``inter`` files), the two split protocols
 (``loo`` leave-one-out, ``ratio`` 75/25 per user), top-k ranking metrics and
 one runner, :func:`evaluate`, used by ``daogou recs eval`` and the benchmark.
-Evaluation stays separate from the models (benfred/implicit style): models see
-ordered training histories, never the held-out items.
+Evaluation stays separate from the models (benfred/implicit style): models
+see ordered training histories, never the held-out items, and are tuned on
+validation folds carved from the training part only.
 """
 
 from __future__ import annotations
@@ -16,12 +17,21 @@ from pathlib import Path
 
 import numpy as np
 
-from recommender.cf import MODEL_NAMES, Recommender, build_model, to_user_items
+from recommender.cf import MODEL_NAMES, build_model
+from recommender.cf.base import Fold, Recommender
 
 FORMATS = ("seq", "inter")
 PROTOCOLS = ("loo", "ratio")
 RATIO_TRAIN_SHARE = 0.75
+# Validation for ``ratio``: 10 % of each user's training items, two draws.
+# A small hold-out keeps the tuning data close in size to the real training
+# set; two draws halve the noise.
+VALIDATION_TRAIN_SHARE = 0.9
+VALIDATION_DRAWS = 2
 SCORE_BATCH = 2048
+
+# ``Split`` is the evaluation's name for a fold: training histories + targets.
+Split = Fold
 
 
 class DataError(ValueError):
@@ -35,15 +45,18 @@ class Interactions:
     ``sequences[u]`` holds internal item ids (``0..n_items-1``) of user ``u``
     oldest first; ``item_ids[i]`` is the external id of internal item ``i``.
     ``arrival[u][j]`` is the rank of ``sequences[u][j]`` among the user's
-    lines in the file (the ``ratio`` split draws in file order, as the
-    published reference numbers do). Users are sorted by id, numerically
-    when the ids are numbers.
+    lines in the file (the ``ratio`` split draws in file order, like the
+    reference numbers). ``timestamps`` and ``ratings`` are aligned with
+    ``sequences`` when the file has them. Users are sorted by id,
+    numerically when the ids are numbers.
     """
 
     user_ids: list[str]
     item_ids: list[str]
     sequences: list[np.ndarray]
     arrival: list[np.ndarray]
+    timestamps: list[np.ndarray] | None = None
+    ratings: list[np.ndarray] | None = None
 
     @property
     def n_items(self) -> int:
@@ -53,17 +66,12 @@ class Interactions:
     def n_interactions(self) -> int:
         return int(sum(len(s) for s in self.sequences))
 
-    def in_file_order(self, user: int) -> np.ndarray:
-        return self.sequences[user][np.argsort(self.arrival[user], kind="stable")]
-
 
 @dataclass(frozen=True)
-class Split:
-    """Ordered training histories and the held-out items for each user."""
-
-    train: list[np.ndarray]
-    targets: list[np.ndarray]
-    n_items: int
+class _Event:
+    time: float
+    item: str
+    rating: float
 
 
 # ----------------------------------------------------------------- loading
@@ -71,16 +79,19 @@ class Split:
 
 def load_seq(path: str | Path) -> Interactions:
     """Load ``user item item ...`` lines (items oldest first, S3-Rec style)."""
-    events: dict[str, list[tuple[float, str]]] = {}
+    events: dict[str, list[_Event]] = {}
     for line_number, line in enumerate(_read_lines(path), start=1):
         fields = line.split()
         if not fields:
             continue
-        if len(fields) < 2:
-            raise DataError(f"{path}:{line_number}: expected 'user item item ...'")
+        if len(fields) < 2 or ":token" in fields[0]:
+            raise DataError(f"{path}:{line_number}: expected 'user item item ...' (seq format)")
         user_events = events.setdefault(fields[0], [])
-        user_events.extend((float(len(user_events) + j), item) for j, item in enumerate(fields[1:]))
-    return _index(events, path)
+        offset = len(user_events)
+        user_events.extend(
+            _Event(float(offset + j), item, 1.0) for j, item in enumerate(fields[1:])
+        )
+    return _index(events, path, has_time=False, has_rating=False)
 
 
 def load_inter(path: str | Path) -> Interactions:
@@ -93,7 +104,8 @@ def load_inter(path: str | Path) -> Interactions:
         raise DataError(f"{path}: header must name user_id:token and item_id:token columns")
     user_col, item_col = header.index("user_id"), header.index("item_id")
     time_col = header.index("timestamp") if "timestamp" in header else None
-    events: dict[str, list[tuple[float, str]]] = {}
+    rating_col = header.index("rating") if "rating" in header else None
+    events: dict[str, list[_Event]] = {}
     for line_number, line in enumerate(lines[1:], start=2):
         fields = line.rstrip("\n").split("\t")
         if fields == [""]:
@@ -101,8 +113,11 @@ def load_inter(path: str | Path) -> Interactions:
         if len(fields) < len(header):
             raise DataError(f"{path}:{line_number}: expected {len(header)} tab-separated fields")
         stamp = _parse_float(fields[time_col], path, line_number) if time_col is not None else 0.0
-        events.setdefault(fields[user_col], []).append((stamp, fields[item_col]))
-    return _index(events, path)
+        rating = (
+            _parse_float(fields[rating_col], path, line_number) if rating_col is not None else 1.0
+        )
+        events.setdefault(fields[user_col], []).append(_Event(stamp, fields[item_col], rating))
+    return _index(events, path, has_time=time_col is not None, has_rating=rating_col is not None)
 
 
 def load_interactions(path: str | Path, fmt: str) -> Interactions:
@@ -135,8 +150,10 @@ def _user_order(user: str) -> tuple[int, int, str]:
     return (0, int(user), "") if user.isdigit() else (1, 0, user)
 
 
-def _index(events: dict[str, list[tuple[float, str]]], path: str | Path) -> Interactions:
-    """Dense ids; time order with ties kept in file order; repeats keep the first event.
+def _index(
+    events: dict[str, list[_Event]], path: str | Path, has_time: bool, has_rating: bool
+) -> Interactions:
+    """Dense ids; time order with ties kept in file order; a repeated item keeps its first event.
 
     Relevance is binary, so a repeated user-item pair counts once.
     """
@@ -144,44 +161,78 @@ def _index(events: dict[str, list[tuple[float, str]]], path: str | Path) -> Inte
         raise DataError(f"{path}: no interactions")
     users = sorted(events, key=_user_order)
     item_index: dict[str, int] = {}
-    sequences, arrival = [], []
+    sequences, arrival, timestamps, ratings = [], [], [], []
     for user in users:
         seen: set[str] = set()
         kept = []
-        for position, (stamp, item) in enumerate(events[user]):
-            if item not in seen:
-                seen.add(item)
-                kept.append((stamp, position, item))
-        kept.sort()
-        ids = [item_index.setdefault(item, len(item_index)) for _, _, item in kept]
-        sequences.append(np.array(ids, dtype=np.int32))
-        arrival.append(
-            np.argsort(np.argsort([p for _, p, _ in kept], kind="stable")).astype(np.int32)
+        for position, event in enumerate(events[user]):
+            if event.item not in seen:
+                seen.add(event.item)
+                kept.append((event.time, position, event))
+        kept.sort(key=lambda entry: (entry[0], entry[1]))
+        sequences.append(
+            np.array([item_index.setdefault(e.item, len(item_index)) for _, _, e in kept], np.int32)
         )
+        positions = np.array([p for _, p, _ in kept])
+        arrival.append(np.argsort(np.argsort(positions, kind="stable")).astype(np.int32))
+        timestamps.append(np.array([e.time for _, _, e in kept], dtype=np.float64))
+        ratings.append(np.array([e.rating for _, _, e in kept], dtype=np.float32))
     return Interactions(
-        user_ids=users, item_ids=list(item_index), sequences=sequences, arrival=arrival
+        user_ids=users,
+        item_ids=list(item_index),
+        sequences=sequences,
+        arrival=arrival,
+        timestamps=timestamps if has_time else None,
+        ratings=ratings if has_rating else None,
     )
 
 
 # ------------------------------------------------------------------ splits
 
 
+def _take(
+    lists: list[np.ndarray] | None, user: int, index: np.ndarray | slice
+) -> np.ndarray | None:
+    return None if lists is None else lists[user][index]
+
+
+def _fold(
+    train: list[np.ndarray],
+    targets: list[np.ndarray],
+    n_items: int,
+    weights: list[np.ndarray | None],
+    timestamps: list[np.ndarray | None],
+) -> Fold:
+    return Fold(
+        histories=train,
+        targets=targets,
+        n_items=n_items,
+        weights=None if not weights or weights[0] is None else weights,  # type: ignore[arg-type]
+        timestamps=None if not timestamps or timestamps[0] is None else timestamps,  # type: ignore[arg-type]
+    )
+
+
 def leave_one_out(data: Interactions, holdout: str = "test") -> Split:
     """Hold out each user's last item (``test``) or second-to-last (``validation``).
 
     For ``validation`` the last item is dropped entirely, so tuning never sees
-    a test item. Users too short to give a training item keep an empty target.
+    a test item. A user too short to keep a training item gets no target.
     """
     drop = {"test": 1, "validation": 2}[holdout]
-    train, targets = [], []
-    for sequence in data.sequences:
-        if len(sequence) <= drop:
-            train.append(sequence[: max(len(sequence) - drop + 1, 0)])
-            targets.append(sequence[:0])
-            continue
-        train.append(sequence[:-drop])
-        targets.append(sequence[len(sequence) - drop : len(sequence) - drop + 1])
-    return Split(train=train, targets=targets, n_items=data.n_items)
+    train, targets, weights, stamps = [], [], [], []
+    for user, sequence in enumerate(data.sequences):
+        end = len(sequence) - drop
+        if end < 1:
+            keep = slice(0, max(end + 1, 0))
+            target = sequence[:0]
+        else:
+            keep = slice(0, end)
+            target = sequence[end : end + 1]
+        train.append(sequence[keep])
+        targets.append(target)
+        weights.append(_take(data.ratings, user, keep))
+        stamps.append(_take(data.timestamps, user, keep))
+    return _fold(train, targets, data.n_items, weights, stamps)
 
 
 def ratio_split(
@@ -190,17 +241,19 @@ def ratio_split(
     share: float = RATIO_TRAIN_SHARE,
     seed: int = 42,
     arrival: Sequence[np.ndarray] | None = None,
+    weights: Sequence[np.ndarray] | None = None,
+    timestamps: Sequence[np.ndarray] | None = None,
 ) -> Split:
     """Stratified random split: per user ``round(share * n)`` items train, the rest test.
 
     One ``numpy.random.default_rng(seed)`` draws a permutation per user, in
     user order, over the user's items in file order (``arrival``; time order
     when absent). On MovieLens-100k this reproduces the split behind the
-    reference numbers in the data notes (EASE lambda=300: nDCG@10 0.4903).
-    Training items keep their time order.
+    reference numbers in the data notes (popularity nDCG@10 0.2562, EASE
+    lambda=300 0.4903). Training items keep their time order.
     """
     rng = np.random.default_rng(seed)
-    train, targets = [], []
+    train, targets, train_weights, train_stamps = [], [], [], []
     for user, sequence in enumerate(histories):
         file_order = (
             np.argsort(arrival[user], kind="stable")
@@ -213,22 +266,42 @@ def ratio_split(
         in_train[drawn[:cut]] = True
         train.append(sequence[in_train])
         targets.append(sequence[drawn[cut:]])
-    return Split(train=train, targets=targets, n_items=n_items)
+        train_weights.append(None if weights is None else weights[user][in_train])
+        train_stamps.append(None if timestamps is None else timestamps[user][in_train])
+    return _fold(train, targets, n_items, train_weights, train_stamps)
 
 
-def make_split(data: Interactions, protocol: str, seed: int = 42) -> tuple[Split, Split]:
-    """The (validation, test) splits of ``protocol``.
+def make_split(data: Interactions, protocol: str, seed: int = 42) -> tuple[list[Split], Split]:
+    """The validation folds and the test split of ``protocol``.
 
-    ``loo``: validation = second-to-last item with the last removed.
-    ``ratio``: test = 25 % per user; validation = 25 % of the training part,
-    drawn with ``seed + 1``, so the test items never enter tuning.
+    ``loo``: validation = second-to-last item with the last one removed.
+    ``ratio``: test = 25 % per user; validation = 10 % of the training part,
+    drawn twice (seeds ``seed + 1``, ``seed + 2``), so test items never
+    enter tuning.
     """
     if protocol == "loo":
-        return leave_one_out(data, "validation"), leave_one_out(data, "test")
+        return [leave_one_out(data, "validation")], leave_one_out(data, "test")
     if protocol == "ratio":
-        test = ratio_split(data.sequences, data.n_items, seed=seed, arrival=data.arrival)
-        validation = ratio_split(test.train, data.n_items, seed=seed + 1)
-        return validation, test
+        test = ratio_split(
+            data.sequences,
+            data.n_items,
+            seed=seed,
+            arrival=data.arrival,
+            weights=data.ratings,
+            timestamps=data.timestamps,
+        )
+        folds = [
+            ratio_split(
+                test.histories,
+                data.n_items,
+                share=VALIDATION_TRAIN_SHARE,
+                seed=seed + draw,
+                weights=test.weights,
+                timestamps=test.timestamps,
+            )
+            for draw in range(1, VALIDATION_DRAWS + 1)
+        ]
+        return folds, test
     raise DataError(f"unknown protocol {protocol!r}; expected one of {', '.join(PROTOCOLS)}")
 
 
@@ -241,11 +314,14 @@ def ranking_metrics(
     """Top-``k`` metrics over users with at least one target item, binary relevance.
 
     ``recommended`` is ``[users, >=k]`` item ids, best first (``-1`` pads).
-    ``map`` is Microsoft Recommenders' ``map`` (their README's MAP column):
-    the sum of precision at each hit rank within the top k, divided by the
-    number of relevant items. ``ndcg`` divides by the ideal DCG of
-    ``min(k, #relevant)`` hits. ``coverage`` counts distinct recommended
-    items over the catalogue.
+    ``hr@k``: share of users with a hit. ``ndcg@k``: DCG over the ideal DCG
+    of ``min(k, #relevant)`` hits. ``precision@k``: hits / k.
+    ``recall@k``: hits / #relevant. ``map``: Microsoft Recommenders' ``map``
+    (the metric behind their README's MAP column, which older releases
+    called ``map_at_k``): the sum of precision at each hit rank within the
+    top k, divided by the number of relevant items (their newer ``map_at_k``
+    divides by ``min(k, #relevant)`` instead). ``coverage``: distinct
+    recommended items over the catalogue.
     """
     top = recommended[:, :k]
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
@@ -255,21 +331,23 @@ def ranking_metrics(
         if len(relevant) == 0:
             continue
         evaluated += 1
-        hits = np.isin(row, relevant)
+        hits = np.isin(row, relevant) & (row >= 0)
         n_hits = int(hits.sum())
         if n_hits == 0:
             continue
         ranks = np.flatnonzero(hits) + 1
         totals["hr"] += 1.0
-        totals["ndcg"] += discounts[hits].sum() / discounts[: min(k, len(relevant))].sum()
+        totals["ndcg"] += (
+            discounts[: len(row)][hits].sum() / discounts[: min(k, len(relevant))].sum()
+        )
         totals["recall"] += n_hits / len(relevant)
         totals["precision"] += n_hits / k
         totals["map"] += (np.arange(1, n_hits + 1) / ranks).sum() / len(relevant)
-    shown = np.unique(top[top >= 0])
     metrics = {
-        f"{name}@{k}" if name != "map" else name: value / max(evaluated, 1)
+        (name if name == "map" else f"{name}@{k}"): value / max(evaluated, 1)
         for name, value in totals.items()
     }
+    shown = np.unique(top[top >= 0])
     metrics["coverage"] = len(shown) / n_items if n_items else 0.0
     return metrics
 
@@ -277,43 +355,48 @@ def ranking_metrics(
 # ------------------------------------------------------------------ runner
 
 
-def recommend_all(
-    model: Recommender, histories: Sequence[np.ndarray], n_items: int, k: int, users: np.ndarray
-) -> np.ndarray:
-    """Top-``k`` items for ``users`` (indices into ``histories``), history excluded, in batches."""
+def evaluated_users(split: Split) -> np.ndarray:
+    return np.array([u for u, t in enumerate(split.targets) if len(t)], dtype=np.int64)
+
+
+def recommend_for(model: Recommender, split: Split, users: np.ndarray, k: int) -> np.ndarray:
+    """Top-``k`` items for ``users`` from their training histories, history excluded."""
     out = np.full((len(users), k), -1, dtype=np.int64)
     for start in range(0, len(users), SCORE_BATCH):
         batch = users[start : start + SCORE_BATCH]
-        ids, _ = model.recommend_sequences([histories[u] for u in batch], n=k)
-        out[start : start + len(batch)] = ids
+        ids, _ = model.recommend_sequences(
+            [split.histories[u] for u in batch],
+            n=k,
+            weights=None if split.weights is None else [split.weights[u] for u in batch],
+            timestamps=None if split.timestamps is None else [split.timestamps[u] for u in batch],
+        )
+        out[start : start + len(batch), : ids.shape[1]] = ids
     return out
-
-
-def evaluated_users(split: Split) -> np.ndarray:
-    return np.array([u for u, t in enumerate(split.targets) if len(t)], dtype=np.int64)
 
 
 def score_split(model: Recommender, split: Split, k: int) -> tuple[dict[str, float], float]:
     """Rank for every user with targets; returns metrics and scoring seconds."""
     users = evaluated_users(split)
     started = time.perf_counter()
-    recommended = recommend_all(model, split.train, split.n_items, k, users)
+    recommended = recommend_for(model, split, users, k)
     score_s = time.perf_counter() - started
     metrics = ranking_metrics(recommended, [split.targets[u] for u in users], split.n_items, k)
     return metrics, score_s
 
 
 def run_model(
-    name: str, validation: Split, test: Split, k: int = 10, seed: int = 42
+    name: str, folds: Sequence[Split], test: Split, k: int = 10, seed: int = 42
 ) -> dict[str, object]:
-    """Tune ``name`` on ``validation`` where it has knobs, fit on ``test.train``, score test."""
+    """Tune ``name`` on the validation ``folds`` (if it has knobs), fit on the test split's
+    training part, and score the test items. ``train_s`` includes the tuning."""
     started = time.perf_counter()
     model = build_model(name, seed=seed)
-    params = model.tune(validation.train, validation.targets, validation.n_items, k=k)
-    model.fit_sequences(test.train, test.n_items)
+    params = model.tune(folds, k=k)
+    model.fit_sequences(test.histories, test.n_items, test.weights, test.timestamps)
     train_s = time.perf_counter() - started
     metrics, score_s = score_split(model, test, k)
-    result: dict[str, object] = {"model": name, **_rounded(metrics)}
+    result: dict[str, object] = {"model": name}
+    result.update({metric: round(float(value), 5) for metric, value in metrics.items()})
     result.update(
         train_s=round(train_s, 3),
         score_s=round(score_s, 3),
@@ -333,27 +416,32 @@ def evaluate(
     model: str = "best",
     seed: int = 42,
 ) -> dict[str, object]:
-    """Load, split and evaluate one model; the dict is what ``daogou recs eval`` prints.
+    """Load, split and evaluate one model; the dict is what ``daogou recs eval`` prints."""
+    check_request(fmt, protocol, k, model)
+    data = load_interactions(data_path, fmt)
+    folds, test = make_split(data, protocol, seed=seed)
+    return run_model(model, folds, test, k=k, seed=seed)
 
-    ``train_s`` includes tuning on the validation split (best model only).
-    """
+
+def check_request(fmt: str, protocol: str, k: int, model: str) -> None:
+    """Reject unknown names before any slow work."""
+    if fmt not in FORMATS:
+        raise DataError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if protocol not in PROTOCOLS:
+        raise DataError(f"unknown protocol {protocol!r}; expected one of {', '.join(PROTOCOLS)}")
     if model not in MODEL_NAMES:
         raise DataError(f"unknown model {model!r}; expected one of {', '.join(MODEL_NAMES)}")
     if k < 1:
         raise DataError("k must be at least 1")
-    data = load_interactions(data_path, fmt)
-    validation, test = make_split(data, protocol, seed=seed)
-    return run_model(model, validation, test, k=k, seed=seed)
-
-
-def _rounded(metrics: dict[str, float]) -> dict[str, float]:
-    return {name: round(float(value), 5) for name, value in metrics.items()}
 
 
 __all__ = [
+    "FORMATS",
+    "PROTOCOLS",
     "DataError",
     "Interactions",
     "Split",
+    "check_request",
     "evaluate",
     "leave_one_out",
     "load_inter",
@@ -364,5 +452,4 @@ __all__ = [
     "ratio_split",
     "run_model",
     "score_split",
-    "to_user_items",
 ]

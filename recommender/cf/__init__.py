@@ -9,7 +9,7 @@ evaluation runner uses for every model.
 from __future__ import annotations
 
 from recommender.cf.als import ALS
-from recommender.cf.base import Histories, Recommender, to_user_items, top_n
+from recommender.cf.base import Fold, Histories, Recommender, to_user_items, top_n
 from recommender.cf.ease import EASE
 from recommender.cf.itemknn import ItemKNN
 from recommender.cf.popularity import Popularity
@@ -36,6 +36,7 @@ def build_model(name: str, seed: int = 42) -> Recommender:
 __all__ = [
     "ALS",
     "EASE",
+    "Fold",
     "MODEL_NAMES",
     "MODELS",
     "Histories",

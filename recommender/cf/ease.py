@@ -49,11 +49,15 @@ def spd_inverse(matrix: np.ndarray) -> np.ndarray:
     return inverse
 
 
-def ease_weights(gram_matrix: np.ndarray, regularization: float, dropout: float = 0.0) -> np.ndarray:
+def ease_weights(
+    gram_matrix: np.ndarray, regularization: float, dropout: float = 0.0
+) -> np.ndarray:
     """EASE / EDLAE weights from ``X'X``; ``gram_matrix`` is not modified."""
     regularized = np.array(gram_matrix, dtype=np.float32, copy=True)
     diagonal = np.diag(gram_matrix).astype(np.float32)
-    regularized[np.diag_indices_from(regularized)] += regularization + dropout / (1.0 - dropout) * diagonal
+    regularized[np.diag_indices_from(regularized)] += (
+        regularization + dropout / (1.0 - dropout) * diagonal
+    )
     inverse = spd_inverse(regularized)
     weights = inverse / -np.diag(inverse)[None, :]
     np.fill_diagonal(weights, 0.0)
@@ -98,4 +102,3 @@ class EASE(Recommender):
         """Items that item ``i`` predicts most strongly (row ``B[i]``)."""
         item_ids = check_item_ids(item_ids, self.n_items)
         return similar_from_rows(self.weights[item_ids], item_ids, n)
-

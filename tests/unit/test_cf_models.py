@@ -1,0 +1,190 @@
+"""Collaborative-filtering models on hand-made data where the right answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from recommender.cf import (
+    ALS,
+    EASE,
+    MODEL_NAMES,
+    Fold,
+    ItemKNN,
+    Popularity,
+    SessionBlend,
+    build_model,
+    to_user_items,
+    top_n,
+)
+from recommender.cf.blend_tuning import CandidatePool, coordinate_ascent
+
+N_ITEMS = 7  # two clusters {0,1,2} and {3,4,5}; item 6 is liked by nobody
+
+
+def cluster_histories() -> list[np.ndarray]:
+    """20 users walk 0 -> 1 -> 2, 20 users walk 3 -> 4 -> 5, a few stop early."""
+    histories = [np.array([0, 1, 2]) for _ in range(18)] + [np.array([3, 4, 5]) for _ in range(18)]
+    histories += [np.array([0, 1]), np.array([1, 2]), np.array([3, 4]), np.array([4, 5])]
+    return histories
+
+
+def small_models() -> list:
+    return [
+        ItemKNN(neighbours=5, shrinkage=0.0),
+        EASE(regularization=1.0),
+        ALS(factors=2, regularization=0.1, alpha=5.0, iterations=20, seed=1),
+        SessionBlend(als_factors=2, als_regularization=0.1),
+    ]
+
+
+@pytest.fixture(scope="module")
+def user_items() -> sp.csr_matrix:
+    return to_user_items(cluster_histories(), N_ITEMS)
+
+
+@pytest.mark.parametrize("model", small_models(), ids=lambda m: m.name)
+def test_recommends_the_co_occurring_item_and_skips_liked(model, user_items) -> None:
+    model.fit(user_items)
+    probes = to_user_items([np.array([0, 1]), np.array([3, 4])], N_ITEMS)
+    ids, scores = model.recommend(np.array([0, 1]), probes, n=3)
+    assert ids[0, 0] == 2
+    assert ids[1, 0] == 5
+    assert not set(ids[0]) & {0, 1}
+    assert not set(ids[1]) & {3, 4}
+    assert np.all(np.diff(scores, axis=1) <= 1e-6), "best first"
+
+
+@pytest.mark.parametrize("model", small_models(), ids=lambda m: m.name)
+def test_recommend_sequences_matches_the_matrix_path(model) -> None:
+    model.fit_sequences(cluster_histories(), N_ITEMS)
+    ids, _ = model.recommend_sequences([np.array([1, 0]), np.array([4, 3])], n=1)
+    assert ids[:, 0].tolist() == [2, 5]
+
+
+@pytest.mark.parametrize("model", small_models()[:2], ids=lambda m: m.name)
+def test_similar_items_stay_in_the_cluster(model, user_items) -> None:
+    model.fit(user_items)
+    ids, _ = model.similar_items(np.array([0, 4]), n=2)
+    assert set(ids[0]) == {1, 2}
+    assert set(ids[1]) == {3, 5}
+
+
+def test_session_blend_similar_items_prefers_the_next_item() -> None:
+    model = SessionBlend().fit_sequences(cluster_histories(), N_ITEMS)
+    ids, _ = model.similar_items(np.array([0]), n=1)
+    assert ids[0, 0] == 1
+
+
+def test_filters_and_candidates(user_items) -> None:
+    model = EASE(regularization=1.0).fit(user_items)
+    probe = to_user_items([np.array([0, 1])], N_ITEMS)
+    ids, _ = model.recommend(np.array([0]), probe, n=3, item_filter=np.array([2]))
+    assert 2 not in ids[0]
+    ids, _ = model.recommend(np.array([0]), probe, n=3, candidates=np.array([4, 5]))
+    assert set(ids[0][ids[0] >= 0]) == {4, 5}
+    assert ids[0, 2] == -1, "fewer candidates than n are padded with -1"
+    ids, _ = model.recommend(np.array([0]), probe, n=N_ITEMS, filter_already_liked=False)
+    assert {0, 1} <= set(ids[0])
+
+
+def test_full_matrix_is_indexed_by_user_ids(user_items) -> None:
+    model = ItemKNN(neighbours=5, shrinkage=0.0).fit(user_items)
+    ids, _ = model.recommend(np.array([0, 18]), user_items, n=1, filter_already_liked=False)
+    rows = user_items[[0, 18]]
+    expected, _ = model.recommend(np.array([0, 18]), rows, n=1, filter_already_liked=False)
+    assert ids.tolist() == expected.tolist()
+
+
+def test_popularity_ranks_by_count_and_skips_liked() -> None:
+    histories = [np.array([0, 1]), np.array([0, 2]), np.array([0, 1]), np.array([3])]
+    model = Popularity().fit(to_user_items(histories, 4))
+    ids, scores = model.recommend_sequences([np.array([3]), np.array([0])], n=3)
+    assert ids[0].tolist() == [0, 1, 2]
+    assert scores[0].tolist() == [3.0, 2.0, 1.0]
+    assert ids[1].tolist() == [1, 2, 3]
+
+
+def test_session_blend_uses_the_latest_items() -> None:
+    model = SessionBlend(blend={"slit": 1.0}).fit_sequences(cluster_histories(), N_ITEMS)
+    ids, _ = model.recommend_sequences([np.array([3, 0]), np.array([0, 3])], n=1)
+    assert ids[:, 0].tolist() == [1, 4]
+
+
+def test_session_blend_recency_weighting_moves_the_ranking() -> None:
+    model = SessionBlend(blend={"ease@0.1": 1.0}).fit_sequences(cluster_histories(), N_ITEMS)
+    ids, _ = model.recommend_sequences([np.array([3, 0]), np.array([0, 3])], n=1)
+    assert ids[0, 0] in {1, 2}
+    assert ids[1, 0] in {4, 5}
+
+
+def test_session_blend_cold_user_gets_popular_items() -> None:
+    histories = cluster_histories() + [np.array([0])] * 5
+    model = SessionBlend().fit_sequences(histories, N_ITEMS)
+    ids, _ = model.recommend_sequences([np.array([], dtype=np.int32)], n=2)
+    assert ids[0, 0] == 0
+    assert 6 not in ids[0]
+
+
+def test_session_blend_late_penalty_hides_items_not_yet_seen() -> None:
+    histories = [np.array([0, 1]), np.array([0, 1]), np.array([0, 2]), np.array([0, 2])]
+    stamps = [
+        np.array([0.0, 10.0]),
+        np.array([0.0, 10.0]),
+        np.array([0.0, 1e6]),
+        np.array([0, 1e6]),
+    ]
+    model = SessionBlend(blend={"ease@1": 1.0, "late": 5.0}, late_slack=100.0)
+    model.fit_sequences(histories, 3, timestamps=stamps)
+    ids, _ = model.recommend_sequences([np.array([0])], n=1, timestamps=[np.array([20.0])])
+    assert ids[0, 0] == 1
+
+
+def test_session_blend_tune_picks_weights_on_validation() -> None:
+    histories = cluster_histories()
+    fold = Fold(
+        histories=[h[:-1] for h in histories],
+        targets=[h[-1:] for h in histories],
+        n_items=N_ITEMS,
+    )
+    model = SessionBlend(als_factors=2, als_regularization=0.1)
+    params = model.tune([fold], k=1)
+    assert params["blend"]
+    assert set(model.blend) <= set(model.feature_names(with_time=False))
+    assert all(w > 0 for w in model.blend.values())
+    model.fit_sequences(histories, N_ITEMS)
+    ids, _ = model.recommend_sequences([np.array([0, 1])], n=1)
+    assert ids[0, 0] == 2
+
+
+def test_coordinate_ascent_finds_the_informative_signal() -> None:
+    # Signal "good" ranks the target first, "bad" ranks it last.
+    parts = {
+        "good": np.array([[0.1, 0.2, 1.0, 0.3]]),
+        "bad": np.array([[1.0, 0.9, 0.0, 0.8]]),
+    }
+    seen = sp.csr_matrix((1, 4))
+    pool = CandidatePool.build(parts, ["good", "bad"], seen, [np.array([2])], per_signal=2)
+    assert pool.metrics(np.array([0.0, 1.0]), k=1) == (0.0, 0.0)
+    weights = coordinate_ascent(pool, start={"bad": 1.0}, k=1)
+    assert pool.metrics(np.array([weights.get("good", 0), weights.get("bad", 0)]), k=1) == (
+        1.0,
+        1.0,
+    )
+
+
+def test_top_n_pads_and_orders() -> None:
+    scores = np.array([[0.1, 0.5, 0.3]], dtype=np.float32)
+    exclude = sp.csr_matrix(([1.0], ([0], [1])), shape=(1, 3))
+    ids, best = top_n(scores, 3, exclude)
+    assert ids.tolist() == [[2, 0, -1]]
+    assert best[0, 2] == -np.inf
+
+
+def test_build_model_knows_every_cli_name() -> None:
+    assert set(MODEL_NAMES) == {"pop", "itemknn", "als", "ease", "best"}
+    for name in MODEL_NAMES:
+        assert build_model(name).name == name
+    with pytest.raises(KeyError):
+        build_model("nope")
