@@ -9,7 +9,7 @@ from daogou.settings import get_settings
 from knowledge_graph.service import CatalogService, CatalogView
 from knowledge_graph.store import CatalogStore
 from recommender.events import EventStore
-from recommender.recommendations import RecommendationService
+from recommender.recommendations import RecommendationService, default_model_path
 from recommender.search import ProductSearch
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,9 @@ def events() -> EventStore:
 
 @lru_cache(maxsize=1)
 def recommendations() -> RecommendationService:
-    return RecommendationService(catalog(), events())
+    return RecommendationService(
+        catalog(), events(), model_path=default_model_path(get_settings().var_dir)
+    )
 
 
 def record_chat_events(user_id: str, shown: list[str], viewed: str | None) -> None:

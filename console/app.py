@@ -21,7 +21,7 @@ from daogou.settings import get_settings as load_settings
 from knowledge_graph.service import CatalogService
 from knowledge_graph.store import CatalogStore
 from recommender.events import EventStore
-from recommender.recommendations import RecommendationService
+from recommender.recommendations import RecommendationService, default_model_path
 from recommender.search import ProductSearch
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -38,7 +38,9 @@ def create_app(settings: Settings | None = None, store: CatalogStore | None = No
     app.state.event_limiter = RateLimiter(rate_per_second=20, burst=60)
     app.state.search = lru_cache(maxsize=1)(lambda: _searcher(app))
     app.state.recommendations = lru_cache(maxsize=1)(
-        lambda: RecommendationService(app.state.catalog, app.state.events)
+        lambda: RecommendationService(
+            app.state.catalog, app.state.events, model_path=default_model_path(settings.var_dir)
+        )
     )
     install_error_handlers(app)
     app.include_router(routes_products.router)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from daogou.recs_cli import add_recs_parser
 from daogou.settings import get_settings
 
 
@@ -121,12 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("run", help="start every service").set_defaults(func=_run)
 
-    try:
-        from daogou.recs_cli import add_recs_parser
-    except ImportError:  # the recommender CLI is optional while it is being built
-        pass
-    else:
-        add_recs_parser(sub)
+    add_recs_parser(sub)
     return parser
 
 

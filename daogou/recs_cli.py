@@ -48,7 +48,29 @@ def add_eval_parser(recs_subparsers: argparse._SubParsersAction) -> None:
 
 
 # Later subcommands (``recs train`` ...) append their adder here.
-RECS_SUBCOMMANDS: list[SubcommandAdder] = [add_eval_parser]
+def add_train_parser(recs_subparsers: argparse._SubParsersAction) -> None:
+    train = recs_subparsers.add_parser("train", help="retrain the shop's recommender on all events")
+    train.set_defaults(func=run_train)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Full retraining; running services load the new model on their next request."""
+    from daogou.settings import get_settings
+    from knowledge_graph.service import CatalogService
+    from knowledge_graph.store import CatalogStore
+    from recommender.events import EventStore
+    from recommender.recommendations import RecommendationService, default_model_path
+
+    settings = get_settings()
+    store = CatalogStore.from_url(settings.database_url)
+    service = RecommendationService(
+        CatalogService(store), EventStore(store), model_path=default_model_path(settings.var_dir)
+    )
+    print(f"recommender trained on {EventStore(store).count()} events: {service.save()}")
+    return 0
+
+
+RECS_SUBCOMMANDS: list[SubcommandAdder] = [add_eval_parser, add_train_parser]
 
 
 def add_recs_parser(subparsers: argparse._SubParsersAction) -> None:

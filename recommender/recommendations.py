@@ -13,6 +13,7 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,10 @@ RELATION_REASONS = {
 }
 
 
+def default_model_path(var_dir: Path) -> Path:
+    return var_dir / "recs" / "model.npz"
+
+
 @dataclass
 class Recommendation:
     product: dict[str, Any]
@@ -53,13 +58,22 @@ class _Model:
 
 
 class RecommendationService:
+    """`model_path` (var/recs/model.npz): `daogou recs train` writes it; every process serving
+    recommendations picks a newer file up on its next request (one stat per request)."""
+
     def __init__(
-        self, catalog: CatalogService, events: EventStore, regularization: float = 50.0
+        self,
+        catalog: CatalogService,
+        events: EventStore,
+        regularization: float = 50.0,
+        model_path: Path | None = None,
     ) -> None:
         self.catalog = catalog
         self.events = events
         self.regularization = regularization
+        self.model_path = model_path
         self._model: _Model | None = None
+        self._loaded_mtime = 0.0
         self._lock = threading.Lock()
 
     # -- training ------------------------------------------------------------------
@@ -75,7 +89,41 @@ class RecommendationService:
             self._model = trained
         return trained
 
+    def save(self) -> Path:
+        """Trains on all events and writes the model for every serving process to pick up."""
+        assert self.model_path is not None
+        model = self.train()
+        self.model_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.model_path.with_suffix(".tmp.npz")
+        np.savez(
+            tmp,
+            version=model.version,
+            skus=np.array(model.skus),
+            weights=model.model.weights,
+            popularity=model.popularity,
+            events=model.trained_events,
+        )
+        tmp.replace(self.model_path)
+        return self.model_path
+
+    def _load_saved(self, view: CatalogView) -> None:
+        path = self.model_path
+        if path is None or not path.exists() or path.stat().st_mtime <= self._loaded_mtime:
+            return
+        self._loaded_mtime = path.stat().st_mtime
+        with np.load(path) as saved:
+            if int(saved["version"]) != view.version:
+                return  # trained on another catalog version; the version check below refits
+            skus = [str(s) for s in saved["skus"]]
+            model = EASE(regularization=self.regularization)
+            model.weights, model.n_items = saved["weights"], len(skus)
+            loaded = _Model(view.version, skus, {s: i for i, s in enumerate(skus)}, model,
+                            saved["popularity"], int(saved["events"]))  # fmt: skip
+        with self._lock:
+            self._model = loaded
+
     def _current_model(self, view: CatalogView) -> _Model:
+        self._load_saved(view)
         model = self._model
         if model is None or model.version != view.version:
             # Catalog changed (new or removed products): refit; cheap at shop scale (~1 s per

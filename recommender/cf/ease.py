@@ -49,19 +49,30 @@ def spd_inverse(matrix: np.ndarray) -> np.ndarray:
     return inverse
 
 
-def ease_weights(
+def regularized_inverse(
     gram_matrix: np.ndarray, regularization: float, dropout: float = 0.0
 ) -> np.ndarray:
-    """EASE / EDLAE weights from ``X'X``; ``gram_matrix`` is not modified."""
+    """``P = (X'X + Lambda)^-1``; ``gram_matrix`` is not modified."""
     regularized = np.array(gram_matrix, dtype=np.float32, copy=True)
     diagonal = np.diag(gram_matrix).astype(np.float32)
     regularized[np.diag_indices_from(regularized)] += (
         regularization + dropout / (1.0 - dropout) * diagonal
     )
-    inverse = spd_inverse(regularized)
+    return spd_inverse(regularized)
+
+
+def weights_from_inverse(inverse: np.ndarray) -> np.ndarray:
+    """EASE's constrained solution ``B = -P / diag(P)`` with a zero diagonal."""
     weights = inverse / -np.diag(inverse)[None, :]
     np.fill_diagonal(weights, 0.0)
     return weights.astype(np.float32, copy=False)
+
+
+def ease_weights(
+    gram_matrix: np.ndarray, regularization: float, dropout: float = 0.0
+) -> np.ndarray:
+    """EASE / EDLAE weights from ``X'X``."""
+    return weights_from_inverse(regularized_inverse(gram_matrix, regularization, dropout))
 
 
 class EASE(Recommender):

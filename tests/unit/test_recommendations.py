@@ -74,3 +74,17 @@ def test_context_product_relations_give_reasons(service):
 def test_invalid_events_refused(events, args, message):
     with pytest.raises(InvalidEvent, match=message):
         events.record(*args)
+
+
+def test_saved_model_is_picked_up_by_a_serving_process(mini_service, events, tmp_path):
+    path = tmp_path / "recs" / "model.npz"
+    trainer = RecommendationService(mini_service, events, model_path=path)
+    trainer.save()
+    server = RecommendationService(mini_service, events, model_path=path)
+    server.recommend(None, k=1)
+    assert (
+        server._model is not None and server._model.trained_events == trainer._model.trained_events
+    )
+    import numpy as np
+
+    assert np.allclose(server._model.model.weights, trainer._model.model.weights)
