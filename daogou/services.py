@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -99,7 +100,25 @@ def stop_all(processes: list[subprocess.Popen]) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # same clean shutdown as Ctrl-C (systemd, docker stop, kill)
+
+
 def run_all(settings: Settings) -> None:
+    busy = [
+        p for p in (settings.action_port, settings.rasa_port, settings.web_port) if port_in_use(p)
+    ]
+    if busy:
+        raise SystemExit(
+            f"port {', '.join(map(str, busy))} already in use: is Daogou already running? "
+            "Stop it, or choose other ports (DAOGOU_WEB_PORT, DAOGOU_RASA_PORT, DAOGOU_ACTION_PORT)."
+        )
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     processes: list[subprocess.Popen] = []
     log_dir = settings.var_dir / "logs"
     try:
