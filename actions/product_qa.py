@@ -66,6 +66,19 @@ def summary(view: CatalogView, product: dict[str, Any]) -> str:
     return f"{product['title']} 售价 {yuan(product['price'])}，{'，'.join(parts)}。"
 
 
+def search_instead(
+    dispatcher: CollectingDispatcher, tracker: Tracker, view: CatalogView
+) -> list[dict[str, Any]] | None:
+    """No product named but a category or brand is (「适合油皮的护肤品」): answer with a search."""
+    from actions.search import show_results
+
+    text = state.text_of(tracker)
+    filters = qa.filters_from(view, text, state.entities(tracker))
+    if not (filters.category or filters.brands):
+        return None
+    return show_results(dispatcher, tracker, view, filters, text)
+
+
 def not_found(
     dispatcher: CollectingDispatcher, view: CatalogView, tracker: Tracker
 ) -> list[dict[str, Any]]:
@@ -93,7 +106,7 @@ class ActionAnswerAttribute(Action):
         view = runtime.view()
         groups = targets(view, tracker)
         if not groups:
-            return not_found(dispatcher, view, tracker)
+            return search_instead(dispatcher, tracker, view) or not_found(dispatcher, view, tracker)
         fields = qa.asked_fields(view, state.text_of(tracker)) or self.default_fields(tracker)
         answers, shown = [], []
         for skus in groups[:3]:
@@ -207,6 +220,9 @@ class ActionCheckCompatibility(Action):
             groups.append([state.focus(tracker)])
         accessories = [g for g in groups if view.graph.products[g[0]]["category"] == "手机配件"]
         devices = [g for g in groups if view.graph.products[g[0]]["category"] != "手机配件"]
+        if devices and not accessories:
+            # 「iPhone 15的手机壳有吗」: no accessory named yet, so list the ones that fit.
+            return self.fitting_accessories(dispatcher, tracker, view, devices[0])
         if not accessories or not devices:
             dispatcher.utter_message(text="请告诉我配件和机型，比如「这个壳iPhone 15能用吗」。")
             return []
@@ -218,14 +234,32 @@ class ActionCheckCompatibility(Action):
             text = f"可以的，{accessory['title']} 适配 {device.get('model') or device['title']}。"
             send_products(dispatcher, text, [accessory], quick_replies("还有货吗", "多少钱"))
             return state.showing([accessory["sku"]], tracker, focus_sku=accessory["sku"])
+        return self.fitting_accessories(dispatcher, tracker, view, devices[0], accessory)
+
+    @staticmethod
+    def fitting_accessories(
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        view: CatalogView,
+        device_skus: list[str],
+        refused: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        device = qa.representative(view, device_skus)
         compatible = [
             view.graph.products[s]
             for s, rel in view.graph.related(device["sku"], ["COMPATIBLE_WITH", "ACCESSORY_OF"])
             if view.graph.products[s]["category"] == "手机配件"
             and view.graph.products[s]["stock"] > 0
         ][:4]
-        text = f"抱歉，{accessory['title']} 不适配 {device.get('model') or device['title']}。"
-        if compatible:
+        name = device.get("model") or device["title"]
+        text = (
+            f"抱歉，{refused['title']} 不适配 {name}。"
+            if refused
+            else f"适配 {name} 的配件有这些："
+        )
+        if refused and compatible:
             text += "这几款是适配的，您可以看看："
+        if not compatible:
+            text = f"暂时没有适配 {name} 的在售配件。"
         send_products(dispatcher, text, compatible, quick_replies("第一个多少钱", "有没有便宜点的"))
         return state.showing([p["sku"] for p in compatible], tracker)

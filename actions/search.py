@@ -99,6 +99,10 @@ class ActionSearchProducts(Action):
             if view.graph.products[skus[0]]["category"] != filters.category:
                 filters.within = qa.related_in_category(view, skus, filters.category)
         has_budget = filters.min_price is not None or filters.max_price is not None
+        if refs and not (filters.category or has_budget):
+            from actions.product_qa import ActionAnswerAttribute
+
+            return ActionAnswerAttribute().run(dispatcher, tracker, domain)  # a named product
         if is_gift(scene_of(text)) and not (has_budget or filters.brands or refs):
             return [FollowupAction("needs_form")]  # 「想买个手机送我妈」: undecided, guide them
         if filters.is_empty() and not filters.terms and not refs:
