@@ -260,6 +260,6 @@ class ActionCheckCompatibility(Action):
         if refused and compatible:
             text += "这几款是适配的，您可以看看："
         if not compatible:
-            text = f"暂时没有适配 {name} 的在售配件。"
+            text = (text if refused else "") + f"暂时没有适配 {name} 的在售配件。"
         send_products(dispatcher, text, compatible, quick_replies("第一个多少钱", "有没有便宜点的"))
         return state.showing([p["sku"] for p in compatible], tracker)

@@ -251,3 +251,18 @@ def test_white_matches_shades_of_white():
     _, _, products, *_ = run(ActionSearchProducts(), tracker("要白色的手机"))
     # 白沙银 counts as a white: shoppers name the hue, not the shade.
     assert {p["sku"] for p in products} == {"PH-XM-14-256", "PH-HW-M60P-256"}
+
+
+def test_product_question_without_product_but_with_category_searches():
+    _, _, products, *_ = run(ActionAnswerAttribute(), tracker("华为的手机怎么样"))
+    assert products and all(p["brand"] == "华为" for p in products)
+
+
+def test_compatibility_question_naming_only_the_phone_lists_fitting_accessories():
+    _, text, products, *_ = run(ActionCheckCompatibility(), tracker("iPhone 15的手机壳能用哪个"))
+    assert "适配 iPhone 15" in text and [p["sku"] for p in products] == ["AC-CASE-IP15"]
+
+
+def test_search_naming_one_product_answers_about_it():
+    _, text, products, *_ = run(ActionSearchProducts(), tracker("華為Mate60 Pro多少錢"))
+    assert "6499元" in text and products[0]["sku"] == "PH-HW-M60P-256"
