@@ -99,6 +99,13 @@ class ActionSearchProducts(Action):
             if view.graph.products[skus[0]]["category"] != filters.category:
                 filters.within = qa.related_in_category(view, skus, filters.category)
         has_budget = filters.min_price is not None or filters.max_price is not None
+        if (
+            state.intent_of(tracker) == "inform"
+            and state.shown(tracker)
+            and not (refs or filters.category)
+        ):
+            # 「三星的」「两千以内」 after a list: a constraint on what is shown, not a new search.
+            return ActionRefineSearch().run(dispatcher, tracker, domain)
         if refs and not (filters.category or has_budget):
             from actions.product_qa import ActionAnswerAttribute
 

@@ -14,6 +14,10 @@ def text_of(tracker: Tracker) -> str:
     return tracker.latest_message.get("text") or ""
 
 
+def intent_of(tracker: Tracker) -> str:
+    return (tracker.latest_message.get("intent") or {}).get("name") or ""
+
+
 def entities(tracker: Tracker) -> list[dict[str, Any]]:
     return tracker.latest_message.get("entities") or []
 

@@ -14,6 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from daogou.botprep import results_dir  # noqa: E402
+from daogou.nlu_eval import entity_scores  # noqa: E402
 from daogou.settings import load_settings  # noqa: E402
 from tests.e2e.test_nlu_heldout import price_f1  # noqa: E402
 
@@ -34,9 +35,13 @@ def main() -> None:
     print(
         f"{'intent accuracy':34}{intents.get('accuracy', 0):8.3f}{'':>8}{majority:10.3f}  (majority class)"
     )
+    scores = entity_scores(folder)
+    print(f"{'entity F1 (pipeline, exact spans)':34}{scores['f1']:8.3f}{0.90:8.2f}")
+    print(f"{'  precision / recall':34}{scores['precision']:8.3f}{scores['recall']:8.3f}")
     diet = json.loads((folder / "DIETClassifier_report.json").read_text())
     print(
-        f"{'entity micro-F1 (DIET, all types)':34}{diet['micro avg']['f1-score']:8.3f}{0.90:8.2f}"
+        f"{'entity micro-F1 (DIET tokens, all)':34}{diet['micro avg']['f1-score']:8.3f}"
+        "  (counts prices against DIET, which leaves them to our extractor)"
     )
     price = json.loads((folder / "ChinesePriceExtractor_report.json").read_text())
     print(f"{'price entity F1 (our extractor)':34}{price_f1(price):8.3f}{0.90:8.2f}")
@@ -44,6 +49,8 @@ def main() -> None:
     if selection.exists():
         report = json.loads(selection.read_text())
         print(f"{'response selection weighted-F1':34}{report['weighted avg']['f1-score']:8.3f}")
+    types = {k[3:]: v for k, v in scores.items() if k.startswith("f1:")}
+    print("entity F1 by type: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(types.items())))
     weak = sorted((v["f1-score"], k) for k, v in labels.items())[:5]
     print("weakest intents: " + ", ".join(f"{k} {f:.2f}" for f, k in weak))
 

@@ -205,6 +205,6 @@ def evaluate_heldout(settings: Settings) -> Path:
     out = results_dir(settings)
     args = [str(RASA_BIN), "test", "nlu", "--model", str(model_path(settings)),
             "--nlu", str(bot_dir(settings) / "heldout" / "test_nlu.yml"), "--out", str(out),
-            "--no-plot"]  # fmt: skip
+            "--no-plot", "--successes"]  # fmt: skip
     subprocess.run(args, cwd=REPO_ROOT, env=rasa_env(), check=True, stdout=sys.stderr)
     return out

@@ -17,10 +17,10 @@ from knowledge_graph.graph import ProductGraph
 PER_INTENT = 250
 
 ATTRIBUTE_TEMPLATES = [
-    "{product}多少钱",
-    "{product}现在什么价",
-    "{product}的价格是多少",
-    "请问{product}多少钱啊",
+    "{product}{price_question}",
+    "{product}现在{price_question}",
+    "{product}的[价格](attribute)是多少",
+    "请问{product}{price_question}啊",
     "{product}的{attribute}是多少",
     "{product}{attribute}怎么样",
     "{product}{attribute}多少",
@@ -33,7 +33,6 @@ SEARCH_TEMPLATES = [
     "有没有{price_max}的{brand}{category}",
     "想买个{category}",
     "{brand}的{category}有哪些",
-    "推荐{price_max}的{category}",
     "我要买{brand}{category}",
     "看看{category}",
     "{price_around}的{category}有吗",
@@ -45,6 +44,8 @@ SEARCH_TEMPLATES = [
 PRICES_MAX = ["三千以内", "2000以下", "不超过五千", "1000以内", "五百以下", "预算四千以内"]
 PRICES_MIN = ["3000以上", "五千以上", "不低于两千"]
 PRICES_AROUND = ["两千左右", "3000左右", "五百块左右", "一千五左右"]
+# Question words that stand for the price, annotated as the hand-written examples do.
+PRICE_QUESTIONS = ["多少钱", "什么价", "啥价", "几块钱"]
 
 
 def _annotate(value: str, entity: str, role: str | None = None) -> str:
@@ -82,6 +83,9 @@ def _fill(template: str, names: dict[str, list[str]], rng: random.Random) -> str
             return _annotate(rng.choice(PRICES_MIN), "price", "min")
         if slot == "price_around":
             return _annotate(rng.choice(PRICES_AROUND), "price", "around")
+        if slot == "price_question":
+            word = rng.choice(PRICE_QUESTIONS)
+            return f'[{word}]{{"entity": "attribute", "value": "价格"}}'
         return _annotate(rng.choice(names[slot]), slot)
 
     return re.sub(r"\{(\w+)\}", pick, template)

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from daogou.botprep import results_dir
+from daogou.nlu_eval import entity_scores
 from daogou.settings import load_settings
 
 # Floors that fail the build; the targets (intent macro-F1 0.95, entity F1 0.90) are reported by
@@ -55,6 +56,13 @@ def price_f1(report: dict) -> float:
     predicted = sum(v["recall"] * v["support"] / v["precision"] for v in labels if v["precision"])
     precision, recall = tp / predicted if predicted else 0.0, tp / support if support else 0.0
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def test_pipeline_entity_f1_on_held_out_examples(reports):
+    scores = entity_scores(reports)
+    weak = {k: round(v, 2) for k, v in scores.items() if k.startswith("f1:") and v < 0.85}
+    print(f"entity F1 (pipeline, exact spans) {scores['f1']:.3f}; weak types: {weak}")
+    assert scores["f1"] >= ENTITY_F1_FLOOR, weak
 
 
 def test_price_extractor_on_held_out_examples(reports):

@@ -159,6 +159,22 @@ def test_refine_cheaper_and_other_brand():
     assert products and all(p["brand"] != "华为" for p in products)
 
 
+def test_bare_answer_after_a_list_refines_it_instead_of_starting_over():
+    last = {"category": "手机", "brands": [], "min_price": None, "max_price": None}
+    shown = ["PH-HW-M60P-256", "PH-XM-14-256"]
+    _, _, products, slots, _ = run(
+        ActionSearchProducts(),
+        tracker("小米的", intent="inform", shown_products=shown, last_filters=last),
+    )
+    assert products and all(p["brand"] == "小米" and p["category"] == "手机" for p in products)
+    assert slots["last_filters"]["category"] == "手机"
+
+
+def test_bare_answer_without_a_list_is_a_new_search():
+    _, text, products, *_ = run(ActionSearchProducts(), tracker("小米的", intent="inform"))
+    assert products and all(p["brand"] == "小米" for p in products)
+
+
 def test_similar_products_exclude_the_anchor_model():
     _, text, products, *_ = run(
         ActionShowSimilar(), tracker("有没有类似的", product_focus="PH-HW-M60-256")

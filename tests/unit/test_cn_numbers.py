@@ -95,6 +95,10 @@ def test_parse_chinese_number_refuses_non_numbers(text: str) -> None:
 PRICE_CASES = [
     # upper bounds
     ("三千以内", [(None, 3000, None)]),
+    ("最多花三千", [(None, 3000, None)]),
+    ("最多就花两千", [(None, 2000, None)]),
+    ("预算降到两千", [(None, 2000, None)]),
+    ("价格降到一千五", [(None, 1500, None)]),
     ("3000以下", [(None, 3000, None)]),
     ("不超过两千", [(None, 2000, None)]),
     ("两千块以下", [(None, 2000, None)]),
@@ -273,6 +277,7 @@ FALSE_POSITIVES = [
     "iPhone 15 Pro Max",
     "几百块的耳机",
     "2kg",
+    "帮我写一篇800字作文",
 ]
 
 

@@ -1,0 +1,70 @@
+"""The lexical + semantic intent model blended with DIET in the Rasa pipeline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.components.e5_encoder import load_encoder
+from bot.components.intent_model import LexicalSemanticModel, blend
+
+EXAMPLES = {
+    "request_human": ["转人工", "人工客服", "我要找人工", "叫个客服来", "找真人客服"],
+    "ask_stock": ["还有货吗", "有现货吗", "什么时候补货", "断货了吗", "库存还有吗"],
+    "greet": ["你好", "在吗", "哈喽", "hi", "早上好"],
+}
+
+
+@pytest.fixture(scope="module")
+def model():
+    texts = [t for examples in EXAMPLES.values() for t in examples]
+    labels = [intent for intent, examples in EXAMPLES.items() for _ in examples]
+    return LexicalSemanticModel.fit(texts, labels, load_encoder(1))
+
+
+def test_predicts_unseen_phrasings(model):
+    probs = model.predict_proba(["帮我转个人工", "这个还有库存没", "您好"], load_encoder(1))
+    assert [model.labels[i] for i in probs.argmax(axis=1)] == [
+        "request_human",
+        "ask_stock",
+        "greet",
+    ]
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-6)
+
+
+def test_round_trips_through_plain_files(model, tmp_path):
+    model.save(tmp_path)
+    loaded = LexicalSemanticModel.load(tmp_path)
+    texts = ["还有货吗 😂", "", "<script>x</script>", "人工" * 3000]
+    np.testing.assert_allclose(
+        loaded.predict_proba(texts, load_encoder(1)), model.predict_proba(texts, load_encoder(1))
+    )
+
+
+def test_needs_two_intents():
+    with pytest.raises(ValueError):
+        LexicalSemanticModel.fit(["你好", "在吗"], ["greet", "greet"], load_encoder(1))
+
+
+def test_blend_averages_and_renormalises_the_other_ranking():
+    ranking = blend({"a": 0.6, "b": 0.4}, {"b": 0.5, "c": 0.3}, other_weight=0.5)
+    scores = dict(ranking)
+    assert scores["a"] == pytest.approx(0.3)
+    assert scores["b"] == pytest.approx(0.2 + 0.5 * 0.5 / 0.8)
+    assert scores["c"] == pytest.approx(0.5 * 0.3 / 0.8)
+    assert [name for name, _ in ranking] == ["b", "a", "c"]
+
+
+def test_blend_without_the_other_ranking_keeps_ours():
+    assert blend({"a": 0.7, "b": 0.3}, {}, other_weight=0.5) == [("a", 0.7), ("b", 0.3)]
+
+
+def test_two_intents_give_two_probabilities():
+    two = LexicalSemanticModel.fit(
+        EXAMPLES["greet"] + EXAMPLES["ask_stock"],
+        ["greet"] * 5 + ["ask_stock"] * 5,
+        load_encoder(1),
+    )
+    probs = two.predict_proba(["您好呀", "还有库存吗"], load_encoder(1))
+    assert probs.shape == (2, 2)
+    assert [two.labels[i] for i in probs.argmax(axis=1)] == ["greet", "ask_stock"]
