@@ -44,7 +44,7 @@ class BlendedIntentClassifier(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"diet_weight": 0.5, "e5_weight": 2.0, "C": 30.0, "num_threads": 1}
+        return {"diet_weight": 0.2, "e5_weight": 2.0, "C": 30.0, "num_threads": 1}
 
     def __init__(
         self,
