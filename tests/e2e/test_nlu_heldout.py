@@ -11,10 +11,12 @@ from daogou.botprep import results_dir
 from daogou.nlu_eval import entity_scores
 from daogou.settings import load_settings
 
-# Floors that fail the build; the targets (intent macro-F1 0.95, entity F1 0.90) are reported by
-# benchmarks/nlu_quality.py and in the closing notes.
-INTENT_MACRO_F1_FLOOR = 0.72
-ENTITY_F1_FLOOR = 0.80
+# Floors that fail the build, a little under the measured level (intent macro-F1 0.96-0.97,
+# pipeline entity F1 0.91, DIET token F1 0.91, price 0.83); the targets (0.95 and 0.90) are
+# printed by benchmarks/nlu_quality.py.
+INTENT_MACRO_F1_FLOOR = 0.92
+ENTITY_F1_FLOOR = 0.87
+PRICE_F1_FLOOR = 0.75
 
 
 @pytest.fixture(scope="module")
@@ -69,4 +71,4 @@ def test_price_extractor_on_held_out_examples(reports):
     report = json.loads((reports / "ChinesePriceExtractor_report.json").read_text())
     f1 = price_f1(report)
     print(f"price entity F1 (ChinesePriceExtractor) {f1:.3f}")
-    assert f1 >= ENTITY_F1_FLOOR
+    assert f1 >= PRICE_F1_FLOOR
