@@ -45,9 +45,34 @@ async def shopper(
         await asyncio.sleep(max(0.0, 2.0 - (time.perf_counter() - started)))
 
 
+# One shopper, one message at a time: where a turn's time goes without queueing.
+BREAKDOWN = {
+    "turn, reply from domain": ["你好", "谢谢", "运费怎么算", "你是机器人吗"],
+    "turn, graph action": [
+        "华为Mate60 Pro多少钱",
+        "小米14的电池多大",
+        "订单DG20261105000123到哪了",
+    ],
+    "turn, search action": ["有没有三千以内的华为手机", "适合油皮的护肤品", "500块以内的跑鞋"],
+}
+
+
+async def breakdown(client: httpx.AsyncClient, rasa_url: str) -> dict[str, list[float]]:
+    rows: dict[str, list[float]] = {}
+    for name, texts in BREAKDOWN.items():
+        for i, text in enumerate(texts * 5):
+            started = time.perf_counter()
+            response = await client.post(
+                f"{rasa_url}/webhooks/rest/webhook", json={"sender": f"solo-{i}", "message": text}
+            )
+            rows.setdefault(name, []).append((time.perf_counter() - started) * 1000)
+            response.raise_for_status()
+    return rows
+
+
 async def measure(
     rasa_url: str, token: str, shoppers: int, turns: int
-) -> tuple[list[float], list[float]]:
+) -> tuple[list[float], list[float], dict[str, list[float]]]:
     async with httpx.AsyncClient(timeout=60) as client:
         parse = []
         for text in MESSAGES * 3:
@@ -62,12 +87,13 @@ async def measure(
             await client.post(
                 f"{rasa_url}/webhooks/rest/webhook", json={"sender": "warm", "message": text}
             )
+        solo = await breakdown(client, rasa_url)
         latencies: list[float] = []
         url = f"{rasa_url}/webhooks/rest/webhook"
         await asyncio.gather(
             *(shopper(client, url, f"bench-{i}", turns, latencies) for i in range(shoppers))
         )
-        return latencies, parse
+        return latencies, parse, solo
 
 
 def main() -> None:
@@ -76,16 +102,17 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=15)
     args = parser.parse_args()
     with running_bot() as settings:
-        turns, parse = asyncio.run(
+        turns, parse, solo = asyncio.run(
             measure(settings.rasa_url, settings.rasa_token, args.shoppers, args.turns)
         )
     print(
         f"dialogue latency: {args.shoppers} shoppers x {args.turns} turns, one message every 2 s each"
     )
-    print(f"{'':24}{'p50 ms':>10}{'p95 ms':>10}{'mean ms':>10}{'n':>6}")
-    for name, values in (("NLU parse (floor)", parse), ("REST turn (Rasa+actions)", turns)):
+    print(f"{'':26}{'p50 ms':>10}{'p95 ms':>10}{'mean ms':>10}{'n':>6}")
+    rows = [("NLU parse (floor)", parse), *solo.items(), ("REST turn, 10 shoppers", turns)]
+    for name, values in rows:
         print(
-            f"{name:24}{percentile(values, 0.5):10.1f}{percentile(values, 0.95):10.1f}{statistics.mean(values):10.1f}{len(values):6d}"
+            f"{name:26}{percentile(values, 0.5):10.1f}{percentile(values, 0.95):10.1f}{statistics.mean(values):10.1f}{len(values):6d}"
         )
     print("target: turn p50 <= 60 ms, p95 <= 200 ms")
 
