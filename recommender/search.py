@@ -8,9 +8,11 @@ merchant edit costs one embedding, and vectors survive restarts in var/index/.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -138,13 +140,16 @@ class ProductSearch:
         if mode in ("hybrid", "keyword"):
             for rank, sku in enumerate(self._keyword_ranking(query, candidates)):
                 fused[sku] = fused.get(sku, 0.0) + self.keyword_weight / (RRF_K + rank + 1)
-        hits = []
         boosts = _attribute_boosts(view, query, candidates) if mode == "hybrid" else {}
-        for sku, score in fused.items():
-            boost, reasons = boosts.get(sku, (0.0, []))
-            hits.append(SearchHit(view.graph.products[sku], score + boost, reasons))
-        hits.sort(key=lambda h: (-h.score, h.product["sku"]))
-        return hits[:k]
+        for sku, (boost, _) in boosts.items():
+            if sku in fused:
+                fused[sku] += boost
+        # Only the k best become hits: building and sorting thousands of them cost more than search.
+        best = heapq.nsmallest(k, fused.items(), key=lambda item: (-item[1], item[0]))
+        products = view.graph.products
+        return [
+            SearchHit(products[sku], score, boosts.get(sku, (0.0, []))[1]) for sku, score in best
+        ]
 
     def _dense_ranking(self, query: str, candidates: list[str]) -> list[str]:
         vector = self.encoder.encode_queries([query])[0]
@@ -159,14 +164,43 @@ class ProductSearch:
         return [sku for sku, _ in ranked if sku in allowed]
 
     def _keyword_ranking(self, query: str, candidates: list[str]) -> list[str]:
+        """Candidates with a positive BM25 score, best first; ties keep the candidates' sku order."""
         assert self.keywords is not None
         scores = self.keywords.scores(query)
-        scored = [
-            (scores[self.keywords.position[s]], s)
-            for s in candidates
-            if s in self.keywords.position
-        ]
-        return [s for score, s in sorted(scored, key=lambda x: (-x[0], x[1])) if score > 0]
+        if not scores.any():
+            return []
+        position = self.keywords.position
+        index = np.fromiter((position.get(s, -1) for s in candidates), np.int64, len(candidates))
+        own = np.where(index >= 0, scores[index], 0.0)
+        positive = np.flatnonzero(own > 0)
+        order = positive[np.argsort(-own[positive], kind="stable")]
+        return [candidates[i] for i in order]
+
+
+def _catalog_tags(products: dict[str, Any]) -> tuple[str, ...]:
+    """Every tag in the catalog, computed once per graph (a graph is rebuilt on any change)."""
+    return _catalog_tags_of(_Identity(products))
+
+
+@lru_cache(maxsize=4)
+def _catalog_tags_of(products: _Identity) -> tuple[str, ...]:
+    return tuple(sorted({t for p in products.values() for t in p.get("tags") or [] if t}))
+
+
+class _Identity:
+    """Hashes by identity, so lru_cache keys a graph's product dict without hashing it."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Identity) and other.value is self.value
+
+    def values(self) -> Any:
+        return self.value.values()
 
 
 def _filtered(view: CatalogView, filters: SearchFilters, in_stock: bool) -> list[dict[str, Any]]:
@@ -179,8 +213,7 @@ def _attribute_boosts(
     """Products that are good at what the query asks for (拍照 → 主摄像素 high, 轻薄 → tag)."""
     products = view.graph.products
     keys = [m.value for m in view.linker.link(query) if m.kind == "attribute"]
-    tags = {t for sku in candidates for t in products[sku].get("tags") or []}
-    asked_tags = [t for t in tags if t and t in query]
+    asked_tags = [t for t in _catalog_tags(view.graph.products) if t in query]
     boosts: dict[str, tuple[float, list[str]]] = {}
 
     def add(sku: str, amount: float, reason: str) -> None:
