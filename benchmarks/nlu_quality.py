@@ -44,7 +44,9 @@ def main() -> None:
         "  (counts prices against DIET, which leaves them to our extractor)"
     )
     price = json.loads((folder / "ChinesePriceExtractor_report.json").read_text())
-    print(f"{'price entity F1 (our extractor)':34}{price_f1(price):8.3f}  (ranges are not annotated: a lower bound)")
+    print(
+        f"{'price entity F1 (our extractor)':34}{price_f1(price):8.3f}  (ranges are not annotated: a lower bound)"
+    )
     selection = folder / "response_selection_report.json"
     if selection.exists():
         report = json.loads(selection.read_text())
