@@ -84,6 +84,7 @@ class ProductGraph:
         for p in snapshot.products:
             if p.get("model"):
                 self._by_model.setdefault(p["model"], []).append(p["sku"])
+        self.tags = sorted({t for p in snapshot.products for t in p.get("tags") or () if t})
         self.brands = {b["name"]: b for b in snapshot.brands}
         self.categories = {c["name"]: c for c in snapshot.categories}
         self.merchants = snapshot.merchants

@@ -12,7 +12,6 @@ import heapq
 import json
 import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -177,32 +176,6 @@ class ProductSearch:
         return [candidates[i] for i in order]
 
 
-def _catalog_tags(products: dict[str, Any]) -> tuple[str, ...]:
-    """Every tag in the catalog, computed once per graph (a graph is rebuilt on any change)."""
-    return _catalog_tags_of(_Identity(products))
-
-
-@lru_cache(maxsize=4)
-def _catalog_tags_of(products: _Identity) -> tuple[str, ...]:
-    return tuple(sorted({t for p in products.values() for t in p.get("tags") or [] if t}))
-
-
-class _Identity:
-    """Hashes by identity, so lru_cache keys a graph's product dict without hashing it."""
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __hash__(self) -> int:
-        return id(self.value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Identity) and other.value is self.value
-
-    def values(self) -> Any:
-        return self.value.values()
-
-
 def _filtered(view: CatalogView, filters: SearchFilters, in_stock: bool) -> list[dict[str, Any]]:
     return filter_products(view, filters, in_stock=in_stock)
 
@@ -213,7 +186,7 @@ def _attribute_boosts(
     """Products that are good at what the query asks for (拍照 → 主摄像素 high, 轻薄 → tag)."""
     products = view.graph.products
     keys = [m.value for m in view.linker.link(query) if m.kind == "attribute"]
-    asked_tags = [t for t in _catalog_tags(view.graph.products) if t in query]
+    asked_tags = [t for t in view.graph.tags if t in query]
     boosts: dict[str, tuple[float, list[str]]] = {}
 
     def add(sku: str, amount: float, reason: str) -> None:

@@ -14,7 +14,7 @@ Persisted as plain arrays and a vocabulary (no pickle), so loading a model runs 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ class LexicalSemanticModel:
     coef: np.ndarray  # (n_labels, n_features)
     intercept: np.ndarray  # (n_labels,)
     e5_weight: float
+    _vectorizer: TfidfVectorizer | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def fit(
@@ -70,9 +71,10 @@ class LexicalSemanticModel:
 
     def predict_proba(self, texts: list[str], encoder: Any) -> np.ndarray:
         """Probabilities, one row per text, columns in `labels` order."""
-        vectorizer = _vectorizer(self.vocabulary)
-        vectorizer.idf_ = self.idf
-        logits = _features(vectorizer, encoder, texts, self.e5_weight) @ self.coef.T
+        if self._vectorizer is None:  # built once: setting idf_ makes a vocabulary-sized matrix
+            self._vectorizer = _vectorizer(self.vocabulary)
+            self._vectorizer.idf_ = self.idf
+        logits = _features(self._vectorizer, encoder, texts, self.e5_weight) @ self.coef.T
         logits = np.asarray(logits) + self.intercept
         if len(self.labels) == 2 and logits.shape[1] == 1:  # binary: one logit for labels[1]
             logits = np.hstack([np.zeros_like(logits), logits])

@@ -81,3 +81,7 @@ def test_value_helpers():
     assert numeric_value(True) is None and numeric_value("白色") is None
     assert format_value(True) == "支持" and format_value(["白", "黑"]) == "白、黑"
     assert format_value(5000, "mAh") == "5000mAh" and format_value(6.0, "英寸") == "6英寸"
+
+
+def test_graph_lists_every_catalog_tag_once(mini_view):
+    assert mini_view.graph.tags == ["拍照", "运动"]
