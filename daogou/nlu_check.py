@@ -19,8 +19,16 @@ import yaml
 
 # [text](entity), [text](entity:value) or [text]{"entity": ...}
 ANNOTATION = re.compile(r"\[(?P<text>[^\]]+)\](?:\((?P<short>[^)]+)\)|(?P<json>\{[^}]+\}))")
-ENTITY_NAMES = {"product", "brand", "category", "attribute", "price", "color", "mention",
-                "order_id", "scene"}  # fmt: skip
+DOMAIN = Path(__file__).resolve().parent.parent / "bot" / "domain"
+
+
+def domain_entities(domain: Path = DOMAIN) -> set[str]:
+    """Entity names the Rasa domain declares (a name or a one-key mapping with roles)."""
+    names: set[str] = set()
+    for path in domain.glob("*.yml"):
+        for entry in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("entities", []):
+            names.update(entry if isinstance(entry, dict) else [entry])
+    return names
 
 
 @dataclass(frozen=True)
@@ -73,12 +81,13 @@ def check(files: list[Path], userdict: Path | None = None) -> list[Problem]:
     tokenizer = jieba.Tokenizer()
     if userdict and userdict.exists():
         tokenizer.load_userdict(str(userdict))
+    known = domain_entities()
     problems: list[Problem] = []
     seen: dict[str, set[str]] = defaultdict(set)
     for path in files:
         for intent, example in examples_by_intent(path):
             text, spans = plain_text_and_spans(example)
-            seen[text.strip()].add(intent.split("/")[0] if "/" in intent else intent)
+            seen[text.strip()].add(intent.split("/")[0])
             if ("[" in text or "]" in text) and not spans:
                 problems.append(Problem(path.name, intent, example, "broken annotation"))
             if spans and "/" in intent:
@@ -87,7 +96,7 @@ def check(files: list[Path], userdict: Path | None = None) -> list[Problem]:
                 )
             edges = token_boundaries(tokenizer, text) if spans else set()
             for start, end, entity in spans:
-                if entity not in ENTITY_NAMES:
+                if entity not in known:
                     problems.append(
                         Problem(path.name, intent, example, f"unknown entity {entity!r}")
                     )

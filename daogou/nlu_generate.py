@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from daogou.nlu_check import examples_by_intent, plain_text_and_spans
 from knowledge_graph.graph import ProductGraph
 
 PER_INTENT = 250
@@ -92,19 +93,15 @@ def _fill(template: str, names: dict[str, list[str]], rng: random.Random) -> str
 
 
 def _plain(example: str) -> str:
-    return re.sub(r"\[([^\]]+)\](\([^)]*\)|\{[^}]*\})", r"\1", example)
+    return plain_text_and_spans(example)[0]
 
 
 def handwritten_texts(nlu_dir: Path) -> set[str]:
-    texts: set[str] = set()
-    for path in nlu_dir.glob("*.yml"):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for block in doc.get("nlu", []):
-            for line in (block.get("examples") or "").splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    texts.add(_plain(line[2:]).strip())
-    return texts
+    return {
+        _plain(example).strip()
+        for path in nlu_dir.glob("*.yml")
+        for _, example in examples_by_intent(path)
+    }
 
 
 def generate(graph: ProductGraph, nlu_dir: Path, seed: int = 7) -> str:
