@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from daogou.settings import get_settings
@@ -45,6 +46,10 @@ def warm_up() -> None:
         search()
     except Exception:  # the server still answers graph questions without search
         log.exception("search warm-up failed")
+    try:
+        recommendations().recommend(None, k=1)  # loads or fits the model now, not in a turn
+    except Exception:
+        log.exception("recommender warm-up failed")
 
 
 @lru_cache(maxsize=1)
@@ -62,8 +67,15 @@ def recommendations() -> RecommendationService:
 def record_chat_events(user_id: str, shown: list[str], viewed: str | None) -> None:
     """Products shown in chat are impressions, the one asked about is a view: both feed the
     recommender at once. Never allowed to break a reply."""
+    if not shown or not user_id:
+        return
+    now = datetime.now(UTC)
+    rows = [
+        {"user_id": user_id[:64], "sku": sku, "source": "chat", "ts": now,
+         "type": "view" if sku == viewed else "impression"}
+        for sku in shown
+    ]  # fmt: skip
     try:
-        for sku in shown:
-            events().record(user_id[:64], sku, "view" if sku == viewed else "impression", "chat")
+        events().record_many(rows)  # one transaction for the whole list
     except Exception:
         log.exception("could not record chat events")

@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
@@ -37,11 +38,15 @@ def describe(filters: qa.SearchFilters) -> str:
 
 
 def ranked(
-    view: CatalogView, query: str, filters: qa.SearchFilters, k: int = 50
+    view: CatalogView,
+    query: str,
+    filters: qa.SearchFilters,
+    k: int = 50,
+    query_vector: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """Hybrid search when the model is loaded; the graph filter ranked by rating otherwise."""
     try:
-        hits = runtime.search().search(view, query, k=k, filters=filters)
+        hits = runtime.search().search(view, query, k=k, filters=filters, query_vector=query_vector)
         products = [h.product for h in hits]
     except Exception:  # search must not break the conversation; the graph still answers
         products = qa.rank_by_quality(qa.filter_products(view, filters), filters.terms)
@@ -67,7 +72,9 @@ def show_results(
     query: str,
     lead: str | None = None,
 ) -> list[dict[str, Any]]:
-    found = personalised(tracker.sender_id, ranked(view, query, filters))
+    # Rasa's vector is the message's: usable when the query is the message as typed.
+    vector = state.message_vector(tracker) if query == state.text_of(tracker) else None
+    found = personalised(tracker.sender_id, ranked(view, query, filters, query_vector=vector))
     if not found:
         dispatcher.utter_message(
             text=f"抱歉，暂时没有符合条件的{describe(filters)}。可以放宽一下预算或换个品牌试试。",

@@ -9,6 +9,7 @@ scale out with more replicas behind a load balancer.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 
@@ -31,6 +32,10 @@ def main() -> None:
     executor = ActionExecutor()
     executor.register_package("actions")
     warm_up()
+    # The model, graph and indexes live as long as the process: keep them out of every later
+    # garbage collection, whose full passes over them stalled all shoppers (see bot/serve.py).
+    gc.collect()
+    gc.freeze()
     app = create_app(executor)
     app.run(host=args.host, port=args.port, single_process=True, access_log=False)
 

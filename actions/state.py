@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from knowledge_graph.qa import SearchFilters
+from recommender.embeddings import vector_from_message
 
 
 def text_of(tracker: Tracker) -> str:
@@ -16,6 +18,11 @@ def text_of(tracker: Tracker) -> str:
 
 def intent_of(tracker: Tracker) -> str:
     return (tracker.latest_message.get("intent") or {}).get("name") or ""
+
+
+def message_vector(tracker: Tracker) -> np.ndarray | None:
+    """The E5 vector Rasa computed for this message, so search need not embed it again."""
+    return vector_from_message(tracker.latest_message.get("text_embedding"))
 
 
 def entities(tracker: Tracker) -> list[dict[str, Any]]:

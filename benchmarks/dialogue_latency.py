@@ -12,6 +12,7 @@ import random
 import statistics
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -33,9 +34,10 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def shopper(
-    client: httpx.AsyncClient, url: str, name: str, turns: int, latencies: list[float]
+    client: httpx.AsyncClient, url: str, seed: int, turns: int, latencies: list[float]
 ) -> None:
-    rng = random.Random(name)
+    name = f"bench-{RUN}-{seed}"
+    rng = random.Random(seed)  # the same messages at the same times in every run
     await asyncio.sleep(rng.random() * 2)
     for _ in range(turns):
         started = time.perf_counter()
@@ -44,6 +46,10 @@ async def shopper(
         response.raise_for_status()
         await asyncio.sleep(max(0.0, 2.0 - (time.perf_counter() - started)))
 
+
+# New shoppers every run: a conversation left over from an earlier run would make Rasa load a
+# longer tracker each turn than a real shopper's chat has.
+RUN = uuid.uuid4().hex[:8]
 
 # One shopper, one message at a time: where a turn's time goes without queueing.
 BREAKDOWN = {
@@ -63,7 +69,8 @@ async def breakdown(client: httpx.AsyncClient, rasa_url: str) -> dict[str, list[
         for i, text in enumerate(texts * 5):
             started = time.perf_counter()
             response = await client.post(
-                f"{rasa_url}/webhooks/rest/webhook", json={"sender": f"solo-{i}", "message": text}
+                f"{rasa_url}/webhooks/rest/webhook",
+                json={"sender": f"solo-{RUN}-{i}", "message": text},
             )
             rows.setdefault(name, []).append((time.perf_counter() - started) * 1000)
             response.raise_for_status()
@@ -85,14 +92,12 @@ async def measure(
             parse.append((time.perf_counter() - started) * 1000)
         for text in MESSAGES:  # warm-up: first use of each action path
             await client.post(
-                f"{rasa_url}/webhooks/rest/webhook", json={"sender": "warm", "message": text}
+                f"{rasa_url}/webhooks/rest/webhook", json={"sender": f"warm-{RUN}", "message": text}
             )
         solo = await breakdown(client, rasa_url)
         latencies: list[float] = []
         url = f"{rasa_url}/webhooks/rest/webhook"
-        await asyncio.gather(
-            *(shopper(client, url, f"bench-{i}", turns, latencies) for i in range(shoppers))
-        )
+        await asyncio.gather(*(shopper(client, url, i, turns, latencies) for i in range(shoppers)))
         return latencies, parse, solo
 
 

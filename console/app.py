@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -102,6 +103,7 @@ def _searcher(app: FastAPI) -> ProductSearch:
 
     searcher = ProductSearch(get_embedder(), app.state.settings.var_dir / "index" / "web")
     searcher.sync(app.state.catalog.current())
+    gc.freeze()  # the model and index live as long as the process: no GC pass walks them again
     return searcher
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from daogou.botprep import RASA_BIN, model_path, rasa_env
+from daogou.botprep import RASA_PYTHON, model_path, rasa_env
 from daogou.settings import REPO_ROOT, Settings
 
 VENV_BIN = REPO_ROOT / ".venv" / "bin"
@@ -45,7 +45,8 @@ def service_specs(settings: Settings) -> list[Service]:
         ),
         Service(
             "rasa",
-            [str(RASA_BIN), "run", "--model", str(model_path(settings)),
+            # bot.serve is the rasa CLI with the loaded model frozen out of the GC (see there).
+            [str(RASA_PYTHON), "-m", "bot.serve", "run", "--model", str(model_path(settings)),
              "--endpoints", str(settings.var_dir / "bot" / "endpoints.yml"),
              "--credentials", str(REPO_ROOT / "bot" / "credentials.yml"),
              "--port", str(settings.rasa_port), "--enable-api",

@@ -36,6 +36,7 @@ class VectorIndex:
         self.index = index or choose_index(dim, 0)
         self.ids: dict[str, int] = {}
         self.next_id = 0
+        self._skus_by_id: dict[int, str] | None = None  # rebuilt after a change, not per search
 
     @classmethod
     def build(cls, skus: Sequence[str], vectors: np.ndarray) -> VectorIndex:
@@ -57,11 +58,13 @@ class VectorIndex:
         self.next_id += len(skus)
         self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), new_ids)
         self.ids.update(zip(skus, new_ids.tolist(), strict=True))
+        self._skus_by_id = None
 
     def remove(self, skus: Iterable[str]) -> None:
         ids = [self.ids.pop(s) for s in skus if s in self.ids]
         if ids:
             self.index.remove_ids(np.asarray(ids, dtype=np.int64))
+            self._skus_by_id = None
 
     def vectors_of(self, skus: Sequence[str]) -> np.ndarray:
         return (
@@ -77,7 +80,9 @@ class VectorIndex:
         scores, ids = self.index.search(
             np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k
         )
-        by_id = {v: s for s, v in self.ids.items()}
+        if self._skus_by_id is None:
+            self._skus_by_id = {v: s for s, v in self.ids.items()}
+        by_id = self._skus_by_id
         return [(by_id[i], float(s)) for s, i in zip(scores[0], ids[0], strict=True) if i in by_id]
 
     def save(self, folder: Path) -> None:
@@ -95,5 +100,6 @@ class VectorIndex:
         meta = json.loads((folder / "products.ids.json").read_text())
         loaded = cls(index.d, index)
         loaded.ids = {k: int(v) for k, v in meta["ids"].items()}
+        loaded._skus_by_id = None
         loaded.next_id = int(meta["next_id"])
         return loaded

@@ -117,6 +117,7 @@ class BigramEncoder:
 
     def __init__(self) -> None:
         self.documents_encoded = 0
+        self.queries_encoded = 0
 
     def _encode(self, texts):
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -128,6 +129,7 @@ class BigramEncoder:
         return out / np.maximum(norms, 1e-6)
 
     def encode_queries(self, texts, batch_size=32):
+        self.queries_encoded += len(texts)
         return self._encode(texts)
 
     def encode_documents(self, texts, batch_size=32):

@@ -23,14 +23,19 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 try:  # imported as bot.components.intent_ensemble or components.intent_ensemble
-    from .e5_encoder import load_encoder
+    from .e5_encoder import TEXT_EMBEDDING, encode_queries, load_encoder, pack
     from .intent_model import LexicalSemanticModel, blend
 except ImportError:  # loaded as a top-level module
     try:
-        from bot.components.e5_encoder import load_encoder
+        from bot.components.e5_encoder import TEXT_EMBEDDING, encode_queries, load_encoder, pack
         from bot.components.intent_model import LexicalSemanticModel, blend
     except ImportError:
-        from components.e5_encoder import load_encoder  # type: ignore[no-redef]
+        from components.e5_encoder import (  # type: ignore[no-redef]
+            TEXT_EMBEDDING,
+            encode_queries,
+            load_encoder,
+            pack,
+        )
         from components.intent_model import LexicalSemanticModel, blend  # type: ignore[no-redef]
 
 log = logging.getLogger(__name__)
@@ -111,10 +116,11 @@ class BlendedIntentClassifier(GraphComponent, IntentClassifier):
         featurizable = [m for m in messages if m.get(TEXT)]
         if not featurizable:
             return messages
-        probabilities = self._model.predict_proba(
-            [m.get(TEXT) for m in featurizable], self._encoder
-        )
-        for message, row in zip(featurizable, probabilities, strict=True):
+        texts = [m.get(TEXT) for m in featurizable]
+        embeddings = encode_queries(self._encoder, texts)
+        probabilities = self._model.predict_proba(texts, self._encoder, embeddings)
+        for message, row, vector in zip(featurizable, probabilities, embeddings, strict=True):
+            message.set(TEXT_EMBEDDING, pack(vector), add_to_output=True)  # reused by search
             ours = dict(zip(self._model.labels, map(float, row), strict=True))
             diet = {
                 item[INTENT_NAME_KEY]: float(item[CONFIDENCE])

@@ -58,7 +58,7 @@ class LexicalSemanticModel:
         if len(set(labels)) < 2:
             raise ValueError("an intent classifier needs examples of at least two intents")
         vectorizer = _vectorizer().fit(texts)
-        features = _features(vectorizer, encoder, texts, e5_weight)
+        features = _features(vectorizer, encode_queries(encoder, texts), texts, e5_weight)
         regression = LogisticRegression(C=c, max_iter=5000).fit(features, labels)
         return cls(
             labels=[str(label) for label in regression.classes_],
@@ -69,12 +69,17 @@ class LexicalSemanticModel:
             e5_weight=e5_weight,
         )
 
-    def predict_proba(self, texts: list[str], encoder: Any) -> np.ndarray:
-        """Probabilities, one row per text, columns in `labels` order."""
+    def predict_proba(
+        self, texts: list[str], encoder: Any, embeddings: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Probabilities, one row per text, columns in `labels` order. `embeddings`: the texts'
+        E5 query vectors when the caller has them already."""
         if self._vectorizer is None:  # built once: setting idf_ makes a vocabulary-sized matrix
             self._vectorizer = _vectorizer(self.vocabulary)
             self._vectorizer.idf_ = self.idf
-        logits = _features(self._vectorizer, encoder, texts, self.e5_weight) @ self.coef.T
+        if embeddings is None:
+            embeddings = encode_queries(encoder, texts)
+        logits = _features(self._vectorizer, embeddings, texts, self.e5_weight) @ self.coef.T
         logits = np.asarray(logits) + self.intercept
         if len(self.labels) == 2 and logits.shape[1] == 1:  # binary: one logit for labels[1]
             logits = np.hstack([np.zeros_like(logits), logits])
@@ -126,7 +131,9 @@ def _vectorizer(vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
     )
 
 
-def _features(vectorizer: TfidfVectorizer, encoder: Any, texts: list[str], e5_weight: float):
+def _features(
+    vectorizer: TfidfVectorizer, embeddings: np.ndarray, texts: list[str], e5_weight: float
+):
     sparse = vectorizer.transform([text or "" for text in texts])
-    dense = csr_matrix(encode_queries(encoder, texts) * e5_weight)
+    dense = csr_matrix(embeddings * e5_weight)
     return hstack([sparse, dense]).tocsr()

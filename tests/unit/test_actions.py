@@ -282,3 +282,18 @@ def test_compatibility_question_naming_only_the_phone_lists_fitting_accessories(
 def test_search_naming_one_product_answers_about_it():
     _, text, products, *_ = run(ActionSearchProducts(), tracker("華為Mate60 Pro多少錢"))
     assert "6499元" in text and products[0]["sku"] == "PH-HW-M60P-256"
+
+
+def test_search_reuses_the_vector_rasa_computed_for_the_message():
+    from bot.components.e5_encoder import pack
+
+    searcher = runtime.search()
+    text = "拍照好的手机"
+    _, _, plain, _, _ = run(ActionSearchProducts(), tracker(text, "search_product"))
+    embedded = searcher.encoder.queries_encoded
+    message = tracker(text, "search_product")
+    message.latest_message["text_embedding"] = pack(searcher.encoder.encode_queries([text])[0])
+    embedded += 1
+    _, _, reused, _, _ = run(ActionSearchProducts(), message)
+    assert searcher.encoder.queries_encoded == embedded  # the action embedded nothing
+    assert [p["sku"] for p in reused] == [p["sku"] for p in plain]

@@ -47,3 +47,51 @@ def test_clean_cuts_and_never_returns_empty():
     assert clean("  ") == "空"
     assert len(clean("长" * 5000)) == MAX_CHARS
     assert encode_queries(None, []).shape == (0, DIM)
+
+
+def test_the_message_vector_travels_to_the_action_server_intact(encoder):
+    """Rasa packs the vector it computed for intents; search unpacks it instead of re-embedding."""
+    import json
+
+    from bot.components.e5_encoder import MODEL_TAG, pack
+    from recommender.embeddings import query_model_tag, vector_from_message
+
+    assert query_model_tag() == MODEL_TAG  # both environments name the same model
+    vector = encode_queries(encoder, ["三千以内拍照好的华为手机"])[0]
+    payload = json.loads(json.dumps(pack(vector)))  # as it crosses the tracker and HTTP
+    assert len(payload["data"]) < 1100
+    unpacked = vector_from_message(payload)
+    assert unpacked is not None and unpacked.dtype == np.float32
+    assert float(unpacked @ vector) > 0.9999
+    np.testing.assert_allclose(np.linalg.norm(unpacked), 1.0, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        None,
+        "not a dict",
+        {},
+        {"model": "another-model", "dtype": "float16", "data": ""},
+        {"model": "{tag}", "dtype": "float32", "data": ""},
+        {"model": "{tag}", "dtype": "float16", "data": "@@not base64@@"},
+        {"model": "{tag}", "dtype": "float16", "data": "AAA="},  # an odd number of bytes
+        {"model": "{tag}", "dtype": "float16", "data": ""},
+        {"model": "{tag}", "dtype": "float16", "data": "{zeros}"},
+        {"model": "{tag}", "dtype": "float16", "data": 42},
+    ],
+)
+def test_a_missing_or_foreign_message_vector_is_ignored(payload):
+    import base64
+
+    from recommender.embeddings import query_model_tag, vector_from_message
+
+    if isinstance(payload, dict):
+        zeros = base64.b64encode(bytes(2 * DIM)).decode()
+        payload = {
+            k: v.replace("{tag}", query_model_tag()).replace("{zeros}", zeros)
+            if isinstance(v, str)
+            else v
+            for k, v in payload.items()
+        }
+    assert vector_from_message(payload) is None

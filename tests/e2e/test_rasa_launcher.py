@@ -1,0 +1,64 @@
+"""bot/serve.py, the launcher Rasa runs under: its schema check must reject exactly what
+jsonschema.validate rejects, and the model must come out of loading frozen out of the GC."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from daogou.botprep import RASA_PYTHON, rasa_env
+from daogou.settings import REPO_ROOT
+
+CHECK = r"""
+import json, jsonschema
+from rasa.core.actions.action import RemoteAction
+from bot.serve import validate_with_checked_schema
+
+schema = RemoteAction.action_response_format_spec()
+cases = [
+    {"events": [{"event": "slot", "name": "shown_products", "value": ["A"]}], "responses": []},
+    {"events": [], "responses": [{"text": "您好", "buttons": [{"title": "a", "payload": "a"}]}]},
+    {"events": [{"no_event_key": 1}], "responses": []},
+    {"events": "not a list", "responses": []},
+    {"events": [], "responses": "not a list"},
+]
+verdicts = []
+for case in cases:
+    outcome = []
+    for validate in (jsonschema.validate, validate_with_checked_schema):
+        try:
+            validate(case, schema)
+            outcome.append("valid")
+        except jsonschema.ValidationError as error:
+            outcome.append("invalid: " + error.message)
+    verdicts.append(outcome)
+
+import asyncio, gc
+import bot.serve as serve
+
+class NotReady:
+    def is_ready(self):
+        return False
+
+async def load_stub(*args, **kwargs):
+    return loaded
+
+loaded = NotReady()
+
+serve._load_agent = load_stub
+frozen_before = gc.get_freeze_count()
+assert asyncio.run(serve.load_agent_then_freeze(model_path="m")) is loaded
+print(json.dumps({"verdicts": verdicts, "frozen": gc.get_freeze_count() - frozen_before}))
+"""
+
+
+def test_schema_check_agrees_with_jsonschema():
+    result = subprocess.run(
+        [str(RASA_PYTHON), "-c", CHECK], cwd=REPO_ROOT, env=rasa_env(),
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    verdicts = report["verdicts"]
+    assert report["frozen"] > 100_000  # rasa and tensorflow, imported, are now out of the GC
+    assert [theirs == ours for theirs, ours in verdicts] == [True] * 5
+    assert [v[0] == "valid" for v in verdicts] == [True, True, False, False, False]
