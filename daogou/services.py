@@ -41,7 +41,8 @@ def service_specs(settings: Settings) -> list[Service]:
             "action server",
             [str(VENV_BIN / "python"), "-m", "actions.server", "--port", str(settings.action_port)],
             f"http://127.0.0.1:{settings.action_port}/health",
-            base_env,
+            # One thread for the few queries it embeds itself: the other core is Rasa's.
+            {"DAOGOU_QUERY_THREADS": "1", **base_env},
         ),
         Service(
             "rasa",
