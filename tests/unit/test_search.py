@@ -76,3 +76,20 @@ def test_a_given_query_vector_replaces_embedding_the_query(mini_view):
     # a vector of the wrong size (another model) is ignored, never an error
     wrong = search.search(mini_view, "拍照好的手机", k=5, filters=filters, query_vector=vector[:10])
     assert [h.product["sku"] for h in wrong] == [h.product["sku"] for h in plain]
+
+
+def test_cached_candidates_follow_stock_and_price_changes(mini_store, mini_service):
+    """Candidates are cached per catalog version: a merchant's edit must show in the next search."""
+    search = ProductSearch(BigramEncoder())
+    filters = SearchFilters(category="手机", max_price=6000)
+    before = {h.product["sku"] for h in search.search(mini_service.current(), "手机", 10, filters)}
+    assert "PH-XM-14-256" in before
+    assert search.search(mini_service.current(), "拍照", 10, filters)  # same filter: cached
+    mini_store.update_product("PH-XM-14-256", {"stock": 0})
+    after = {h.product["sku"] for h in search.search(mini_service.refresh(), "手机", 10, filters)}
+    assert after == before - {"PH-XM-14-256"}
+    mini_store.update_product("PH-XM-14-256", {"stock": 5, "price": 9999})
+    pricier = {h.product["sku"] for h in search.search(mini_service.refresh(), "手机", 10, filters)}
+    assert "PH-XM-14-256" not in pricier
+    unfiltered = search.search(mini_service.current(), "小米14", 10, SearchFilters(category="手机"))
+    assert "PH-XM-14-256" in {h.product["sku"] for h in unfiltered}
