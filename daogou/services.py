@@ -46,7 +46,8 @@ def service_specs(settings: Settings) -> list[Service]:
         ),
         Service(
             "rasa",
-            # bot.serve is the rasa CLI with the loaded model frozen out of the GC (see there).
+            # bot.serve is the rasa CLI plus its latency fixes (GC freeze, schema cache,
+            # NLU thread, warm-up): see its docstring.
             [str(RASA_PYTHON), "-m", "bot.serve", "run", "--model", str(model_path(settings)),
              "--endpoints", str(settings.var_dir / "bot" / "endpoints.yml"),
              "--credentials", str(REPO_ROOT / "bot" / "credentials.yml"),
