@@ -23,6 +23,8 @@ BOT = REPO_ROOT / "bot"
 RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
 RASA_PYTHON = REPO_ROOT / ".venv-rasa" / "bin" / "python"
 MODEL_NAME = "daogou"
+# Rasa's SQL store, with live conversations kept in memory (bot/tracker_store.py).
+TRACKER_STORE = "bot.tracker_store.CachedSQLTrackerStore"
 
 
 def bot_dir(settings: Settings) -> Path:
@@ -44,9 +46,13 @@ def rasa_env() -> dict[str, str]:
 
 def endpoints(settings: Settings) -> dict:
     url = make_url(settings.tracker_db_url)
-    tracker: dict = {"type": "SQL", "dialect": url.drivername.split("+")[0], "db": url.database}
-    if url.host:
-        tracker.update(host=url.host, port=url.port, username=url.username, password=url.password)
+    tracker: dict = {
+        "type": TRACKER_STORE,
+        "dialect": url.drivername.split("+")[0],
+        "db": url.database,
+    }
+    if url.host:  # Rasa passes the endpoint's `url` as the store's host
+        tracker.update(url=url.host, port=url.port, username=url.username, password=url.password)
     config: dict = {
         "action_endpoint": {"url": settings.action_server_url},
         "tracker_store": tracker,

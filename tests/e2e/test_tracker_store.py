@@ -1,0 +1,129 @@
+"""bot/tracker_store.py: the in-memory copy must always be what Rasa's own SQL store would read
+from the database, and every event must still reach the database in its own turn."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from daogou import botprep
+from daogou.botprep import RASA_PYTHON, rasa_env
+from daogou.settings import REPO_ROOT, load_settings
+
+CHECK = r"""
+import asyncio, json, sys, sqlite3
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from bot.tracker_store import CachedSQLTrackerStore
+
+db = sys.argv[1]
+domain = Domain.from_dict({
+    "intents": ["greet", "ask_price"],
+    "slots": {"focus_sku": {"type": "text", "mappings": [{"type": "custom"}]}},
+    "responses": {"utter_hi": [{"text": "您好"}]},
+})
+report = {}
+
+def turn(text, intent, sku=None):
+    parse = {"intent": {"name": intent, "confidence": 0.9}, "entities": [],
+             "text_embedding": {"model": "m", "dtype": "float16", "data": "AAAA"}}
+    events = [UserUttered(text, parse_data=parse), ActionExecuted("utter_hi"), BotUttered("您好")]
+    if sku:
+        events.append(SlotSet("focus_sku", sku))
+    return events + [ActionExecuted("action_listen")]
+
+async def plain_view(sender):
+    # what Rasa's own store reads from the same database
+    tracker = await SQLTrackerStore(domain, dialect="sqlite", db=db).retrieve(sender)
+    return None if tracker is None else [e.as_dict() for e in tracker.events]
+
+async def main():
+    store = CachedSQLTrackerStore(domain=domain, dialect="sqlite", db=db, cache_size=2)
+    tracker = await store.get_or_create_tracker("s1")
+    for event in [SessionStarted(), ActionExecuted("action_listen"), *turn("你好", "greet")]:
+        tracker.update(event)
+    await store.save(tracker)  # starts a session: the copy is dropped, the database answers
+    first = await store.retrieve("s1")
+    report["after_session_start_same_as_sql"] = [e.as_dict() for e in first.events] == await plain_view("s1")
+    for event in turn("Mate60多少钱", "ask_price", "P001"):
+        first.update(event)
+    await store.save(first)
+    again = await store.retrieve("s1")
+    report["cached_object_reused"] = again is first
+    report["cached_same_as_sql"] = [e.as_dict() for e in again.events] == await plain_view("s1")
+    report["slot_kept"] = again.get_slot("focus_sku")
+
+    rows = sqlite3.connect(db).execute("select data from events where type_name='user'").fetchall()
+    report["embedding_stored"] = any("text_embedding" in json.loads(r[0])["parse_data"] for r in rows)
+    report["intent_stored"] = [json.loads(r[0])["parse_data"]["intent"]["name"] for r in rows]
+
+    # a turn that fails half-way: changed in memory, never saved
+    again.update(UserUttered("半截", parse_data={"intent": {"name": "greet", "confidence": 1.0}}))
+    after_failure = await store.retrieve("s1")
+    report["unsaved_changes_dropped"] = (
+        after_failure is not again
+        and [e.as_dict() for e in after_failure.events] == await plain_view("s1")
+    )
+
+    # another process (a second replica) writes to the same conversation
+    other = SQLTrackerStore(domain, dialect="sqlite", db=db)
+    theirs = await other.retrieve("s1")
+    for event in turn("还有货吗", "ask_price", "P002"):
+        theirs.update(event)
+    await other.save(theirs)
+    ours = await store.retrieve("s1")
+    report["sees_other_writers"] = ours.get_slot("focus_sku") == "P002" and (
+        [e.as_dict() for e in ours.events] == await plain_view("s1")
+    )
+    count = lambda: sqlite3.connect(db).execute(
+        "select count(*) from events where sender_id='s1'").fetchone()[0]
+    report["events_in_db"] = count()
+    await store.save(again)  # a stale copy, as Rasa's own store would: nothing duplicated
+    report["stale_save_adds_nothing"] = count() == report["events_in_db"]
+
+    for sender in ("s2", "s3", "s4"):
+        await store.get_or_create_tracker(sender)
+    report["cache_bounded"] = len(store._cache) <= 2
+    report["unknown_sender"] = await store.retrieve("nobody") is None
+
+asyncio.run(main())
+print(json.dumps(report, ensure_ascii=False))
+"""
+
+
+def test_cached_tracker_store_agrees_with_the_database(tmp_path):
+    result = subprocess.run(
+        [str(RASA_PYTHON), "-c", CHECK, str(tmp_path / "tracker.db")], cwd=REPO_ROOT,
+        env=rasa_env(), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report == {
+        "after_session_start_same_as_sql": True,
+        "cached_object_reused": True,
+        "cached_same_as_sql": True,
+        "slot_kept": "P001",
+        "embedding_stored": False,
+        "intent_stored": ["greet", "ask_price"],
+        "unsaved_changes_dropped": True,
+        "sees_other_writers": True,
+        "events_in_db": 17,  # 1 + (2 + 4) + 5 + 5
+        "stale_save_adds_nothing": True,
+        "cache_bounded": True,
+        "unknown_sender": True,
+    }
+
+
+def test_endpoints_use_the_cached_store_and_pass_a_database_host_as_url():
+    settings = load_settings()
+    local = botprep.endpoints(settings)["tracker_store"]
+    assert local["type"] == botprep.TRACKER_STORE and local["dialect"] == "sqlite"
+    remote = botprep.endpoints(
+        settings.__class__(**{**vars(settings), "tracker_db_url": "postgresql://u:p@db:5433/rasa"})
+    )["tracker_store"]
+    # Rasa calls the store with host=<endpoint url>: a `host` key as well would be passed twice
+    assert "host" not in remote
+    assert (remote["url"], remote["port"], remote["db"], remote["dialect"]) == (
+        "db", 5433, "rasa", "postgresql",
+    )  # fmt: skip
