@@ -85,6 +85,8 @@ async def main():
     for sender in ("s2", "s3", "s4"):
         await store.get_or_create_tracker(sender)
     report["cache_bounded"] = len(store._cache) <= 2
+    with store.engine.connect() as connection:  # 1 = NORMAL: WAL synced at checkpoints
+        report["synchronous"] = connection.exec_driver_sql("PRAGMA synchronous").scalar()
     report["unknown_sender"] = await store.retrieve("nobody") is None
 
 asyncio.run(main())
@@ -111,6 +113,7 @@ def test_cached_tracker_store_agrees_with_the_database(tmp_path):
         "events_in_db": 17,  # 1 + (2 + 4) + 5 + 5
         "stale_save_adds_nothing": True,
         "cache_bounded": True,
+        "synchronous": 1,
         "unknown_sender": True,
     }
 
