@@ -135,11 +135,20 @@ def prepare(settings: Settings, store: CatalogStore) -> Path:
         split_handwritten(BOT / "data" / "nlu", out)
     elif handwritten.exists():
         handwritten.unlink()
-    (out / "endpoints.yml").write_text(
+    write_endpoints(settings)
+    return out
+
+
+def write_endpoints(settings: Settings) -> Path:
+    """var/bot/endpoints.yml from the current settings: `daogou run` writes it again at every
+    start, so changed ports or database URLs reach Rasa without a new `bot prepare`."""
+    path = bot_dir(settings) / "endpoints.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
         yaml.safe_dump(endpoints(settings), allow_unicode=True, sort_keys=False), encoding="utf-8"
     )
     write_ahead_log_for_sqlite_tracker(settings)
-    return out
+    return path
 
 
 def write_ahead_log_for_sqlite_tracker(settings: Settings) -> None:

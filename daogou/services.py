@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from daogou.botprep import RASA_PYTHON, model_path, rasa_env
+from daogou.botprep import RASA_PYTHON, model_path, rasa_env, write_endpoints
 from daogou.settings import REPO_ROOT, Settings
 
 VENV_BIN = REPO_ROOT / ".venv" / "bin"
@@ -122,6 +122,7 @@ def run_all(settings: Settings) -> None:
             "Stop it, or choose other ports (DAOGOU_WEB_PORT, DAOGOU_RASA_PORT, DAOGOU_ACTION_PORT)."
         )
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    write_endpoints(settings)
     processes: list[subprocess.Popen] = []
     log_dir = settings.var_dir / "logs"
     try:

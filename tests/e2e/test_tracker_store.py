@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import subprocess
 
+import yaml
+
 from daogou import botprep
 from daogou.botprep import RASA_PYTHON, rasa_env
 from daogou.settings import REPO_ROOT, load_settings
@@ -130,3 +132,15 @@ def test_endpoints_use_the_cached_store_and_pass_a_database_host_as_url():
     assert (remote["url"], remote["port"], remote["db"], remote["dialect"]) == (
         "db", 5433, "rasa", "postgresql",
     )  # fmt: skip
+
+
+def test_endpoints_file_follows_the_current_settings(tmp_path):
+    settings = load_settings()
+    moved = settings.__class__(
+        **{**vars(settings), "var_dir": tmp_path, "action_server_url": "http://10.0.0.7:6055/webhook",
+           "tracker_db_url": f"sqlite:///{tmp_path / 'tracker.db'}"}
+    )  # fmt: skip
+    path = botprep.write_endpoints(moved)
+    written = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert written["action_endpoint"]["url"] == "http://10.0.0.7:6055/webhook"
+    assert written["tracker_store"]["db"] == str(tmp_path / "tracker.db")
