@@ -6,20 +6,29 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
 import yaml
+from sqlalchemy.engine import make_url
 
 from daogou import botprep
 from daogou.botprep import RASA_PYTHON, rasa_env
 from daogou.settings import REPO_ROOT, load_settings
+from tests.unit.test_store_postgres import pg_url  # noqa: F401 (a fixture)
 
 CHECK = r"""
-import asyncio, json, sys, sqlite3
+import asyncio, json, sys
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from bot.tracker_store import CachedSQLTrackerStore
 
-db = sys.argv[1]
+config = json.loads(sys.argv[1])
+counter = sa.create_engine(config["count_url"])
+
+def sql(query):
+    with counter.connect() as connection:
+        return connection.execute(sa.text(query)).fetchall()
 domain = Domain.from_dict({
     "intents": ["greet", "ask_price"],
     "slots": {"focus_sku": {"type": "text", "mappings": [{"type": "custom"}]}},
@@ -37,11 +46,11 @@ def turn(text, intent, sku=None):
 
 async def plain_view(sender):
     # what Rasa's own store reads from the same database
-    tracker = await SQLTrackerStore(domain, dialect="sqlite", db=db).retrieve(sender)
+    tracker = await SQLTrackerStore(domain, **config["store"]).retrieve(sender)
     return None if tracker is None else [e.as_dict() for e in tracker.events]
 
 async def main():
-    store = CachedSQLTrackerStore(domain=domain, dialect="sqlite", db=db, cache_size=2)
+    store = CachedSQLTrackerStore(domain=domain, cache_size=2, **config["store"])
     tracker = await store.get_or_create_tracker("s1")
     for event in [SessionStarted(), ActionExecuted("action_listen"), *turn("你好", "greet")]:
         tracker.update(event)
@@ -56,7 +65,7 @@ async def main():
     report["cached_same_as_sql"] = [e.as_dict() for e in again.events] == await plain_view("s1")
     report["slot_kept"] = again.get_slot("focus_sku")
 
-    rows = sqlite3.connect(db).execute("select data from events where type_name='user'").fetchall()
+    rows = sql("select data from events where type_name='user'")
     report["embedding_stored"] = any("text_embedding" in json.loads(r[0])["parse_data"] for r in rows)
     report["intent_stored"] = [json.loads(r[0])["parse_data"]["intent"]["name"] for r in rows]
 
@@ -69,7 +78,7 @@ async def main():
     )
 
     # another process (a second replica) writes to the same conversation
-    other = SQLTrackerStore(domain, dialect="sqlite", db=db)
+    other = SQLTrackerStore(domain, **config["store"])
     theirs = await other.retrieve("s1")
     for event in turn("还有货吗", "ask_price", "P002"):
         theirs.update(event)
@@ -78,8 +87,7 @@ async def main():
     report["sees_other_writers"] = ours.get_slot("focus_sku") == "P002" and (
         [e.as_dict() for e in ours.events] == await plain_view("s1")
     )
-    count = lambda: sqlite3.connect(db).execute(
-        "select count(*) from events where sender_id='s1'").fetchone()[0]
+    count = lambda: sql("select count(*) from events where sender_id='s1'")[0][0]
     report["events_in_db"] = count()
     await store.save(again)  # a stale copy, as Rasa's own store would: nothing duplicated
     report["stale_save_adds_nothing"] = count() == report["events_in_db"]
@@ -87,8 +95,9 @@ async def main():
     for sender in ("s2", "s3", "s4"):
         await store.get_or_create_tracker(sender)
     report["cache_bounded"] = len(store._cache) <= 2
-    with store.engine.connect() as connection:  # 1 = NORMAL: WAL synced at checkpoints
-        report["synchronous"] = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+    if store.engine.dialect.name == "sqlite":  # 1 = NORMAL: WAL synced at checkpoints
+        with store.engine.connect() as connection:
+            report["synchronous"] = connection.exec_driver_sql("PRAGMA synchronous").scalar()
     report["unknown_sender"] = await store.retrieve("nobody") is None
 
 asyncio.run(main())
@@ -96,28 +105,47 @@ print(json.dumps(report, ensure_ascii=False))
 """
 
 
-def test_cached_tracker_store_agrees_with_the_database(tmp_path):
+def run_check(store: dict, count_url: str) -> dict:
+    config = json.dumps({"store": store, "count_url": count_url})
     result = subprocess.run(
-        [str(RASA_PYTHON), "-c", CHECK, str(tmp_path / "tracker.db")], cwd=REPO_ROOT,
+        [str(RASA_PYTHON), "-c", CHECK, config], cwd=REPO_ROOT,
         env=rasa_env(), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report == {
-        "after_session_start_same_as_sql": True,
-        "cached_object_reused": True,
-        "cached_same_as_sql": True,
-        "slot_kept": "P001",
-        "embedding_stored": False,
-        "intent_stored": ["greet", "ask_price"],
-        "unsaved_changes_dropped": True,
-        "sees_other_writers": True,
-        "events_in_db": 17,  # 1 + (2 + 4) + 5 + 5
-        "stale_save_adds_nothing": True,
-        "cache_bounded": True,
-        "synchronous": 1,
-        "unknown_sender": True,
-    }
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+EXPECTED = {
+    "after_session_start_same_as_sql": True,
+    "cached_object_reused": True,
+    "cached_same_as_sql": True,
+    "slot_kept": "P001",
+    "embedding_stored": False,
+    "intent_stored": ["greet", "ask_price"],
+    "unsaved_changes_dropped": True,
+    "sees_other_writers": True,
+    "events_in_db": 17,  # 1 + (2 + 4) + 5 + 5
+    "stale_save_adds_nothing": True,
+    "cache_bounded": True,
+    "unknown_sender": True,
+}
+
+
+def test_cached_tracker_store_agrees_with_the_database(tmp_path):
+    db = tmp_path / "tracker.db"
+    report = run_check({"dialect": "sqlite", "db": str(db)}, f"sqlite:///{db}")
+    assert report == {**EXPECTED, "synchronous": 1}
+
+
+@pytest.mark.postgres
+def test_cached_tracker_store_on_postgresql(pg_url):  # noqa: F811 (the fixture)
+    url = make_url(pg_url)
+    store = {
+        "dialect": "postgresql", "host": url.host, "port": url.port or 5432,
+        "username": url.username, "password": url.password, "db": url.database,
+    }  # fmt: skip
+    report = run_check(store, url.set(drivername="postgresql").render_as_string(False))
+    assert report == EXPECTED
 
 
 def test_endpoints_use_the_cached_store_and_pass_a_database_host_as_url():
