@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -34,8 +33,6 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
-
-logger = logging.getLogger(__name__)
 
 TRANSIENT_PARSE_KEYS = ("text_embedding",)
 
@@ -109,9 +106,10 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         """The latest session's tracker: from memory if the database has nothing newer."""
         with self.session_scope() as session:
             cached = self._in_step_with_database(sender_id, session)
-            if cached is not None and len(cached.tracker.events) == cached.stored_events:
-                return cached.tracker
-            self.forget(sender_id)  # changed since it was stored: a turn that failed half-way
+            if cached is not None:
+                if len(cached.tracker.events) == cached.stored_events:
+                    return cached.tracker
+                self.forget(sender_id)  # changed but never saved: a turn that failed half-way
             rows = self._event_query(session, sender_id, False).all()
             if not rows or not self.domain:
                 return None
@@ -137,8 +135,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             session.commit()
         if self.event_broker is not None:
             await self._stream_new_events(self.event_broker, new_events, sender_id)
-        if any(isinstance(event, SessionStarted) for event in new_events):
-            self.forget(sender_id)  # the database now returns the new session only
+        stale = first_new > len(tracker.events)  # the database has more than this copy
+        if stale or any(isinstance(event, SessionStarted) for event in new_events):
+            self.forget(sender_id)  # the database's answer differs from this tracker
         else:
             self._remember(tracker, last_event_id)
 
