@@ -34,22 +34,27 @@ from rasa.shared.core.events import SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-TRANSIENT_PARSE_KEYS = ("text_embedding",)
+from bot.components.e5_encoder import TEXT_EMBEDDING
+
+# Parse data needed only during its own turn: the E5 vector the NLU hands the action server.
+TRANSIENT_PARSE_KEYS = (TEXT_EMBEDDING,)
 
 
 def sqlite_engine(url: Any) -> Any:
-    """The embedded default's engine: one kept connection, WAL synced at checkpoints.
+    """The embedded default's engine: one kept connection, WAL mode, synced at checkpoints.
 
     SQLAlchemy 1.4 opens a new SQLite connection for every session (NullPool), and every commit
-    waited for an fsync: together a quarter of Rasa's event-loop time under 10 shoppers. With
-    WAL (set by `daogou bot prepare`), synchronous=NORMAL cannot corrupt the file; an operating
-    system crash or power cut may lose the last turns, a crash of Rasa itself loses nothing.
+    waited for an fsync: together a quarter of Rasa's event-loop time under 10 shoppers. WAL
+    also lets the staff console read while a turn is saved. With WAL, synchronous=NORMAL cannot
+    corrupt the file; an operating system crash or power cut may lose the last turns, a crash of
+    Rasa itself loses nothing.
     """
     engine = sa.create_engine(url, poolclass=sa.pool.SingletonThreadPool)
 
     @sa.event.listens_for(engine, "connect")
-    def _sync_at_checkpoints(connection: Any, _record: Any) -> None:
+    def _wal_synced_at_checkpoints(connection: Any, _record: Any) -> None:
         cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 import subprocess
 import sys
-from contextlib import closing
 from pathlib import Path
 
 import yaml
@@ -147,20 +145,7 @@ def write_endpoints(settings: Settings) -> Path:
     path.write_text(
         yaml.safe_dump(endpoints(settings), allow_unicode=True, sort_keys=False), encoding="utf-8"
     )
-    write_ahead_log_for_sqlite_tracker(settings)
     return path
-
-
-def write_ahead_log_for_sqlite_tracker(settings: Settings) -> None:
-    """Rasa opens an SQLite tracker store in rollback-journal mode, where every saved turn costs
-    several syncs and blocks the staff console's reads. WAL mode is stored in the database file,
-    so setting it once here holds for Rasa's own connections too."""
-    url = make_url(settings.tracker_db_url)
-    if not url.drivername.startswith("sqlite") or not url.database or url.database == ":memory:":
-        return
-    Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(url.database, timeout=15)) as connection:
-        connection.execute("PRAGMA journal_mode=WAL")
 
 
 def training_inputs(settings: Settings) -> list[Path]:
