@@ -189,6 +189,14 @@ class ProductSearch:
             SearchHit(products[sku], score, boosts.get(sku, (0.0, []))[1]) for sku, score in best
         ]
 
+    def product_vector(self, view: CatalogView, sku: str) -> np.ndarray | None:
+        """The product's own embedding in the index (None when it has none): products near it by
+        meaning are found with it, without embedding the product's text again as a query."""
+        self.sync(view)
+        if sku not in self.vectors.ids:
+            return None
+        return self.vectors.vectors_of([sku])[0]
+
     def _admitted(self, view: CatalogView, filters: SearchFilters, in_stock: bool) -> _Candidates:
         """The filter's candidates, from a small per-version cache (shoppers repeat filters)."""
         key = _filter_key(filters, in_stock)

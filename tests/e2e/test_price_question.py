@@ -65,6 +65,16 @@ def test_nlu_understands_chinese(bot):
     assert ("price", "max") in entities
 
 
+def test_response_selector_runs_for_canned_answers_only(bot):
+    faq = bot.parse("运费怎么算")
+    assert faq["intent"]["name"] == "faq"
+    assert faq["response_selector"]["default"]["response"]["utter_action"].startswith("utter_faq/")
+    product = bot.parse("华为Mate60 Pro多少钱")
+    assert product["intent"]["name"] == "ask_attribute"
+    assert product["intent"]["confidence"] >= 0.5
+    assert "default" not in (product.get("response_selector") or {})  # skipped: never read
+
+
 def test_search_returns_products_payload_within_filters(bot):
     replies = bot.say("e2e-search", "有没有三千以内的华为手机")
     items = products(replies)

@@ -1,6 +1,7 @@
 """bot/serve.py, the launcher Rasa runs under: its schema check must reject exactly what
-jsonschema.validate rejects, the model must come out of loading frozen out of the GC, and event
-classes are found as Rasa finds them."""
+jsonschema.validate rejects, the model must come out of loading frozen out of the GC, event
+classes are found as Rasa finds them, and the action server gets the current turn's events with
+everything else Rasa sends unchanged."""
 
 from __future__ import annotations
 
@@ -59,8 +60,32 @@ try:
 except ValueError:
     unknown = "rejected"
 same_classes = events == [UserUttered, ActionExecuted, UserUttered, ActionExecuted]
+
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered, SessionStarted, SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
+domain = Domain.load("bot/domain")
+action = RemoteAction("action_search_products", None)
+def call(tracker):
+    return action._action_call_format(tracker, domain)
+turn_one = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+            UserUttered("有没有三千以内的华为手机", {"name": "search_product", "confidence": 0.9}),
+            ActionExecuted("action_search_products"), SlotSet("shown_products", ["A", "B"]),
+            BotUttered("为您找到这些手机"), ActionExecuted("action_listen")]
+turn_two = [UserUttered("第二个多少钱", {"name": "ask_attribute", "confidence": 0.9}),
+            SlotSet("requested_slot", None)]
+payloads = {}
+for name, tracker_events in (("fresh", []), ("long", turn_one + turn_two)):
+    tracker = DialogueStateTracker.from_events("s", tracker_events, slots=domain.slots)
+    theirs = call(tracker)
+    ours = serve.action_call_with_current_turn(action, tracker, domain)
+    their_events = theirs["tracker"].pop("events")
+    our_events = ours["tracker"].pop("events")
+    payloads[name] = {"same_rest": theirs == ours, "theirs": len(their_events),
+                      "ours": [e["event"] for e in our_events],
+                      "tail_matches": their_events[len(their_events) - len(our_events):] == our_events}
 print(json.dumps({"verdicts": verdicts, "frozen": gc.get_freeze_count() - frozen_before,
-                  "event_classes": same_classes, "unknown_event": unknown}))
+                  "event_classes": same_classes, "unknown_event": unknown, "payloads": payloads}))
 """
 
 
@@ -75,3 +100,7 @@ def test_schema_check_agrees_with_jsonschema():
     assert [theirs == ours for theirs, ours in verdicts] == [True] * 5
     assert [v[0] == "valid" for v in verdicts] == [True, True, False, False, False]
     assert report["event_classes"] is True and report["unknown_event"] == "rejected"
+    long, fresh = report["payloads"]["long"], report["payloads"]["fresh"]
+    assert long["same_rest"] and long["tail_matches"] and long["theirs"] == 10
+    assert long["ours"] == ["user", "slot"]  # from the latest message on
+    assert fresh == {"same_rest": True, "theirs": 0, "ours": [], "tail_matches": True}

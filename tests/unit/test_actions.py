@@ -185,6 +185,7 @@ def test_similar_products_exclude_the_anchor_model():
         if p["sku"].startswith("PH-HW-M60-")
     )
     assert all(p["category"] == "手机" for p in products)
+    assert runtime.search().encoder.queries_encoded == 0  # neighbours of the product's own vector
 
 
 def test_needs_results_use_budget_and_clear_the_form():

@@ -6,6 +6,8 @@ fusion, boosts, incremental index updates and persistence.
 
 from __future__ import annotations
 
+import numpy as np
+
 from knowledge_graph.qa import SearchFilters
 from recommender.search import ProductSearch
 from tests.fixtures import BigramEncoder
@@ -76,6 +78,22 @@ def test_a_given_query_vector_replaces_embedding_the_query(mini_view):
     # a vector of the wrong size (another model) is ignored, never an error
     wrong = search.search(mini_view, "拍照好的手机", k=5, filters=filters, query_vector=vector[:10])
     assert [h.product["sku"] for h in wrong] == [h.product["sku"] for h in plain]
+
+
+def test_product_vector_is_the_indexed_embedding(mini_view):
+    encoder = BigramEncoder()
+    search = ProductSearch(encoder)
+    sku = "PH-HW-M60-256"
+    vector = search.product_vector(mini_view, sku)
+    stored = search.vectors.vectors_of([sku])[0]
+    assert vector is not None and vector.shape == (encoder.dim,)
+    np.testing.assert_allclose(vector, stored)
+    assert search.product_vector(mini_view, "NO-SUCH-SKU") is None
+    # the product itself is its own nearest neighbour by meaning
+    hits = search.search(mini_view, "", k=1, mode="dense", query_vector=vector)
+    ranked = search.search(mini_view, "华为", k=1, mode="dense", query_vector=vector)
+    assert hits and ranked[0].product["sku"] == sku
+    assert encoder.queries_encoded == 0
 
 
 def test_cached_candidates_follow_stock_and_price_changes(mini_store, mini_service):
