@@ -1,4 +1,4 @@
-"""`rasa` as the Rasa CLI runs it, with six fixes for turn latency.
+"""`rasa` as the Rasa CLI runs it, with seven fixes for turn latency.
 
 1. The loaded model is frozen out of the garbage collector. A loaded model is millions of
    long-lived Python objects (TensorFlow, Keras, the graph); a full collection walked all of them
@@ -20,6 +20,11 @@
    call (82 KB at the 15th turn) and the action server decodes it all again. Our actions read the
    latest message and the slots, which are sent in full as before; rasa_sdk's form validation
    reads the slot events at the end of the turn, which are in it.
+7. Log arguments are not deep-copied. Rasa's processor and its memoization and rule policies pass
+   `copy.deepcopy(...)` of events and dialogue states to `structlogger.debug` on every prediction,
+   also when debug logging is off; the memoization states cover the whole conversation. structlog
+   renders an event when it is logged, so the copies protected nothing. In those three modules,
+   where every deepcopy is such a log argument, `copy.deepcopy` hands back its argument.
 
 Rasa 3.6 is the last open-source release, so the names patched here will not move.
 Run with the Rasa environment's Python: `python -m bot.serve run --model ...` takes the same
@@ -29,8 +34,10 @@ arguments as `rasa`.
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import gc
+import importlib
 import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
@@ -174,6 +181,31 @@ def action_call_with_current_turn(
     return result
 
 
+class LogArgumentCopy:
+    """The `copy` module for Rasa modules whose every deepcopy is a log argument."""
+
+    @staticmethod
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        return value
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+
+# Checked against Rasa 3.6.21 (pinned): in these modules `copy.deepcopy` appears only inside
+# structlogger.debug(...) calls.
+LOG_ONLY_DEEPCOPY_MODULES = (
+    "rasa.core.processor",
+    "rasa.core.policies.memoization",
+    "rasa.core.policies.rule_policy",
+)
+
+
+def skip_log_argument_copies() -> None:
+    for name in LOG_ONLY_DEEPCOPY_MODULES:
+        importlib.import_module(name).copy = LogArgumentCopy()  # type: ignore[attr-defined]
+
+
 def main() -> None:
     # Both names are looked up at call time: rasa.core.run calls agent.load_agent, and Rasa
     # imports `validate` from jsonschema inside the functions that use it.
@@ -182,6 +214,7 @@ def main() -> None:
     MessageProcessor.parse_message = parse_message_in_nlu_thread
     Event.resolve_by_type = staticmethod(resolve_event_class)  # type: ignore[method-assign]
     RemoteAction._action_call_format = action_call_with_current_turn  # type: ignore[method-assign]
+    skip_log_argument_copies()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

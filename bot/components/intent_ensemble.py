@@ -1,9 +1,12 @@
 """Rasa 3.6 intent classifier that blends DIET's intent ranking with a lexical + semantic model
 (char n-grams and a multilingual-E5 sentence vector, see intent_model.py).
 
-Place it after DIETClassifier and before FallbackClassifier: it trains its own model on the
-intent examples, and at run time replaces `intent` and `intent_ranking` with the weighted
-average of its probabilities and DIET's ranking, so the fallback sees the blended confidence.
+Place it after DIETClassifier and the entity extractors and before FallbackClassifier: it trains
+its own model on the intent examples, and at run time replaces `intent` and `intent_ranking`
+with the weighted average of its probabilities and DIET's ranking, so the fallback sees the
+blended confidence. A confident DIET answer to a question about a named or pointed-at product or
+order (`trusted_intents`, `trust_diet_above`, `anchor_entities`) stands as it is: the E5 vector,
+most of this component's cost, is skipped for it.
 Reference it as `bot.components.intent_ensemble.BlendedIntentClassifier`.
 """
 
@@ -18,17 +21,17 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers import LABEL_RANKING_LENGTH
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 try:  # imported as bot.components.intent_ensemble or components.intent_ensemble
     from .e5_encoder import TEXT_EMBEDDING, encode_queries, load_encoder, pack
-    from .intent_model import LexicalSemanticModel, blend
+    from .intent_model import LexicalSemanticModel, blend, diet_suffices
 except ImportError:  # loaded as a top-level module
     try:
         from bot.components.e5_encoder import TEXT_EMBEDDING, encode_queries, load_encoder, pack
-        from bot.components.intent_model import LexicalSemanticModel, blend
+        from bot.components.intent_model import LexicalSemanticModel, blend, diet_suffices
     except ImportError:
         from components.e5_encoder import (  # type: ignore[no-redef]
             TEXT_EMBEDDING,
@@ -36,7 +39,11 @@ except ImportError:  # loaded as a top-level module
             load_encoder,
             pack,
         )
-        from components.intent_model import LexicalSemanticModel, blend  # type: ignore[no-redef]
+        from components.intent_model import (  # type: ignore[no-redef]
+            LexicalSemanticModel,
+            blend,
+            diet_suffices,
+        )
 
 log = logging.getLogger(__name__)
 INTENT_RANKING = "intent_ranking"
@@ -49,7 +56,15 @@ class BlendedIntentClassifier(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"diet_weight": 0.2, "e5_weight": 2.0, "C": 30.0, "num_threads": 1}
+        return {
+            "diet_weight": 0.2,
+            "e5_weight": 2.0,
+            "C": 30.0,
+            "num_threads": 1,
+            "trusted_intents": [],  # none: every message is blended
+            "trust_diet_above": 1.0,
+            "anchor_entities": ["product", "mention", "order_id"],
+        }
 
     def __init__(
         self,
@@ -113,7 +128,7 @@ class BlendedIntentClassifier(GraphComponent, IntentClassifier):
     def process(self, messages: list[Message]) -> list[Message]:
         if self._model is None:
             return messages
-        featurizable = [m for m in messages if m.get(TEXT)]
+        featurizable = [m for m in messages if m.get(TEXT) and not self._diet_suffices(m)]
         if not featurizable:
             return messages
         texts = [m.get(TEXT) for m in featurizable]
@@ -136,6 +151,15 @@ class BlendedIntentClassifier(GraphComponent, IntentClassifier):
                 add_to_output=True,
             )
         return messages
+
+    def _diet_suffices(self, message: Message) -> bool:
+        return diet_suffices(
+            message.get(INTENT_RANKING) or [],
+            message.get(ENTITIES) or [],
+            set(self._config["trusted_intents"]),
+            set(self._config["anchor_entities"]),
+            float(self._config["trust_diet_above"]),
+        )
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data

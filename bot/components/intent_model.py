@@ -14,6 +14,7 @@ Persisted as plain arrays and a vocabulary (no pickle), so loading a model runs 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,27 @@ def blend(
         for name in names
     }
     return sorted(mixed.items(), key=lambda item: (-item[1], item[0]))
+
+
+def diet_suffices(
+    ranking: Sequence[Mapping[str, Any]],
+    entities: Sequence[Mapping[str, Any]],
+    trusted_intents: Collection[str],
+    anchor_entities: Collection[str],
+    threshold: float,
+) -> bool:
+    """True when DIET's own intent can stand without the blend: a trusted intent (a question
+    about a product or an order) at `threshold` or more, in a message that names a product or
+    order or points at one (「第二个」). On the held-out examples the blend changed 2 of the 105
+    messages this admits, against 9 of 387 when DIET's confidence alone decided (README)."""
+    if not ranking:
+        return False
+    top = ranking[0]
+    return (
+        top.get("name") in trusted_intents
+        and float(top.get("confidence") or 0.0) >= threshold
+        and any(entity.get("entity") in anchor_entities for entity in entities)
+    )
 
 
 def _vectorizer(vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:

@@ -75,6 +75,16 @@ def test_response_selector_runs_for_canned_answers_only(bot):
     assert "default" not in (product.get("response_selector") or {})  # skipped: never read
 
 
+def test_e5_vector_only_where_diet_alone_is_not_trusted(bot):
+    # a sure question about a named product: DIET's intent stands, no sentence vector
+    named = bot.parse("华为Mate60 Pro多少钱")
+    assert named["intent"]["name"] == "ask_attribute" and "text_embedding" not in named
+    # a search needs the vector anyway (the action server reuses it); meaning-heavy messages
+    # without a product keep the blend
+    for text in ("有没有三千以内的华为手机", "怎么学会游泳", "我要找真人"):
+        assert "text_embedding" in bot.parse(text), text
+
+
 def test_search_returns_products_payload_within_filters(bot):
     replies = bot.say("e2e-search", "有没有三千以内的华为手机")
     items = products(replies)

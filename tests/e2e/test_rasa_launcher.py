@@ -1,7 +1,7 @@
 """bot/serve.py, the launcher Rasa runs under: its schema check must reject exactly what
 jsonschema.validate rejects, the model must come out of loading frozen out of the GC, event
-classes are found as Rasa finds them, and the action server gets the current turn's events with
-everything else Rasa sends unchanged."""
+classes are found as Rasa finds them, the action server gets the current turn's events with
+everything else Rasa sends unchanged, and only log arguments skip their deep copies."""
 
 from __future__ import annotations
 
@@ -84,8 +84,28 @@ for name, tracker_events in (("fresh", []), ("long", turn_one + turn_two)):
     payloads[name] = {"same_rest": theirs == ours, "theirs": len(their_events),
                       "ours": [e["event"] for e in our_events],
                       "tail_matches": their_events[len(their_events) - len(our_events):] == our_events}
+import ast, importlib, inspect
+copies = {}
+for name in serve.LOG_ONLY_DEEPCOPY_MODULES:
+    tree = ast.parse(inspect.getsource(importlib.import_module(name)))
+    in_log_calls, total = set(), 0
+    for node in ast.walk(tree):
+        is_debug = (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "debug")
+        for inner in ast.walk(node) if is_debug else ():
+            if isinstance(inner, ast.Call) and ast.unparse(inner.func) == "copy.deepcopy":
+                in_log_calls.add(id(inner))
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "copy.deepcopy":
+            total += 1
+    copies[name] = [total, len(in_log_calls)]
+serve.skip_log_argument_copies()
+value = {"a": [1]}
+patched = [importlib.import_module(n).copy.deepcopy(value) is value
+           and importlib.import_module(n).copy.copy(value) is not value
+           for n in serve.LOG_ONLY_DEEPCOPY_MODULES]
 print(json.dumps({"verdicts": verdicts, "frozen": gc.get_freeze_count() - frozen_before,
-                  "event_classes": same_classes, "unknown_event": unknown, "payloads": payloads}))
+                  "event_classes": same_classes, "unknown_event": unknown, "payloads": payloads,
+                  "copies": copies, "patched": patched}))
 """
 
 
@@ -104,3 +124,6 @@ def test_schema_check_agrees_with_jsonschema():
     assert long["same_rest"] and long["tail_matches"] and long["theirs"] == 10
     assert long["ours"] == ["user", "slot"]  # from the latest message on
     assert fresh == {"same_rest": True, "theirs": 0, "ours": [], "tail_matches": True}
+    # every deepcopy in the patched modules is a log argument, and only deepcopy changed
+    assert all(total > 0 and total == logged for total, logged in report["copies"].values())
+    assert report["patched"] == [True, True, True]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bot.components.e5_encoder import load_encoder
-from bot.components.intent_model import LexicalSemanticModel, blend
+from bot.components.intent_model import LexicalSemanticModel, blend, diet_suffices
 
 EXAMPLES = {
     "request_human": ["转人工", "人工客服", "我要找人工", "叫个客服来", "找真人客服"],
@@ -68,3 +68,36 @@ def test_two_intents_give_two_probabilities():
     probs = two.predict_proba(["您好呀", "还有库存吗"], load_encoder(1))
     assert probs.shape == (2, 2)
     assert [two.labels[i] for i in probs.argmax(axis=1)] == ["greet", "ask_stock"]
+
+
+TRUSTED = {"ask_attribute", "ask_stock", "order_status"}
+ANCHORS = {"product", "mention", "order_id"}
+
+
+@pytest.mark.parametrize(
+    ("top", "entities", "alone"),
+    [
+        # 「华为Mate60 Pro多少钱」, 「第二个还有货吗」, 「订单DG20261105000123到哪了」
+        (("ask_attribute", 0.998), ["product", "attribute"], True),
+        (("ask_stock", 0.995), ["mention"], True),
+        (("order_status", 0.999), ["order_id"], True),
+        # no product named or pointed at: 「怎么学会游泳」 looked like a product question to DIET
+        (("ask_attribute", 0.999), [], False),
+        (("ask_attribute", 0.999), ["attribute", "price"], False),
+        # not sure enough, or an intent whose meaning the blend is there for
+        (("ask_attribute", 0.95), ["product"], False),
+        (("search_product", 0.999), ["product"], False),
+        (("out_of_scope", 0.999), ["product"], False),
+    ],
+)
+def test_diet_stands_alone_only_for_sure_anchored_product_questions(top, entities, alone):
+    ranking = [{"name": top[0], "confidence": top[1]}, {"name": "faq", "confidence": 0.001}]
+    found = [{"entity": name, "value": "x"} for name in entities]
+    assert diet_suffices(ranking, found, TRUSTED, ANCHORS, 0.99) is alone
+
+
+def test_diet_never_stands_alone_without_a_ranking():
+    assert not diet_suffices([], [{"entity": "product"}], TRUSTED, ANCHORS, 0.99)
+    assert not diet_suffices(
+        [{"name": "ask_stock"}], [{"entity": "product"}], TRUSTED, ANCHORS, 0.0 + 1e-9
+    )
