@@ -80,6 +80,8 @@ class BlendedIntentClassifier(GraphComponent, IntentClassifier):
         self._resource = resource
         self._model = model
         self._encoder = load_encoder(int(self._config["num_threads"]))
+        self._trusted_intents = frozenset(self._config["trusted_intents"])
+        self._anchor_entities = frozenset(self._config["anchor_entities"])
 
     @classmethod
     def create(
@@ -156,8 +158,8 @@ class BlendedIntentClassifier(GraphComponent, IntentClassifier):
         return diet_suffices(
             message.get(INTENT_RANKING) or [],
             message.get(ENTITIES) or [],
-            set(self._config["trusted_intents"]),
-            set(self._config["anchor_entities"]),
+            self._trusted_intents,
+            self._anchor_entities,
             float(self._config["trust_diet_above"]),
         )
 
