@@ -11,6 +11,7 @@ from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.selectors.response_selector import ResponseSelector
+from rasa.shared.nlu.constants import INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
 
 try:  # imported as bot.components.gated_selector or components.gated_selector
@@ -20,8 +21,6 @@ except ImportError:  # loaded as a top-level module
         from bot.components.selector_gate import needs_response_selection
     except ImportError:
         from components.selector_gate import needs_response_selection  # type: ignore[no-redef]
-
-INTENT_RANKING = "intent_ranking"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -39,7 +38,7 @@ class GatedResponseSelector(ResponseSelector):
             message
             for message in messages
             if needs_response_selection(
-                message.get(INTENT_RANKING) or [],
+                message.get(INTENT_RANKING_KEY) or [],
                 retrieval,
                 float(self.component_config["sure"]),
                 float(self.component_config["margin"]),

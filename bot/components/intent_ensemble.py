@@ -21,7 +21,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers import LABEL_RANKING_LENGTH
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -46,7 +46,6 @@ except ImportError:  # loaded as a top-level module
         )
 
 log = logging.getLogger(__name__)
-INTENT_RANKING = "intent_ranking"
 CONFIDENCE = "confidence"
 
 
@@ -141,14 +140,14 @@ class BlendedIntentClassifier(GraphComponent, IntentClassifier):
             ours = dict(zip(self._model.labels, map(float, row), strict=True))
             diet = {
                 item[INTENT_NAME_KEY]: float(item[CONFIDENCE])
-                for item in message.get(INTENT_RANKING) or []
+                for item in message.get(INTENT_RANKING_KEY) or []
                 if item.get(INTENT_NAME_KEY)
             }
             ranking = blend(ours, diet, float(self._config["diet_weight"]))[:LABEL_RANKING_LENGTH]
             name, confidence = ranking[0]
             message.set(INTENT, {INTENT_NAME_KEY: name, CONFIDENCE: confidence}, add_to_output=True)
             message.set(
-                INTENT_RANKING,
+                INTENT_RANKING_KEY,
                 [{INTENT_NAME_KEY: n, CONFIDENCE: c} for n, c in ranking],
                 add_to_output=True,
             )
@@ -156,7 +155,7 @@ class BlendedIntentClassifier(GraphComponent, IntentClassifier):
 
     def _diet_suffices(self, message: Message) -> bool:
         return diet_suffices(
-            message.get(INTENT_RANKING) or [],
+            message.get(INTENT_RANKING_KEY) or [],
             message.get(ENTITIES) or [],
             self._trusted_intents,
             self._anchor_entities,
