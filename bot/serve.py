@@ -1,4 +1,4 @@
-"""`rasa` as the Rasa CLI runs it, with seven fixes for turn latency.
+"""`rasa` as the Rasa CLI runs it, with nine fixes for turn latency.
 
 1. The loaded model is frozen out of the garbage collector. A loaded model is millions of
    long-lived Python objects (TensorFlow, Keras, the graph); a full collection walked all of them
@@ -25,6 +25,13 @@
    also when debug logging is off; the memoization states cover the whole conversation. structlog
    renders an event when it is logged, so the copies protected nothing. In those three modules,
    where every deepcopy is such a log argument, `copy.deepcopy` hands back its argument.
+8. Dialogue states are made from the events new since the last call on the same tracker, not
+   by replaying the whole conversation five times a turn (see `bot/past_states.py`).
+9. Sparse transformer weights are masked once after loading, not on every call. Rasa's
+   `RandomlyConnectedDense` writes `kernel * mask` back into the kernel each time it runs (a
+   multiply and a variable write per layer, 13 layers in DIET alone); the kernel is already
+   masked after the first call, so every later write stores the same values. Folded, the
+   layers run as plain dense layers on the same weights and give identical outputs.
 
 Rasa 3.6 is the last open-source release, so the names patched here will not move.
 Run with the Rasa environment's Python: `python -m bot.serve run --model ...` takes the same
@@ -53,6 +60,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
+from bot.past_states import resumed_past_states
+
 logger = logging.getLogger(__name__)
 _load_agent = rasa_agent.load_agent
 _validate = jsonschema.validate
@@ -79,9 +88,39 @@ async def warm_up(agent: rasa_agent.Agent) -> None:
         agent.processor.predict_next_with_tracker(tracker)
 
 
+def fold_kernel_masks(agent: rasa_agent.Agent) -> int:
+    """Masks every sparse layer's kernel once and makes the layer a plain dense one; the models
+    are traced again at their next call. Returns how many layers were folded."""
+    from rasa.utils.tensorflow.layers import RandomlyConnectedDense
+    from rasa.utils.tensorflow.models import RasaModel
+
+    nodes = getattr(agent.processor.graph_runner, "_instantiated_nodes", {})
+    folded = 0
+    for node in nodes.values():
+        model = getattr(getattr(node, "_component", None), "model", None)
+        if not isinstance(model, RasaModel):
+            continue
+        layers = [
+            layer
+            for layer in model._flatten_layers(include_self=False)
+            if isinstance(layer, RandomlyConnectedDense) and layer.density < 1.0
+        ]
+        for layer in layers:
+            layer.kernel.assign(layer.kernel * layer.kernel_mask)
+            layer.density = 1.0  # `call` checks it while tracing: no more mask and write
+        if layers:
+            model._tf_predict_step = None  # Rasa traces it again on the next prediction
+        folded += len(layers)
+    return folded
+
+
 async def load_agent_then_freeze(*args: Any, **kwargs: Any) -> rasa_agent.Agent:
     loaded = await _load_agent(*args, **kwargs)
     if loaded is not None and loaded.is_ready():
+        try:
+            fold_kernel_masks(loaded)
+        except Exception:  # the model as Rasa loaded it still answers correctly
+            logger.exception("could not fold the kernel masks")
         try:
             await warm_up(loaded)
         except Exception:  # a slower first message, never a server that does not start
@@ -215,6 +254,7 @@ def main() -> None:
     Event.resolve_by_type = staticmethod(resolve_event_class)  # type: ignore[method-assign]
     RemoteAction._action_call_format = action_call_with_current_turn  # type: ignore[method-assign]
     skip_log_argument_copies()
+    DialogueStateTracker.past_states = resumed_past_states  # type: ignore[method-assign]
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

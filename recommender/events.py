@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from knowledge_graph.models import Event
 from knowledge_graph.store import CatalogStore
@@ -75,20 +75,23 @@ class EventStore:
             )
 
     def record_many(self, rows: Iterable[dict[str, Any]]) -> int:
-        events = [
-            Event(
-                user_id=r["user_id"],
-                sku=r["sku"],
-                type=r["type"],
-                source=r.get("source", "storefront"),
-                ts=datetime.fromisoformat(r["ts"]) if isinstance(r["ts"], str) else r["ts"],
-            )
+        """One multi-row INSERT in one transaction. Core, not ORM objects: the action server
+        calls this on the reply path, where the ORM's unit of work cost a third of its time."""
+        values = [
+            {
+                "user_id": r["user_id"],
+                "sku": r["sku"],
+                "type": r["type"],
+                "source": r.get("source", "storefront"),
+                "ts": datetime.fromisoformat(r["ts"]) if isinstance(r["ts"], str) else r["ts"],
+            }
             for r in rows
             if r["type"] in EVENT_TYPES
         ]
-        with self.store.session() as session:
-            session.add_all(events)
-        return len(events)
+        if values:
+            with self.store.session() as session:
+                session.connection().execute(insert(Event.__table__), values)
+        return len(values)
 
     def history(self, user_id: str, limit: int = HISTORY_LIMIT) -> list[Interaction]:
         """The shopper's latest meaningful events, oldest first."""

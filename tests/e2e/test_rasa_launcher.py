@@ -5,11 +5,7 @@ everything else Rasa sends unchanged, and only log arguments skip their deep cop
 
 from __future__ import annotations
 
-import json
-import subprocess
-
-from daogou.botprep import RASA_PYTHON, rasa_env
-from daogou.settings import REPO_ROOT
+from tests.e2e.rasa_script import run_rasa_script
 
 CHECK = r"""
 import json, jsonschema
@@ -110,11 +106,7 @@ print(json.dumps({"verdicts": verdicts, "frozen": gc.get_freeze_count() - frozen
 
 
 def test_schema_check_agrees_with_jsonschema():
-    result = subprocess.run(
-        [str(RASA_PYTHON), "-c", CHECK], cwd=REPO_ROOT, env=rasa_env(),
-        capture_output=True, text=True, timeout=300, check=True,
-    )  # fmt: skip
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = run_rasa_script(CHECK, timeout=300)
     verdicts = report["verdicts"]
     assert report["frozen"] > 100_000  # rasa and tensorflow, imported, are now out of the GC
     assert [theirs == ours for theirs, ours in verdicts] == [True] * 5

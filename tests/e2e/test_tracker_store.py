@@ -4,15 +4,14 @@ from the database, and every event must still reach the database in its own turn
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
 from daogou import botprep
-from daogou.botprep import RASA_PYTHON, rasa_env
-from daogou.settings import REPO_ROOT, load_settings
+from daogou.settings import load_settings
+from tests.e2e.rasa_script import run_rasa_script
 from tests.unit.test_store_postgres import pg_url  # noqa: F401 (a fixture)
 
 CHECK = r"""
@@ -109,12 +108,7 @@ print(json.dumps(report, ensure_ascii=False))
 
 def run_check(store: dict, count_url: str) -> dict:
     config = json.dumps({"store": store, "count_url": count_url})
-    result = subprocess.run(
-        [str(RASA_PYTHON), "-c", CHECK, config], cwd=REPO_ROOT,
-        env=rasa_env(), capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_rasa_script(CHECK, config, timeout=300)
 
 
 EXPECTED = {

@@ -76,6 +76,24 @@ def test_invalid_events_refused(events, args, message):
         events.record(*args)
 
 
+def test_record_many_stores_every_known_row_and_skips_unknown_types(mini_store):
+    store = EventStore(mini_store)
+    rows = [
+        {"user_id": "c1", "sku": "PH-XM-14-256", "type": "view", "ts": T0.isoformat()},
+        {"user_id": "c1", "sku": "AC-CASE-IP15", "type": "wishlist", "ts": T0},
+        {"user_id": "c1", "sku": "AC-CASE-IP15", "type": "click", "source": "chat", "ts": T0},
+    ]
+    assert store.record_many(rows) == 2
+    assert store.record_many([]) == 0
+    history = store.history("c1")
+    assert [(e.sku, e.type) for e in history] == [
+        ("PH-XM-14-256", "view"),
+        ("AC-CASE-IP15", "click"),
+    ]
+    assert all(e.ts.replace(tzinfo=UTC) == T0 for e in history)
+    assert store.count() == 2
+
+
 def test_saved_model_is_picked_up_by_a_serving_process(mini_service, events, tmp_path):
     path = tmp_path / "recs" / "model.npz"
     trainer = RecommendationService(mini_service, events, model_path=path)
