@@ -99,7 +99,19 @@ value = {"a": [1]}
 patched = [importlib.import_module(n).copy.deepcopy(value) is value
            and importlib.import_module(n).copy.copy(value) is not value
            for n in serve.LOG_ONLY_DEEPCOPY_MODULES]
-print(json.dumps({"verdicts": verdicts, "frozen": gc.get_freeze_count() - frozen_before,
+import re
+patterns = serve.CompiledPatterns()
+texts = ["华为Mate60 Pro多少钱", "IPHONE15 pro和iphone 15", ""]
+cases = [("mate\\d+", re.IGNORECASE), ("iphone ?\\d+", re.IGNORECASE), ("华为|小米", 0)]
+same_matches = all(
+    [m.span() for m in re.finditer(p, t, f)] == [m.span() for m in patterns.finditer(p, t, f)]
+    for p, f in cases for t in texts) and patterns.IGNORECASE == re.IGNORECASE
+serve.keep_regex_patterns_compiled()
+regex_module = importlib.import_module(serve.REGEX_FEATURIZER_MODULE).re
+empty = [serve.domain_is_empty(Domain.empty()), serve.domain_is_empty(domain),
+         Domain.empty().is_empty(), domain.is_empty()]
+print(json.dumps({"same_matches": same_matches, "regex_module": type(regex_module).__name__,
+                  "empty": empty, "verdicts": verdicts, "frozen": gc.get_freeze_count() - frozen_before,
                   "event_classes": same_classes, "unknown_event": unknown, "payloads": payloads,
                   "copies": copies, "patched": patched}))
 """
@@ -119,3 +131,6 @@ def test_schema_check_agrees_with_jsonschema():
     # every deepcopy in the patched modules is a log argument, and only deepcopy changed
     assert all(total > 0 and total == logged for total, logged in report["copies"].values())
     assert report["patched"] == [True, True, True]
+    # the regex featurizer's `re` finds the same matches; the empty-domain check agrees
+    assert report["same_matches"] is True and report["regex_module"] == "CompiledPatterns"
+    assert report["empty"] == [True, False, True, False]
