@@ -1,4 +1,4 @@
-"""`rasa` as the Rasa CLI runs it, with eleven fixes for turn latency.
+"""`rasa` as the Rasa CLI runs it, with twelve fixes for turn latency.
 
 1. The loaded model is frozen out of the garbage collector. A loaded model is millions of
    long-lived Python objects (TensorFlow, Keras, the graph); a full collection walked all of them
@@ -35,6 +35,8 @@
 10. The RegexFeaturizer's patterns are compiled once (`CompiledPatterns`), not whenever they
     have dropped out of `re`'s process-wide cache.
 11. `Domain.is_empty`, asked on every message, compares with an empty domain made once.
+12. The NLU and policy graphs run their nodes in a fixed order instead of through dask's
+    scheduler (see `bot/graph_order.py`).
 
 Rasa 3.6 is the last open-source release, so the names patched here will not move.
 Run with the Rasa environment's Python: `python -m bot.serve run --model ...` takes the same
@@ -61,10 +63,12 @@ from jsonschema import exceptions, validators
 from rasa.core import agent as rasa_agent
 from rasa.core.actions.action import RemoteAction
 from rasa.core.processor import MessageProcessor
+from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
+from bot.graph_order import run_in_order
 from bot.past_states import resumed_past_states
 
 logger = logging.getLogger(__name__)
@@ -306,6 +310,7 @@ def main() -> None:
     DialogueStateTracker.past_states = resumed_past_states  # type: ignore[method-assign]
     keep_regex_patterns_compiled()
     Domain.is_empty = domain_is_empty  # type: ignore[method-assign]
+    DaskGraphRunner.run = run_in_order  # type: ignore[method-assign]
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -1,7 +1,7 @@
 """bot/serve.py's fixes on the trained model: with the kernel masks folded, the regex patterns
-kept compiled, the cached empty-domain check and the resumed dialogue states, the NLU's parse
-results and the policies' predictions are the same, number for number, as Rasa's own, and the
-traced models no longer write their kernels on every call."""
+kept compiled, the cached empty-domain check, the resumed dialogue states and the graphs run in
+order without dask, the NLU's parse results and the policies' predictions are the same, number
+for number, as Rasa's own, and the traced models no longer write their kernels on every call."""
 
 from __future__ import annotations
 
@@ -54,6 +54,9 @@ serve.keep_regex_patterns_compiled()
 from rasa.shared.core.domain import Domain
 Domain.is_empty = serve.domain_is_empty
 DialogueStateTracker.past_states = resumed_past_states
+from rasa.engine.runner.dask import DaskGraphRunner
+from bot.graph_order import run_in_order
+DaskGraphRunner.run = run_in_order
 after = asyncio.run(outputs(agent))
 again = asyncio.run(outputs(agent))  # compiled patterns and states from the second call on
 print(json.dumps({"same": before == after == again, "folded": folded, "writes_before": writes_before,
