@@ -10,8 +10,9 @@ applies only the events that came since.
 The loop is Rasa 3.6.21's `Domain.states_for_tracker_history` (pinned; Rasa 3.6 is the last
 open-source release), step for step. It resumes only when the conversation's applied events
 start with exactly the event objects it has already replayed. Anything else (a rewind, an undo,
-a restart, a new session, a form's happy-path loop collapsing earlier turns, another domain or
-other rule-only data) starts the replay over, which is what Rasa does every time.
+a restart, a new session, a form's happy-path loop collapsing earlier turns, another domain)
+starts the replay over, which is what Rasa does every time. Other rule-only data is another
+argument set, with a replay of its own.
 Callers change the states they get (they delete keys from sub-states), so each call gets its
 own copy, with sub-states shared between states exactly where Rasa shares them.
 """
