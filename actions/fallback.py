@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop
 from rasa_sdk.executor import CollectingDispatcher
+
+from actions import runtime, state
+from knowledge_graph import qa
 
 INTENT_DESCRIPTIONS = {
     "search_product": "找商品",
@@ -41,6 +45,13 @@ class ActionDefaultAskAffirmation(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if names_a_product_and_asks(tracker):
+            # 「OPPO findn3 512G有货吗」 with a model the NLU has not seen: the graph knows the
+            # product and the question, so answer it, and leave the fallback loop.
+            from actions.product_qa import ActionAnswerAttribute
+
+            events = ActionAnswerAttribute().run(dispatcher, tracker, domain)
+            return [*events, ActiveLoop(None)]
         ranking = tracker.latest_message.get("intent_ranking") or []
         guesses = [
             r["name"]
@@ -54,3 +65,15 @@ class ActionDefaultAskAffirmation(Action):
         buttons.append({"title": "都不是", "payload": "/out_of_scope"})
         dispatcher.utter_message(text="不好意思，我不太确定您的意思，您是想：", buttons=buttons)
         return []
+
+
+def names_a_product_and_asks(tracker: Tracker) -> bool:
+    """A message that names a catalog product and asks one of the questions the graph answers
+    (price, stock, an attribute, a size or a colour), whatever the NLU made of it."""
+    view = runtime.view()
+    text = state.text_of(tracker)
+    mentions = view.linker.link(text)
+    if not any(m.kind == "product" for m in mentions):
+        return False
+    plain = qa.masked(text, mentions)
+    return bool(qa.asked_fields(view, text) or qa.asked_size(plain) or qa.asked_colour(view, plain))

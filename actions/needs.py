@@ -14,6 +14,7 @@ from actions import runtime, state
 from actions.search import show_results
 from knowledge_graph import qa
 from knowledge_graph.scenes import SCENES, scene_of
+from knowledge_graph.service import CatalogView
 
 ANY = "不限"
 _ANYTHING = re.compile(r"随便|都行|都可以|无所谓|不限|没要求|不挑|看着办|你定|没想好|不知道")
@@ -93,7 +94,37 @@ class ActionRecommend(Action):
             return show_results(
                 dispatcher, tracker, view, filters, query, lead="按您说的要求，推荐这几款："
             )
+        if filters.category:
+            # 「推荐几款耳机」: show good picks now; budget and use become quick replies.
+            return show_results(
+                dispatcher,
+                tracker,
+                view,
+                filters,
+                text,
+                lead=f"先给您推荐几款口碑好的{filters.category}，也可以告诉我预算和用途帮您缩小范围：",
+                buttons=budget_buttons(view, filters.category),
+            )
         return [FollowupAction("needs_form")]
+
+
+def budget_buttons(view: CatalogView, category: str) -> list[tuple[str, str]]:
+    """Three budget quick replies at the category's own price terciles (耳机 ≠ 笔记本电脑)."""
+    prices = sorted(p["price"] for p in view.graph.filter(category=category, in_stock=True))
+    if len(prices) < 3:
+        return []
+    buttons = []
+    for share, words in ((1 / 3, "以内"), (2 / 3, "左右")):
+        bound = _round_price(prices[int(len(prices) * share)])
+        buttons.append((f"{bound}元{words}", f"{bound}{words}的{category}"))
+    top = _round_price(prices[int(len(prices) * 5 / 6)])
+    buttons.append((f"{top}元以上", f"{top}以上的{category}"))
+    return buttons
+
+
+def _round_price(price: float) -> int:
+    step = 100 if price < 2000 else 500
+    return max(step, int(round(price / step)) * step)
 
 
 class ActionNeedsResults(Action):

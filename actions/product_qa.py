@@ -14,14 +14,16 @@ from knowledge_graph.graph import Comparison, format_value
 from knowledge_graph.service import CatalogView
 
 SUMMARY_KEYS = 4  # attributes listed when the shopper names a product without a question
+ACCESSORY = "手机配件"
 
 
 def targets(view: CatalogView, tracker: Tracker) -> list[list[str]]:
-    """Products the message is about, each as its variant SKUs: named ones, then 「第二个」「这款」."""
+    """Products the message is about, each as the SKUs of one model that fit what was written
+    (one SKU when a variant was named): named ones, then 「第二个」「这款」, then the focus."""
     text = state.text_of(tracker)
-    groups = [
-        list(r.skus) for r in qa.product_refs(view, text, state.entity_values(tracker, "product"))
-    ]
+    groups: list[list[str]] = []
+    for ref in qa.product_refs(view, text, state.entity_values(tracker, "product")):
+        groups += by_model(view, ref.skus)
     referenced = qa.resolve_references(
         text, state.shown(tracker), state.focus(tracker), state.previous_focus(tracker)
     )
@@ -32,30 +34,111 @@ def targets(view: CatalogView, tracker: Tracker) -> list[list[str]]:
     ]
     if not groups and state.focus(tracker) in view.graph.products:
         groups = [[state.focus(tracker)]]
+    if len(groups) == 1 and len(groups[0]) == 1:
+        groups = [sibling_named(view, groups[0][0], text)]
     return groups
+
+
+def sibling_named(view: CatalogView, sku: str, text: str) -> list[str]:
+    """「1T的多少」「256的有货吗」 about the phone in focus: the variant those words name."""
+    siblings = view.graph.variants(sku)
+    if len(siblings) < 2:
+        return [sku]
+    best = view.linker.resolver.best(siblings, "", text, expand=False)
+    return list(best) if len(best) == 1 else [sku]
+
+
+def by_model(view: CatalogView, skus: tuple[str, ...] | list[str]) -> list[list[str]]:
+    """SKUs split by the model they belong to (two fitting cases are two products)."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for sku in skus:
+        product = view.graph.products.get(sku)
+        if product is not None:
+            key = (product["brand"], product.get("model") or sku)
+            groups.setdefault(key, []).append(sku)
+    return list(groups.values())
+
+
+def variant_label(view: CatalogView, sku: str) -> str:
+    return view.linker.resolver.variant_words(sku) or view.graph.products[sku]["title"]
 
 
 def describe_field(
     view: CatalogView, product: dict[str, Any], variants: list[dict[str, Any]], field: str
 ) -> str:
-    name = product["title"]
+    """One fact, for the variant named (one SKU) or for the whole model (several), saying so."""
+    name = product["title"] if len(variants) <= 1 else product.get("model") or product["title"]
     if field == "price":
         prices = sorted({v["price"] for v in variants})
         if len(prices) > 1:
-            return f"{product.get('model') or name} 售价 {yuan(prices[0])} 起，最高配 {yuan(prices[-1])}"
+            return f"{name} 售价 {yuan(prices[0])} 起，最高配 {yuan(prices[-1])}"
         return f"{name} 售价 {yuan(product['price'])}"
     if field == "stock":
-        in_stock = [v for v in variants if v["stock"] > 0]
-        if not in_stock:
-            return f"{name} 暂时缺货，到货后可以第一时间通知您"
-        return f"{name} 有货，库存 {sum(v['stock'] for v in in_stock)} 件"
+        return stock_text(view, name, variants)
     if field == "rating":
         return f"{name} 的评分是 {product['rating']} 分（满分 5 分）"
-    value = product["attributes"].get(field)
+    key = view.graph.attribute_key(product["category"], field)
+    value = product["attributes"].get(key) if key else None
     if value is None:
-        return f"{name} 没有「{field}」这项参数"
-    spec = view.graph.attribute_spec(product["category"], field)
-    return f"{name} 的{field}是 {format_value(value, spec.unit if spec else None)}"
+        known = "、".join(list(product["attributes"])[:6])
+        return f"{name} 没有「{key or field}」这项参数，可以问我它的{known}"
+    spec = view.graph.attribute_spec(product["category"], key)
+    shown_value = format_value(value, spec.unit if spec else None)
+    if len(variants) > 1 and len({str(v["attributes"].get(key)) for v in variants}) > 1:
+        per_variant = "，".join(
+            f"{variant_label(view, v['sku'])} {format_value(v['attributes'].get(key), spec.unit if spec else None)}"
+            for v in variants
+        )
+        return f"{name} 的{key}：{per_variant}"
+    return f"{name} 的{key}是 {shown_value}"
+
+
+def stock_text(view: CatalogView, name: str, variants: list[dict[str, Any]]) -> str:
+    if len(variants) == 1:
+        stock = variants[0]["stock"]
+        if stock <= 0:
+            return f"{name} 暂时缺货，到货后可以第一时间通知您"
+        return f"{name} 有货，库存 {stock} 件"
+    parts = [
+        f"{variant_label(view, v['sku'])} "
+        + (f"有货 {v['stock']} 件" if v["stock"] > 0 else "暂时缺货")
+        for v in sorted(variants, key=lambda v: v["price"])
+    ]
+    return f"{name} 各版本：{'，'.join(parts)}"
+
+
+def size_answer(product: dict[str, Any], size: str) -> str:
+    sizes = product["attributes"].get("尺码")
+    if not sizes:
+        return f"{product['title']} 不分尺码"
+    listed = "、".join(str(s) for s in sizes)
+    if qa.has_size(sizes, size):
+        stock = "有货" if product["stock"] > 0 else "不过暂时缺货"
+        return f"{product['title']} 有 {size} 码，{stock}（在售尺码：{listed}）"
+    return f"抱歉，{product['title']} 没有 {size} 码，在售尺码：{listed}"
+
+
+def colour_answer(product: dict[str, Any], colour: str) -> str:
+    colours = product["attributes"].get("颜色")
+    if not colours:
+        return f"{product['title']} 没有可选颜色"
+    listed = "、".join(str(c) for c in (colours if isinstance(colours, list) else [colours]))
+    fitting = qa.colours_matching(colours, colour)
+    if fitting:
+        return f"有的，{product['title']} 有{'、'.join(fitting)}（全部颜色：{listed}）"
+    return f"抱歉，{product['title']} 没有{colour}，现有颜色：{listed}"
+
+
+def variant_buttons(view: CatalogView, skus: list[str]) -> list[tuple[str, str]]:
+    """When the shopper named a model with several variants, its variants as quick replies."""
+    if len(skus) < 2:
+        return []
+    product = view.graph.products[skus[0]]
+    name = product.get("model") or product["title"]
+    return [
+        (variant_label(view, s), f"{name} {variant_label(view, s)} 多少钱")
+        for s in sorted(skus, key=lambda s: view.graph.products[s]["price"])[:4]
+    ]
 
 
 def summary(view: CatalogView, product: dict[str, Any]) -> str:
@@ -107,24 +190,28 @@ class ActionAnswerAttribute(Action):
         groups = targets(view, tracker)
         if not groups:
             return search_instead(dispatcher, tracker, view) or not_found(dispatcher, view, tracker)
-        fields = qa.asked_fields(view, state.text_of(tracker)) or self.default_fields(tracker)
+        text = state.text_of(tracker)
+        mentions = view.linker.link(text)
+        plain = qa.masked(text, mentions)
+        size, colour = qa.asked_size(plain), qa.asked_colour(view, plain)
+        fields = [
+            f
+            for f in qa.asked_fields(view, text)
+            if not ((size and f == "尺码") or (colour and f == "颜色"))
+        ] or ([] if size or colour else self.default_fields(tracker))
         answers, shown = [], []
         for skus in groups[:3]:
             variants = [view.graph.products[s] for s in skus if s in view.graph.products]
             product = qa.representative(view, skus)
             shown.append(product)
-            if fields:
-                answers.append(
-                    "；".join(describe_field(view, product, variants, f) for f in fields) + "。"
-                )
-            else:
-                answers.append(summary(view, product))
-        send_products(
-            dispatcher,
-            "\n".join(answers),
-            shown,
-            quick_replies("还有货吗", "有没有类似的", "推荐个配件"),
+            facts = [describe_field(view, product, variants, f) for f in fields]
+            facts += [size_answer(product, size)] if size else []
+            facts += [colour_answer(product, colour)] if colour else []
+            answers.append("；".join(facts) + "。" if facts else summary(view, product))
+        buttons = variant_buttons(view, groups[0]) or quick_replies(
+            "还有货吗", "有没有类似的", "推荐个配件"
         )
+        send_products(dispatcher, "\n".join(answers), shown, buttons)
         return state.showing([p["sku"] for p in shown], tracker, focus_sku=shown[0]["sku"])
 
     @staticmethod
@@ -215,14 +302,36 @@ class ActionCheckCompatibility(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         view = runtime.view()
-        groups = targets(view, tracker)
+        text = state.text_of(tracker)
+        refs = qa.product_refs(view, text, state.entity_values(tracker, "product"))
+        if len(refs) == 1 and refs[0].exact:
+            # A pasted accessory title says 「适用…」: a question about that product, not a fit.
+            return ActionAnswerAttribute().run(dispatcher, tracker, domain)
+        groups, implied_devices, implied_accessories = [], [], []
+        for ref in refs:
+            named = [view.graph.products[s] for s in ref.named if s in view.graph.products]
+            if (
+                named
+                and all(p["category"] != ACCESSORY for p in named)
+                and all(view.graph.products[s]["category"] == ACCESSORY for s in ref.skus)
+            ):
+                implied_devices.append(list(ref.named))  # 「iPhone 15的手机壳」: the phone's
+                implied_accessories += list(ref.skus)
+            else:
+                groups += by_model(view, ref.skus)
+        groups += [g for g in targets(view, tracker) if not refs and g]
         if state.focus(tracker) and not any(state.focus(tracker) in g for g in groups):
             groups.append([state.focus(tracker)])
-        accessories = [g for g in groups if view.graph.products[g[0]]["category"] == "手机配件"]
-        devices = [g for g in groups if view.graph.products[g[0]]["category"] != "手机配件"]
+        accessories = [g for g in groups if view.graph.products[g[0]]["category"] == ACCESSORY]
+        devices = implied_devices + [
+            g for g in groups if view.graph.products[g[0]]["category"] != ACCESSORY
+        ]
         if devices and not accessories:
-            # 「iPhone 15的手机壳有吗」: no accessory named yet, so list the ones that fit.
-            return self.fitting_accessories(dispatcher, tracker, view, devices[0])
+            # 「iPhone 15的手机壳有吗」: no accessory named yet, so list the ones that fit (of the
+            # kind asked, when the words named one: cases, not chargers).
+            return self.fitting_accessories(
+                dispatcher, tracker, view, devices[0], only=implied_accessories
+            )
         if not accessories or not devices:
             dispatcher.utter_message(text="请告诉我配件和机型，比如「这个壳iPhone 15能用吗」。")
             return []
@@ -243,14 +352,21 @@ class ActionCheckCompatibility(Action):
         view: CatalogView,
         device_skus: list[str],
         refused: dict[str, Any] | None = None,
+        only: list[str] | None = None,
     ) -> list[dict[str, Any]]:
         device = qa.representative(view, device_skus)
-        compatible = [
-            view.graph.products[s]
+        related = [
+            s
             for s, rel in view.graph.related(device["sku"], ["COMPATIBLE_WITH", "ACCESSORY_OF"])
-            if view.graph.products[s]["category"] == "手机配件"
+            if view.graph.products[s]["category"] == ACCESSORY
             and view.graph.products[s]["stock"] > 0
-        ][:4]
+        ]
+        related = list(
+            dict.fromkeys(related)
+        )  # a case can be both COMPATIBLE_WITH and ACCESSORY_OF
+        if only:
+            related = [s for s in related if s in set(only)] or related
+        compatible = [view.graph.products[s] for s in related][:4]
         name = device.get("model") or device["title"]
         text = (
             f"抱歉，{refused['title']} 不适配 {name}。"

@@ -71,21 +71,58 @@ def show_results(
     filters: qa.SearchFilters,
     query: str,
     lead: str | None = None,
+    buttons: list[tuple[str, str]] | None = None,
 ) -> list[dict[str, Any]]:
     # Rasa's vector is the message's: usable when the query is the message as typed.
     vector = state.message_vector(tracker) if query == state.text_of(tracker) else None
     found = personalised(tracker.sender_id, ranked(view, query, filters, query_vector=vector))
     if not found:
-        dispatcher.utter_message(
-            text=f"抱歉，暂时没有符合条件的{describe(filters)}。可以放宽一下预算或换个品牌试试。",
-            buttons=[{"title": t, "payload": t} for t in ("预算高一点", "换个牌子", "转人工")],
-        )
-        return [state.filters_slot(filters)]
+        return show_nearest(dispatcher, tracker, view, filters)
     shown = found[:SHOWN]
     text = lead or f"为您找到这些{describe(filters)}，先看看这几款："
     send_products(
-        dispatcher, text, shown, quick_replies("第一个怎么样", "有没有便宜点的", "对比一下前两个")
+        dispatcher,
+        text,
+        shown,
+        buttons or quick_replies("第一个怎么样", "有没有便宜点的", "对比一下前两个"),
     )
+    return [*state.showing([p["sku"] for p in shown], tracker), state.filters_slot(filters)]
+
+
+def show_nearest(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    view: CatalogView,
+    filters: qa.SearchFilters,
+) -> list[dict[str, Any]]:
+    """Nothing fits: say which constraint cannot be met and show what comes closest."""
+    empty = qa.explain_empty(view, filters)
+    noun = filters.category or "商品"
+    brands = "、".join(filters.brands)
+    if empty.blocker == "price":
+        owner = f"{brands}的" if brands else ""
+        cheapest = empty.nearest[0] if empty.nearest else None
+        text = f"抱歉，{describe(filters)}暂时没有。"
+        if cheapest is not None:
+            side = "最便宜" if filters.max_price is not None else "最接近"
+            text += f"{owner}{noun}{side}的是 {cheapest['title']}，{yuan(cheapest['price'])}。"
+        if empty.others:
+            text += f"预算内其他品牌的{noun}也可以看看："
+    elif empty.blocker == "brand":
+        text = f"抱歉，{brands}暂时没有符合条件的{noun}，其他品牌的可以看看："
+    elif empty.blocker == "colour":
+        text = f"抱歉，没有{filters.colour}的{describe(replace(filters, colour=None))}，其他颜色的可以看看："
+    else:
+        text = f"抱歉，暂时没有符合条件的{describe(filters)}。这些{noun}您可以看看："
+    shown = qa.one_per_model([*empty.nearest, *empty.others])[:SHOWN]
+    buttons = quick_replies("预算高一点", "换个牌子", "转人工")
+    if not shown:
+        dispatcher.utter_message(
+            text=f"抱歉，暂时没有符合条件的{describe(filters)}。",
+            buttons=[{"title": t, "payload": p} for t, p in buttons],
+        )
+        return [state.filters_slot(filters)]
+    send_products(dispatcher, text, shown, buttons)
     return [*state.showing([p["sku"] for p in shown], tracker), state.filters_slot(filters)]
 
 
@@ -106,6 +143,12 @@ class ActionSearchProducts(Action):
             if view.graph.products[skus[0]]["category"] != filters.category:
                 filters.within = qa.related_in_category(view, skus, filters.category)
         has_budget = filters.min_price is not None or filters.max_price is not None
+        if asks_about_focus(view, tracker, filters, refs):
+            from actions.product_qa import ActionAnswerAttribute
+
+            return ActionAnswerAttribute().run(
+                dispatcher, tracker, domain
+            )  # 「有白色吗」「42码有吗」
         if (
             state.intent_of(tracker) == "inform"
             and state.shown(tracker)
@@ -126,6 +169,25 @@ class ActionSearchProducts(Action):
             )
             return []
         return show_results(dispatcher, tracker, view, filters, text)
+
+
+_HAVE_QUESTION = re.compile(r"有没有|有.{0,8}吗|还有|有货")
+
+
+def asks_about_focus(
+    view: CatalogView, tracker: Tracker, filters: qa.SearchFilters, refs: list[qa.ProductRef]
+) -> bool:
+    """「有白色吗」「42码有吗」 right after one product was talked about: a yes/no about it, not a
+    search for other white products."""
+    focus = state.focus(tracker)
+    if refs or filters.category or filters.brands or focus not in view.graph.products:
+        return False
+    text = state.text_of(tracker)
+    if qa.asked_size(text):
+        return True
+    return bool(filters.colour) and (
+        state.shown(tracker) == [focus] or bool(_HAVE_QUESTION.search(text))
+    )
 
 
 _CHEAPER = re.compile(r"便宜|实惠|预算低|价格低|少花|划算")

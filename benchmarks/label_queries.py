@@ -9,6 +9,14 @@ a product of that category is grade 1 when it meets every `must` condition and g
 meets every `better` condition as well (an entry without `better` grades all its matches 2).
 Products outside the category, or failing `must`, are grade 0 and left out of the labels.
 
+An entry may also carry the hard constraints its query text names, beside the category:
+`brand` (one brand or a list, any), `min_price` and `max_price` (CNY, inclusive). They are part
+of `must` (a product of another brand or outside the budget is grade 0) and are copied into the
+record, so that search_quality.py can measure how many hits satisfy every named constraint.
+`set: shopper` marks the shopper-style queries added for the search-box issue (Latin brand names,
+accessories for a named device, appliance names, written budgets); entries without it form the
+original labelled set, whose NDCG@10 figures stay comparable across versions.
+
 Conditions (all of a set must hold):
   brand          one brand name or a list (any)
   model          one model name or a list (any), exact but case-insensitive ("小米14 Ultra")
@@ -46,6 +54,9 @@ DATA = Path(__file__).resolve().parent / "data"
 SPEC_PATH = DATA / "search_queries_spec.yml"
 LABELS_PATH = DATA / "search_queries.yml"
 KINDS = ("need", "attribute", "brand", "mixed")
+SETS = ("labelled", "shopper")  # an entry without `set` belongs to the first
+# The constraints a query names, in record order, and the condition each one stands for.
+CONSTRAINTS = {"brand": "brand", "min_price": "price_min", "max_price": "price_max"}
 MIN_RELEVANT = 1
 MAX_RELEVANT = 60
 # Sizes are compared in the smaller unit of their family: TB in GB, kg in g, L in ml.
@@ -141,9 +152,16 @@ def matches(product: Product, conditions: Conditions | None) -> bool:
     return all(_holds(kind, arg, product) for kind, arg in (conditions or {}).items())
 
 
+def constraint_conditions(entry: dict[str, Any]) -> Conditions:
+    """The entry's named constraints (brand, min_price, max_price) as conditions."""
+    return {cond: entry[key] for key, cond in CONSTRAINTS.items() if entry.get(key) is not None}
+
+
 def grade(product: Product, entry: dict[str, Any]) -> int:
-    """0 (not relevant), 1 (meets `must`) or 2 (meets `must` and `better`)."""
-    if product["category"] != entry["category"] or not matches(product, entry.get("must")):
+    """0 (not relevant), 1 (meets the constraints and `must`) or 2 (meets `better` as well)."""
+    if product["category"] != entry["category"]:
+        return 0
+    if not (matches(product, constraint_conditions(entry)) and matches(product, entry.get("must"))):
         return 0
     return 2 if matches(product, entry.get("better")) else 1
 
@@ -186,29 +204,41 @@ def validate_spec(spec: list[dict[str, Any]], catalog: dict[str, Any]) -> None:
         if query in seen:
             raise SpecError(f"duplicate query {query!r}")
         seen.add(query)
-        extra = set(entry) - {"query", "kind", "category", "must", "better", "note"}
-        if extra:
-            raise SpecError(f"{query}: unknown keys {sorted(extra)}")
+        extra = set(entry) - {"query", "kind", "category", "must", "better", "note", "set"}
+        if extra - set(CONSTRAINTS):
+            raise SpecError(f"{query}: unknown keys {sorted(extra - set(CONSTRAINTS))}")
         if entry.get("kind") not in KINDS:
             raise SpecError(f"{query}: kind must be one of {KINDS}")
         if entry.get("category") not in categories:
             raise SpecError(f"{query}: unknown category {entry.get('category')!r}")
+        if entry.get("set", SETS[0]) not in SETS:
+            raise SpecError(f"{query}: set must be one of {SETS}")
+        for key in ("min_price", "max_price"):
+            bound = entry.get(key)
+            if key in entry and (isinstance(bound, bool) or not isinstance(bound, int | float)):
+                raise SpecError(f"{query}: {key} must be a number")
+        if entry.get("min_price", 0) > entry.get("max_price", float("inf")):
+            raise SpecError(f"{query}: min_price above max_price")
         for part in ("must", "better"):
             _check_conditions(query, entry.get(part) or {}, entry["category"], catalog)
+        _check_conditions(query, constraint_conditions(entry), entry["category"], catalog)
+
+
+def build_record(entry: dict[str, Any], products: list[Product]) -> dict[str, Any]:
+    """`{query, kind, category, [brand, min_price, max_price, set,] labels}`: the optional keys
+    only when the entry has them, so records of entries without them keep their old text."""
+    record = {"query": entry["query"], "kind": entry["kind"], "category": entry["category"]}
+    record.update((key, entry[key]) for key in CONSTRAINTS if entry.get(key) is not None)
+    if entry.get("set", SETS[0]) != SETS[0]:
+        record["set"] = entry["set"]
+    record["labels"] = label_query(entry, products)
+    return record
 
 
 def build_labels(spec: list[dict[str, Any]], catalog: dict[str, Any]) -> list[dict[str, Any]]:
-    """One `{query, kind, category, labels}` record per spec entry, in spec order."""
+    """One record (see build_record) per spec entry, in spec order."""
     validate_spec(spec, catalog)
-    return [
-        {
-            "query": e["query"],
-            "kind": e["kind"],
-            "category": e["category"],
-            "labels": label_query(e, catalog["products"]),
-        }
-        for e in spec
-    ]
+    return [build_record(e, catalog["products"]) for e in spec]
 
 
 def load_spec(path: Path = SPEC_PATH) -> list[dict[str, Any]]:
@@ -248,6 +278,7 @@ def report(records: list[dict[str, Any]]) -> str:
         f"queries: {len(records)}",
         f"by category: {dict(Counter(r['category'] for r in records))}",
         f"by kind: {dict(Counter(r['kind'] for r in records))}",
+        f"by set: {dict(Counter(r.get('set', SETS[0]) for r in records))}",
         f"relevant per query: min {sizes[0]}, median {sizes[len(sizes) // 2]}, "
         f"mean {sum(sizes) / len(sizes):.1f}, max {sizes[-1]}",
         f"labels: {sum(total.values())} (grade 2: {total[2]}, grade 1: {total[1]})",

@@ -19,6 +19,7 @@ BENCHMARKS = [
     ["search_speed.py"],
     ["nlu_quality.py"],
     ["dialogue_latency.py"],
+    ["catalog_suite.py"],
 ]
 
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import gc
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
 import httpx
 from fastapi import Depends, FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from console import routes_discovery, routes_products
@@ -31,7 +35,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 def create_app(settings: Settings | None = None, store: CatalogStore | None = None) -> FastAPI:
     settings = settings or load_settings()
     store = store or CatalogStore.from_url(settings.database_url)
-    app = FastAPI(title="Daogou 导购", version="0.1.0")
+    app = FastAPI(title="Daogou 导购", version="0.1.0", lifespan=_lifespan)
     app.state.settings = settings
     app.state.store = store
     app.state.catalog = CatalogService(store)
@@ -43,7 +47,10 @@ def create_app(settings: Settings | None = None, store: CatalogStore | None = No
             app.state.catalog, app.state.events, model_path=default_model_path(settings.var_dir)
         )
     )
+    app.state.ready = threading.Event()
+    app.state.warm_up_error = None
     install_error_handlers(app)
+
     app.include_router(routes_products.router)
     app.include_router(routes_discovery.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -52,12 +59,16 @@ def create_app(settings: Settings | None = None, store: CatalogStore | None = No
     def storefront() -> str:
         return (STATIC / "storefront.html").read_text(encoding="utf-8")
 
-    @app.get("/health", response_model=Health)
+    @app.get("/health", response_model=None)
     async def health(
         settings: Annotated[Settings, Depends(get_settings)],
         catalog: Annotated[CatalogService, Depends(get_catalog)],
-    ) -> Health:
+    ) -> Health | JSONResponse:
+        if not app.state.ready.is_set():
+            starting = Health(status="starting", components={"search": "loading"})
+            return JSONResponse(starting.model_dump(), status_code=503)
         components = {"database": "ok"}
+        components["search"] = "ok" if app.state.warm_up_error is None else "error"
         try:
             components["catalog_version"] = str(catalog.current().version)
         except Exception as exc:  # a broken database is reported, not raised
@@ -95,6 +106,25 @@ def create_app(settings: Settings | None = None, store: CatalogStore | None = No
         return response.json()
 
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Loads the embedding model, index and recommender before the first shopper (the first
+    search took over 30 s when built on first use); /health says `starting` until then."""
+    threading.Thread(target=_warm_up, args=(app,), name="warm-up", daemon=True).start()
+    yield
+
+
+def _warm_up(app: FastAPI) -> None:
+    try:
+        app.state.search()
+        app.state.recommendations().recommend(None, k=1)
+    except Exception as exc:  # still serve the catalog; /health reports the broken part
+        logging.getLogger(__name__).exception("warm-up failed")
+        app.state.warm_up_error = exc
+    finally:
+        app.state.ready.set()
 
 
 def _searcher(app: FastAPI) -> ProductSearch:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field
 from console.deps import get_catalog
 from console.errors import ApiError
 from console.schemas import ProductOut
-from knowledge_graph.qa import SearchFilters
+from knowledge_graph.qa import understood_fields
 from knowledge_graph.service import CatalogService
+from recommender.search import search_box
 
 router = APIRouter(prefix="/api", tags=["discovery"])
 
@@ -27,6 +28,10 @@ class RecommendedProduct(ScoredProduct):
 class SearchList(BaseModel):
     items: list[ScoredProduct]
     total: int
+    understood: dict[str, Any] = Field(default_factory=dict)
+    # Set when nothing met every constraint: the one dropped ("price", "brand", "colour" or
+    # "category") to show the nearest products instead.
+    relaxed: str | None = None
 
 
 class RecommendationList(BaseModel):
@@ -54,15 +59,21 @@ def search(
 ) -> SearchList:
     if min_price is not None and max_price is not None and min_price > max_price:
         raise ApiError(400, "invalid_parameter", "min_price must not be greater than max_price")
-    filters = SearchFilters(
-        category=category or None,
-        brands=[brand] if brand else [],
-        min_price=min_price,
-        max_price=max_price,
+    explicit = {
+        "category": category or None,
+        "brands": [brand] if brand else None,
+        "min_price": min_price,
+        "max_price": max_price,
+    }
+    answer = search_box(request.app.state.search(), catalog.current(), q, min(k, 100), explicit)
+    filters = answer.understood
+    items = [ScoredProduct(**h.product, score=round(h.score, 6)) for h in answer.hits]
+    return SearchList(
+        items=items,
+        total=len(items),
+        understood=understood_fields(filters),
+        relaxed=answer.relaxed,
     )
-    hits = request.app.state.search().search(catalog.current(), q, k=min(k, 100), filters=filters)
-    items = [ScoredProduct(**h.product, score=round(h.score, 6)) for h in hits]
-    return SearchList(items=items, total=len(items))
 
 
 @router.get("/recommendations", response_model=RecommendationList)

@@ -155,7 +155,7 @@ def training_inputs(settings: Settings) -> list[Path]:
         *sorted((out / "data").glob("*.yml")),
         REPO_ROOT / "requirements-rasa.txt",
     ]
-    for folder in (BOT / "domain", BOT / "data", BOT / "components"):
+    for folder in (BOT / "domain", BOT / "data", BOT / "components", REPO_ROOT / "cn_text"):
         files += sorted(
             p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts
         )

@@ -80,10 +80,11 @@ class ProductGraph:
         self.version = snapshot.version
         self.graph = nx.MultiDiGraph()
         self.products: dict[str, dict[str, Any]] = {p["sku"]: p for p in snapshot.products}
-        self._by_model: dict[str, list[str]] = {}
+        # A model name is a brand's own: SK-II's and Olay's 「大红瓶」 are not variants of one product.
+        self._by_model: dict[tuple[str, str], list[str]] = {}
         for p in snapshot.products:
             if p.get("model"):
-                self._by_model.setdefault(p["model"], []).append(p["sku"])
+                self._by_model.setdefault((p["brand"], p["model"]), []).append(p["sku"])
         self.tags = sorted({t for p in snapshot.products for t in p.get("tags") or () if t})
         self.brands = {b["name"]: b for b in snapshot.brands}
         self.categories = {c["name"]: c for c in snapshot.categories}
@@ -121,6 +122,20 @@ class ProductGraph:
 
     def attribute_spec(self, category: str, key: str) -> AttributeSpec | None:
         return self.schema.get(category, {}).get(key)
+
+    def attribute_key(self, category: str, key: str) -> str | None:
+        """The category's own name for an attribute asked by another category's name or alias:
+        「续航」 is 电池容量 on a phone and 续航 on a laptop; 「尺寸」 is 屏幕尺寸 on a tablet."""
+        own = self.schema.get(category, {})
+        if key in own:
+            return key
+        words = {key}
+        for specs in self.schema.values():
+            if key in specs:
+                words |= {key, *specs[key].aliases}
+        overlap = {k: len(words & {k, *spec.aliases}) for k, spec in own.items()}
+        best = max(overlap, key=overlap.get, default=None)
+        return best if best is not None and overlap[best] > 0 else None
 
     def attributes_of(self, sku: str) -> dict[str, Any]:
         product = self.products.get(sku)
@@ -191,7 +206,8 @@ class ProductGraph:
         if product is None:
             return []
         model = product.get("model")
-        others = sorted(s for s in self._by_model.get(model, ()) if s != sku) if model else []
+        line = self._by_model.get((product["brand"], model), ()) if model else ()
+        others = sorted(s for s in line if s != sku)
         return [sku, *others]
 
     def related(

@@ -21,6 +21,7 @@ from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz, process
 
 from knowledge_graph.graph import ProductGraph
+from knowledge_graph.resolve import ProductResolver
 
 MAX_TEXT = 500  # characters of a message considered for linking; longer text is noise
 _DROPPED = set(" \t\r\n-_·・/\\'\"")
@@ -63,7 +64,13 @@ class Mention:
     end: int
     skus: tuple[str, ...] = ()
     score: float = 1.0
-    method: str = "alias"  # alias | fuzzy | pinyin
+    method: str = "alias"  # title | alias | fuzzy | pinyin
+    named: tuple[str, ...] = ()  # the SKUs the alias itself names, before the words around it
+
+    @property
+    def exact(self) -> bool:
+        """A whole catalog title: that very SKU, and none of its words mean anything else."""
+        return self.method == "title"
 
 
 @lru_cache(maxsize=8192)
@@ -108,13 +115,20 @@ def _digits(text: str) -> str:
 class EntityLinker:
     def __init__(self, graph: ProductGraph) -> None:
         self.graph = graph
+        self.resolver = ProductResolver(graph, normalise_key)
         self.table: dict[str, list[Target]] = defaultdict(list)
+        self._generic_keys = self._descriptive_keys()
         self._build_table()
         self.max_len = max((len(k) for k in self.table), default=1)
         self.latin_keys = [k for k in self.table if re.fullmatch(r"[a-z0-9+]+", k) and len(k) >= 4]
         self.pinyin_table: dict[str, str] = {}
-        for key in self.table:
-            if _CJK.fullmatch(key[0]) and all(_CJK.match(ch) for ch in key) and len(key) >= 2:
+        # Sound-alike typos (华维, 小迷) are looked for in names only: among common words they
+        # find homophones that are not typos (视频 → 食品, 五百 → 雾白).
+        for key, targets in self.table.items():
+            # Two-character product names sound like everyday words (画眉 ≈ 话梅): three or more.
+            shortest = 2 if targets[0].kind == "brand" else 3
+            named = targets[0].kind in ("product", "brand")
+            if named and len(key) >= shortest and all(_CJK.match(ch) for ch in key):
                 self.pinyin_table.setdefault(_pinyin_key(key), key)
 
     # -- table --------------------------------------------------------------------
@@ -135,12 +149,38 @@ class EntityLinker:
                 return
         entries.append(target)
 
+    def _descriptive_keys(self) -> set[str]:
+        """Brand and category words, alone or together (「华为平板」「苹果电脑」「徕芬」): they
+        describe a search, they do not name one product, whatever a product's aliases say."""
+        g = self.graph
+        brands = {
+            normalise_key(a) for b in g.brands.values() for a in {b["name"], *b.get("aliases", [])}
+        }
+        categories = {
+            normalise_key(a)
+            for c in g.categories.values()
+            for a in {c["name"], *c.get("aliases", [])}
+        }
+        self._category_keys = categories
+        return brands | categories | {b + c for b in brands for c in categories}
+
+    def _brand_with_category(self, key: str, brand_keys: set[str]) -> bool:
+        return any(
+            key.startswith(b) and key[len(b) :] in self._category_keys
+            for b in brand_keys
+            if len(b) < len(key)
+        )
+
+    def _add_product(self, alias: str | None, target: Target) -> None:
+        if alias and normalise_key(alias) not in self._generic_keys:
+            self._add(alias, target)
+
     def _build_table(self) -> None:
         g = self.graph
-        by_model: dict[str, list[str]] = defaultdict(list)
+        by_model: dict[tuple[str, str], list[str]] = defaultdict(list)
         for sku, p in g.products.items():
-            by_model[p.get("model") or p["title"]].append(sku)
-        for model, skus in by_model.items():
+            by_model[(p["brand"], p.get("model") or p["title"])].append(sku)
+        for (_, model), skus in by_model.items():
             sample = g.products[skus[0]]
             target = Target("product", model, tuple(sorted(skus)))
             brand = g.brands.get(sample["brand"], {"name": sample["brand"], "aliases": []})
@@ -149,16 +189,20 @@ class EntityLinker:
                 *(alias for sku in skus for alias in g.products[sku].get("aliases") or []),
             }
             for name in names:
-                self._add(name, target)
+                self._add_product(name, target)
                 # "华为Mate60"、"HUAWEI mate60": brand words in front of a model name.
                 for brand_word in {brand["name"], *brand.get("aliases", [])}:
                     if not normalise_key(name).startswith(normalise_key(brand_word)):
-                        self._add(f"{brand_word}{name}", target)
+                        self._add_product(f"{brand_word}{name}", target)
             for sku in skus:
                 self._add(sku, Target("product", model, (sku,)))
         for name, brand in g.brands.items():
-            for alias in {name, *brand.get("aliases", [])}:
-                self._add(alias, Target("brand", name))
+            words = {name, *brand.get("aliases", [])}
+            plain = {normalise_key(w) for w in words}
+            for alias in words:
+                # 「小米手机」 is the brand and a category: both are linked, each on its own.
+                if not self._brand_with_category(normalise_key(alias), plain):
+                    self._add(alias, Target("brand", name))
         for name, category in g.categories.items():
             for alias in {name, *category.get("aliases", [])}:
                 self._add(alias, Target("category", name))
@@ -180,11 +224,79 @@ class EntityLinker:
         """All mentions in `text`, left to right, longest match first, no overlaps."""
         norm, positions = normalise(text)
         covered = [False] * len(norm)
-        # Misspelt Latin names first, so "mate60por" is not cut down to an exact "mate60".
-        mentions = self._fuzzy_latin(text, norm, positions, covered)
+        # Pasted titles first: their words (2024, 白/粉, 适用…) are part of the name, nothing else.
+        mentions = self._titles(text, norm, positions, covered)
+        # Misspelt Latin names next, so "mate60por" is not cut down to an exact "mate60".
+        mentions += self._fuzzy_latin(text, norm, positions, covered)
         mentions += self._exact(text, norm, positions, covered)
         mentions += self._pinyin(text, norm, positions, covered)
-        return sorted(mentions, key=lambda m: m.start)
+        mentions.sort(key=lambda m: m.start)
+        return self._absorb_named_categories(self._resolve_variants(text, mentions))
+
+    def _titles(
+        self, text: str, norm: str, positions: list[int], covered: list[bool]
+    ) -> list[Mention]:
+        found = []
+        for i, j, sku in self.resolver.titles_in(norm):
+            product = self.graph.products[sku]
+            target = Target("product", product.get("model") or product["title"], (sku,))
+            found.append(self._mention(target, text, positions, i, j, 1.0, "title"))
+            covered[i:j] = [True] * (j - i)
+        return found
+
+    def _resolve_variants(self, text: str, mentions: list[Mention]) -> list[Mention]:
+        """Each named product narrowed to the SKUs its surrounding words fit best (see resolve.py).
+
+        The words around a mention reach from the previous product mention to the next one, so
+        「mate60和mate60pro」 keeps two products."""
+        products = [i for i, m in enumerate(mentions) if m.kind == "product" and not m.exact]
+        if not products:
+            return mentions
+        bounds = [m.start for m in mentions if m.kind == "product"] + [len(text)]
+        starts = [0] + [m.end for m in mentions if m.kind == "product"]
+        product_order = [i for i, m in enumerate(mentions) if m.kind == "product"]
+        resolved = list(mentions)
+        for index in products:
+            mention = mentions[index]
+            k = product_order.index(index)
+            context = text[starts[k] : bounds[k + 1]]
+            skus = self.resolver.best(mention.skus, mention.text, context)
+            if not skus:
+                continue
+            first = self.graph.products[skus[0]]
+            value = first.get("model") or first["title"]
+            resolved[index] = Mention(
+                "product", value, mention.text, mention.start, mention.end, skus,
+                mention.score, mention.method, mention.skus,
+            )  # fmt: skip
+        return resolved
+
+    def _absorb_named_categories(self, mentions: list[Mention]) -> list[Mention]:
+        """「小米14 Pro 钢化膜」「Mate60 Pro手机」: a category word that the named product's own
+        title carries is part of naming it, not a second, wider request."""
+        named = [m for m in mentions if m.kind == "product"]
+        if not named:
+            return mentions
+        kept = []
+        for mention in mentions:
+            if mention.kind == "category" and any(self._title_has(p.skus, mention) for p in named):
+                continue
+            if mention.kind == "attribute" and any(self._value_is(p.skus, mention) for p in named):
+                continue  # 「飞马41女款」: 女款 picks the variant, it does not ask about 适用人群
+            kept.append(mention)
+        return kept
+
+    def _value_is(self, skus: tuple[str, ...], mention: Mention) -> bool:
+        key = normalise_key(mention.text)
+        values = [(self.graph.products[s].get("attributes") or {}).get(mention.value) for s in skus]
+        return bool(values) and all(isinstance(v, str) and normalise_key(v) == key for v in values)
+
+    def _title_has(self, skus: tuple[str, ...], mention: Mention) -> bool:
+        products = [self.graph.products[s] for s in skus if s in self.graph.products]
+        key = normalise_key(mention.text)
+        return bool(products) and all(
+            p["category"] == mention.value and key in normalise_key(p["title"]) for p in products
+        )
 
     def _mention(
         self,
@@ -214,8 +326,8 @@ class EntityLinker:
                 key = norm[i : i + length]
                 if any(covered[i : i + length]):
                     continue
-                if key in self.table and self._on_boundary(norm, i, i + length):
-                    target = self.table[key][0]
+                if key in self.table and self._on_boundary(norm, i, i + length, positions):
+                    target = self._target(key)
                     if length == 1 and target.kind not in ("category", "attribute"):
                         continue
                     found.append(
@@ -229,20 +341,34 @@ class EntityLinker:
                 i += 1
         return found
 
+    def _target(self, key: str) -> Target:
+        """The key's first target; an alias several product lines share names all their SKUs
+        (the resolver then picks among them by the words around it)."""
+        targets = self.table[key]
+        first = targets[0]
+        if first.kind != "product" or len(targets) == 1:
+            return first
+        skus = {s for t in targets if t.kind == "product" for s in t.skus}
+        return Target("product", first.value, tuple(sorted(skus)))
+
     @staticmethod
-    def _on_boundary(norm: str, i: int, j: int) -> bool:
-        """Rejects "mate6" inside "mate60": no match may cut a run of digits or of Latin letters."""
-        if (
-            i > 0
-            and _alnum_class(norm[i - 1])
-            and _alnum_class(norm[i - 1]) == _alnum_class(norm[i])
-        ):
-            return False
-        return not (
-            j < len(norm)
-            and _alnum_class(norm[j])
-            and _alnum_class(norm[j]) == _alnum_class(norm[j - 1])
-        )
+    def _on_boundary(norm: str, i: int, j: int, positions: list[int] | None = None) -> bool:
+        """Rejects "mate6" inside "mate60": no match may cut a run of digits or of Latin letters.
+        A space the shopper typed is a boundary too: 「Magic6 12GB」 is Magic6, then 12GB."""
+
+        def joined(a: int, b: int) -> bool:
+            same = _alnum_class(norm[a]) and _alnum_class(norm[a]) == _alnum_class(norm[b])
+            return bool(same) and (positions is None or positions[b] == positions[a] + 1)
+
+        return not ((i > 0 and joined(i - 1, i)) or (j < len(norm) and joined(j - 1, j)))
+
+    def _exactly_named(self, norm: str, i: int, j: int, positions: list[int]) -> bool:
+        """Whether an alias covers norm[i:j] whole: 「赤兔7pro」 is exact, not a typo of 「gt7pro」."""
+        for start in range(max(0, i - self.max_len), i + 1):
+            for end in range(j, min(len(norm), start + self.max_len) + 1):
+                if norm[start:end] in self.table and self._on_boundary(norm, start, end, positions):
+                    return True
+        return False
 
     def _fuzzy_latin(
         self, text: str, norm: str, positions: list[int], covered: list[bool]
@@ -250,7 +376,7 @@ class EntityLinker:
         found = []
         for chunk in _LATIN_CHUNK.finditer(norm):
             i, j = chunk.span()
-            if chunk.group() in self.table or any(covered[i:j]):
+            if any(covered[i:j]) or self._exactly_named(norm, i, j, positions):
                 continue
             digits = _digits(chunk.group())
             candidates = [
@@ -259,7 +385,7 @@ class EntityLinker:
             best = process.extractOne(chunk.group(), candidates, scorer=fuzz.ratio, score_cutoff=80)
             if best is None:
                 continue
-            target = self.table[best[0]][0]
+            target = self._target(best[0])
             found.append(self._mention(target, text, positions, i, j, best[1] / 100, "fuzzy"))
             for k in range(i, j):
                 covered[k] = True
@@ -280,7 +406,7 @@ class EntityLinker:
                 key = self.pinyin_table.get("".join(span))  # type: ignore[arg-type]
                 if key is None:
                     continue
-                target = self.table[key][0]
+                target = self._target(key)
                 found.append(self._mention(target, text, positions, i, i + length, 0.85, "pinyin"))
                 for k in range(i, i + length):
                     covered[k] = True

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from cn_text.numbers import extract_prices
 from knowledge_graph.linking import Mention, normalise_key
 from knowledge_graph.service import CatalogView
 
@@ -33,6 +34,9 @@ FIELD_CUES: dict[str, tuple[str, ...]] = {
 }
 
 
+_BARE_HOW_MUCH = re.compile(r"多少[呀啊呢?？。!！]*$|的多少")
+
+
 @dataclass(frozen=True)
 class ProductRef:
     """A product the shopper named: a model (maybe several SKUs/variants) and how it was found."""
@@ -41,6 +45,10 @@ class ProductRef:
     skus: tuple[str, ...]
     text: str
     score: float = 1.0
+    named: tuple[str, ...] = ()  # what the alias names (「iPhone 15」 in 「iPhone 15的手机壳」)
+    start: int = 0
+    end: int = 0
+    exact: bool = False  # a whole catalog title
 
     @property
     def sku(self) -> str:
@@ -78,7 +86,7 @@ def product_refs(
 
 def _refs_from(mentions: Sequence[Mention]) -> list[ProductRef]:
     return [
-        ProductRef(m.value, m.skus, m.text, m.score)
+        ProductRef(m.value, m.skus, m.text, m.score, m.named or m.skus, m.start, m.end, m.exact)
         for m in mentions
         if m.kind == "product" and m.skus
     ]
@@ -92,9 +100,13 @@ def representative(view: CatalogView, skus: Sequence[str]) -> dict[str, Any]:
 
 def asked_fields(view: CatalogView, text: str) -> list[str]:
     """What the shopper asks about: catalog fields ("price", "stock", "rating") and attribute keys."""
-    plain = normalise_key(text)  # simplified, half-width: 多少錢 asks the price too
+    mentions = view.linker.link(text)
+    # simplified, half-width: 多少錢 asks the price too; a title's own words ask nothing
+    plain = normalise_key(masked(text, mentions))
     asked: list[str] = [name for name, cues in FIELD_CUES.items() if any(c in plain for c in cues)]
-    for mention in view.linker.link(text):
+    if "price" not in asked and _BARE_HOW_MUCH.search(plain):
+        asked.insert(0, "price")  # 「1T的多少」「这个多少？」
+    for mention in mentions:
         if mention.kind == "attribute" and mention.value not in asked:
             asked.append(mention.value)
     if "颜色" not in asked and re.search(r"(几种|哪些|什么)(颜色|配色)|颜色", plain):
@@ -102,13 +114,42 @@ def asked_fields(view: CatalogView, text: str) -> list[str]:
     return asked
 
 
+def masked(text: str, mentions: Sequence[Mention]) -> str:
+    """`text` with the named products blanked out: a title's 2024, 白/粉 or 适用 is its name,
+    never a budget, a colour filter or a compatibility question."""
+    chars = list(text)
+    for m in mentions:
+        if m.kind == "product":
+            chars[m.start : m.end] = "、" * (m.end - m.start)
+    return "".join(chars)
+
+
+def prices_in(text: str) -> tuple[float | None, float | None]:
+    """(min, max) yuan from Chinese price wishes, parsed by the same rules as the NLU's."""
+    low = high = None
+    for constraint in extract_prices(text):
+        if constraint.around is not None:
+            low, high = round(constraint.around * 0.8), round(constraint.around * 1.2)
+            continue
+        if constraint.min is not None:
+            low = constraint.min
+        if constraint.max is not None:
+            high = constraint.max
+    return low, high
+
+
 def filters_from(
     view: CatalogView, text: str, entities: Sequence[dict[str, Any]] = ()
 ) -> SearchFilters:
-    """Hard filters from the text and the NLU entities (prices come with roles from the NLU)."""
+    """Hard filters from the text: category, brands, colour and attribute words from the linker,
+    prices from `cn_text` on the text without the products it names. The NLU's price entities
+    (the same parser, inside Rasa) are used only where they lie outside those products."""
     filters = SearchFilters()
-    for mention in view.linker.link(text):
-        if mention.kind == "category" and not filters.category:
+    mentions = view.linker.link(text)
+    for mention in mentions:
+        if mention.kind == "category":
+            # The head noun comes last in Chinese: 「能打电话的手表」 is a watch, 「给笔记本充电的
+            # 充电器」 a charger.
             filters.category = mention.value
         elif mention.kind == "brand" and mention.value not in filters.brands:
             filters.brands.append(mention.value)
@@ -116,6 +157,51 @@ def filters_from(
             filters.colour = mention.value
         elif mention.kind == "attribute":
             filters.terms.append(mention.text)
+    plain = masked(text, mentions)
+    if not filters.category:
+        # 「五百以内的吹风机」: a kind of product that only the titles name.
+        filters.category = view.linker.resolver.category_of_kind_words(normalise_key(plain))
+    filters.min_price, filters.max_price = prices_in(plain)
+    if filters.min_price is None and filters.max_price is None:
+        spans = [(m.start, m.end) for m in mentions if m.kind == "product"]
+        _apply_price_entities(filters, [e for e in entities if not _inside(e, spans)])
+    return filters
+
+
+def understand_query(view: CatalogView, text: str) -> SearchFilters:
+    """A search-box query as hard filters, the way the chat reads a message. A query that names
+    products (「空气炸锅」「iphone15手机壳」) keeps to their category: hits of other categories
+    that share a word (空气净化器, 小米15的壳) do not belong in its results."""
+    filters = filters_from(view, text)
+    if not filters.category:
+        named = [m for m in view.linker.link(text) if m.kind == "product"]
+        categories = {view.graph.products[s]["category"] for m in named for s in m.skus}
+        if len(categories) == 1:
+            filters.category = categories.pop()
+    return filters
+
+
+def understood_fields(filters: SearchFilters) -> dict[str, Any]:
+    """What was understood, for the storefront's removable filter chips."""
+    fields: dict[str, Any] = {
+        "category": filters.category,
+        "brand": filters.brands[0] if len(filters.brands) == 1 else None,
+        "brands": filters.brands or None,
+        "min_price": filters.min_price,
+        "max_price": filters.max_price,
+        "colour": filters.colour,
+    }
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _inside(entity: dict[str, Any], spans: Sequence[tuple[int, int]]) -> bool:
+    start, end = entity.get("start"), entity.get("end")
+    if not isinstance(start, int) or not isinstance(end, int):
+        return False
+    return any(start < e and end > s for s, e in spans)
+
+
+def _apply_price_entities(filters: SearchFilters, entities: Sequence[dict[str, Any]]) -> None:
     for entity in entities:
         if entity.get("entity") != "price":
             continue
@@ -129,7 +215,6 @@ def filters_from(
             filters.min_price = value
         elif role == "around":
             filters.min_price, filters.max_price = round(value * 0.8), round(value * 1.2)
-    return filters
 
 
 def _number(value: Any) -> float | None:
@@ -157,6 +242,75 @@ def filter_products(
         allowed = set(filters.within)
         products = [p for p in products if p["sku"] in allowed]
     return products
+
+
+# 「42码」「36.5号」「8的有吗」(US sizes) 「M码」「4XL码」: a size needs 码/号 or 「的有」 after it.
+_SIZE = re.compile(
+    r"(?<![\d.a-z])(\d{1,2}(?:\.5)?)\s*(?:码|号|的码|的(?=还?有))"
+    r"|(?<![a-z0-9])([2-6]?x{1,3}l|xs|s|m|l)\s*(?:码|号|的(?=还?有))",
+    re.I,
+)
+
+
+def asked_size(text: str) -> str | None:
+    """The size in 「42码有吗」「M码还有吗」 (shoe sizes and letter sizes), as the catalog writes it."""
+    match = _SIZE.search(text)
+    if not match:
+        return None
+    return match.group(1) or match.group(2).upper()
+
+
+def asked_colour(view: CatalogView, text: str) -> str | None:
+    """A colour the shopper asks about (「有白色吗」「雅川青有货吗」), outside any product's name."""
+    return next((m.value for m in view.linker.link(text) if m.kind == "color"), None)
+
+
+def has_size(values: Any, size: str) -> bool:
+    sizes = values if isinstance(values, list) else [values] if values else []
+    return any(str(v).upper() == size.upper() for v in sizes)
+
+
+def colours_matching(values: Any, wanted: str) -> list[str]:
+    names = values if isinstance(values, list) else [values] if values else []
+    return [str(n) for n in names if colour_matches(n, wanted)]
+
+
+@dataclass
+class EmptyResult:
+    """Why a search found nothing and what comes closest: never a silent, relaxed search."""
+
+    blocker: str  # "price", "brand", "colour" or "category"
+    nearest: list[dict[str, Any]]  # closest products breaking only the blocker
+    others: list[dict[str, Any]]  # products keeping the budget, of other brands or colours
+
+
+def explain_empty(view: CatalogView, filters: SearchFilters) -> EmptyResult:
+    """Drops one constraint at a time to find which one empties the result (price first: a
+    shopper who names a brand usually cares about it), and the nearest products without it."""
+    has_price = filters.min_price is not None or filters.max_price is not None
+    unpriced = replace(filters, min_price=None, max_price=None)
+    if has_price and (without_price := filter_products(view, unpriced)):
+        nearest = sorted(without_price, key=lambda p: _price_gap(p["price"], filters))
+        others = filter_products(view, replace(filters, brands=[], colour=None))
+        return EmptyResult("price", one_per_model(nearest)[:1], _best(others))
+    if filters.brands and (other_brands := filter_products(view, replace(filters, brands=[]))):
+        return EmptyResult("brand", [], _best(other_brands))
+    if filters.colour and (other_colours := filter_products(view, replace(filters, colour=None))):
+        return EmptyResult("colour", [], _best(other_colours))
+    widest = filter_products(view, SearchFilters(category=filters.category))
+    return EmptyResult("category", [], _best(widest))
+
+
+def _price_gap(price: float, filters: SearchFilters) -> float:
+    if filters.max_price is not None and price > filters.max_price:
+        return price - filters.max_price
+    if filters.min_price is not None and price < filters.min_price:
+        return filters.min_price - price
+    return 0.0
+
+
+def _best(products: list[dict[str, Any]], k: int = 3) -> list[dict[str, Any]]:
+    return one_per_model(rank_by_quality(products))[:k]
 
 
 def tags_in(view: CatalogView, text: str) -> list[str]:

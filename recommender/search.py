@@ -13,14 +13,20 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from knowledge_graph.graph import numeric_value
-from knowledge_graph.qa import SearchFilters, filter_products
+from knowledge_graph.qa import (
+    SearchFilters,
+    explain_empty,
+    filter_products,
+    one_per_model,
+    understand_query,
+)
 from knowledge_graph.service import CatalogView
 from recommender.keyword_index import KeywordIndex
 from recommender.text import add_words, product_text
@@ -302,3 +308,33 @@ def _attribute_boosts(
             if sku in members:
                 add(sku, TAG_BOOST, tag)
     return boosts
+
+
+@dataclass
+class SearchBoxAnswer:
+    hits: list[SearchHit]
+    understood: SearchFilters  # what the query text itself asked for
+    relaxed: str | None = None  # the constraint dropped when nothing met them all
+
+
+def search_box(
+    search: ProductSearch,
+    view: CatalogView,
+    query: str,
+    k: int = 10,
+    explicit: dict[str, Any] | None = None,
+    in_stock: bool = True,
+) -> SearchBoxAnswer:
+    """What the storefront's search box does: the query understood as the chat understands a
+    message (category, brand, price, colour written in it become hard filters; explicit
+    parameters win), hybrid search under them, and when nothing fits, the nearest products
+    with the constraint that had to go."""
+    understood = understand_query(view, query)
+    given = {name: value for name, value in (explicit or {}).items() if value is not None}
+    filters = replace(understood, **given)
+    hits = search.search(view, query, k=k, filters=filters, in_stock=in_stock)
+    if hits or filters.is_empty():
+        return SearchBoxAnswer(hits, understood)
+    empty = explain_empty(view, filters)
+    closest = one_per_model([*empty.nearest, *empty.others])[:k]
+    return SearchBoxAnswer([SearchHit(p, 0.0) for p in closest], understood, empty.blocker)

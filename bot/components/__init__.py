@@ -1,3 +1,2 @@
-"""Custom Rasa NLU components (price_extractor, Rasa 3.6 only) and the pure-Python rules
-they use (cn_numbers, shared with the action server). Import nothing here: the 3.11
-environment imports cn_numbers without rasa installed."""
+"""Custom Rasa NLU components (Rasa 3.6 only). The pure-Python rules they share with the
+action server and the web app live in the top-level `cn_text` package. Import nothing here."""

@@ -3,8 +3,8 @@
 Place it after DIETClassifier in the pipeline. It adds `price` entities whose role is
 `min`, `max` or `around` and whose value is a plain number string ("3000"), and drops
 `price` entities of other extractors on the same text, so the actions always get
-numbers they can filter on. The rules live in cn_numbers.py (no rasa import), which
-the action server and the unit tests use as well.
+numbers they can filter on. The rules live in cn_text/numbers.py (standard library only),
+which the action server, the web app and the unit tests use as well.
 
 Reference it as `bot.components.price_extractor.ChinesePriceExtractor` with the
 repository root on PYTHONPATH, or as `components.price_extractor.ChinesePriceExtractor`
@@ -32,23 +32,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-try:  # imported as bot.components.price_extractor or components.price_extractor
-    from .cn_numbers import PriceConstraint, extract_prices, format_price_value, price_roles
-except ImportError:  # loaded as a top-level module
-    try:
-        from bot.components.cn_numbers import (
-            PriceConstraint,
-            extract_prices,
-            format_price_value,
-            price_roles,
-        )
-    except ImportError:
-        from components.cn_numbers import (  # type: ignore[no-redef]
-            PriceConstraint,
-            extract_prices,
-            format_price_value,
-            price_roles,
-        )
+from cn_text.numbers import PriceConstraint, extract_prices, format_price_value, price_roles
 
 PRICE_ENTITY = "price"
 CONFIDENCE_KEY = "confidence_entity"  # the key DIETClassifier uses for entity confidence

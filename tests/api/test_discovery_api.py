@@ -4,6 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from console.app import create_app
+from console.ratelimit import RateLimiter
 from daogou.settings import load_settings
 from recommender.search import ProductSearch
 from tests.fixtures import BigramEncoder
@@ -61,6 +62,8 @@ def test_bad_events_are_4xx(client, body):
 
 
 def test_events_are_rate_limited(client):
+    # A limiter that refills slowly, so a slow machine cannot refill it between requests.
+    client.app.state.event_limiter = RateLimiter(rate_per_second=0.01, burst=5)
     statuses = {
         client.post(
             "/api/events", json={"user_id": "flood", "sku": "PH-XM-14-256", "type": "view"}
@@ -72,3 +75,34 @@ def test_events_are_rate_limited(client):
 
 def test_recommendations_unknown_context(client):
     assert client.get("/api/recommendations", params={"context_sku": "NOPE"}).status_code == 404
+
+
+def test_search_box_understands_constraints_written_in_the_query(client, mini_view):
+    body = client.get("/api/search", params={"q": "六千以内的华为手机"}).json()
+    assert body["understood"] == {"category": "手机", "brand": "华为", "brands": ["华为"],
+                                  "max_price": 6000}  # fmt: skip
+    expected = {
+        p["sku"]
+        for p in mini_view.graph.filter(category="手机", brands=["华为"], max_price=6000)
+        if p["stock"] > 0
+    }
+    assert body["items"] and {p["sku"] for p in body["items"]} <= expected
+
+
+def test_search_box_keeps_to_the_category_of_a_named_product(client, mini_view):
+    body = client.get("/api/search", params={"q": "mate60pro"}).json()
+    assert body["understood"]["category"] == "手机"
+    assert body["items"] and all(p["category"] == "手机" for p in body["items"])
+
+
+def test_explicit_parameters_win_over_the_query(client):
+    body = client.get("/api/search", params={"q": "三千以内的手机", "max_price": 9000}).json()
+    assert body["understood"]["max_price"] == 3000  # what the text said, for the chips
+    assert any(p["price"] > 3000 for p in body["items"])  # the explicit bound was applied
+
+
+def test_search_box_with_nothing_fitting_shows_the_nearest_and_says_so(client):
+    body = client.get("/api/search", params={"q": "三千以内的华为手机"}).json()
+    assert body["relaxed"] == "price" and body["understood"]["max_price"] == 3000
+    # The cheapest Huawei phone in stock comes first, though above the budget.
+    assert body["items"][0]["sku"] == "PH-HW-M60-256"

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import threading
+
 import pytest
 from fastapi.testclient import TestClient
 
 from console.app import create_app
 from daogou.settings import load_settings
+from recommender.search import ProductSearch
+from tests.fixtures import BigramEncoder
 
 CATALOG_FIELDS = {"sku", "title", "brand", "category", "price", "attributes", "tags",
                   "description", "stock", "rating", "merchant_id"}  # fmt: skip
@@ -66,10 +70,29 @@ def test_unknown_sku_and_route_are_json_404(client):
     assert client.get("/api/nothing-here").json()["error"]["code"] == "not_found"
 
 
-def test_health_reports_components(client):
-    body = client.get("/health").json()
-    assert body["components"]["database"] == "ok"
-    assert body["status"] == "degraded"  # Rasa is not running in this test
+def test_health_is_starting_until_search_is_loaded(mini_store, monkeypatch, tmp_path):
+    monkeypatch.setenv("DAOGOU_VAR", str(tmp_path))
+    monkeypatch.setenv("RASA_URL", "http://127.0.0.1:9")  # nothing listens: degraded, not an error
+    monkeypatch.setenv("ACTION_SERVER_URL", "http://127.0.0.1:9/webhook")
+    app = create_app(load_settings(), mini_store)
+    loaded = threading.Event()
+    searcher = ProductSearch(BigramEncoder())
+
+    def slow_searcher() -> ProductSearch:
+        loaded.wait(10)
+        return searcher
+
+    app.state.search = slow_searcher
+    with TestClient(app) as client:
+        starting = client.get("/health")
+        assert starting.status_code == 503 and starting.json()["status"] == "starting"
+        loaded.set()
+        assert app.state.ready.wait(10)
+        ready = client.get("/health")
+        body = ready.json()
+        assert ready.status_code == 200 and body["components"]["search"] == "ok"
+        assert body["components"]["database"] == "ok"
+        assert body["status"] == "degraded"  # Rasa is not running in this test
 
 
 def test_storefront_page(client):

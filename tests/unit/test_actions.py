@@ -298,3 +298,82 @@ def test_search_reuses_the_vector_rasa_computed_for_the_message():
     _, _, reused, _, _ = run(ActionSearchProducts(), message)
     assert searcher.encoder.queries_encoded == embedded  # the action embedded nothing
     assert [p["sku"] for p in reused] == [p["sku"] for p in plain]
+
+
+def test_variant_named_gets_its_own_price_and_stock():
+    _, text, products, *_ = run(ActionAnswerAttribute(), tracker("华为mate60pro 512 有货吗"))
+    assert [p["sku"] for p in products] == ["PH-HW-M60P-512"]
+    assert "库存 8 件" in text or "库存" in text and str(products[0]["stock"]) in text
+    _, text, products, *_ = run(ActionAnswerAttribute(), tracker("mate60pro 512G多少钱"))
+    assert [p["sku"] for p in products] == ["PH-HW-M60P-512"] and "6999元" in text
+    assert "6499" not in text
+
+
+def test_model_stock_is_told_per_variant_with_variant_quick_replies(mini_view):
+    messages, text, *_ = run(ActionAnswerAttribute(), tracker("mate60pro还有货吗"))
+    for sku in ("PH-HW-M60P-256", "PH-HW-M60P-512"):
+        product = mini_view.graph.products[sku]
+        assert f"{product['title'].split()[4]} 有货 {product['stock']} 件" in text
+    assert [b["title"] for b in messages[0]["buttons"]] == ["12GB+256GB", "12GB+512GB"]
+
+
+def test_variant_words_about_the_product_in_focus():
+    _, text, products, *_ = run(
+        ActionAnswerAttribute(), tracker("512的多少", product_focus="PH-HW-M60P-256")
+    )
+    assert [p["sku"] for p in products] == ["PH-HW-M60P-512"] and "6999元" in text
+
+
+@pytest.mark.parametrize(("size", "has"), [("42", True), ("45", False)])
+def test_size_is_answered_from_the_product_sizes(size, has):
+    _, text, products, *_ = run(
+        ActionSearchProducts(), tracker(f"{size}码有吗", product_focus="SH-NK-PEG40-42")
+    )
+    assert [p["sku"] for p in products] == ["SH-NK-PEG40-42"]
+    assert (f"没有 {size} 码" in text) is not has and f"{size} 码" in text
+    assert "40、41、42、43" in text
+
+
+@pytest.mark.parametrize(("colour", "has"), [("白色", True), ("粉色", False)])
+def test_colour_question_about_the_focus_is_yes_or_no(colour, has):
+    _, text, products, *_ = run(
+        ActionSearchProducts(),
+        tracker(f"有{colour}吗", product_focus="PH-XM-14-256", shown_products=["PH-XM-14-256"]),
+    )
+    assert [p["sku"] for p in products] == ["PH-XM-14-256"]  # never a list of other products
+    assert text.startswith("有的") is has and (f"没有{colour}" in text) is not has
+
+
+def test_attribute_words_map_to_the_category_own_names():
+    # 「续航」 is 电池容量 on these phones; a key the category lacks lists what it has.
+    _, text, *_ = run(ActionAnswerAttribute(), tracker("小米14续航多少"))
+    assert "电池容量是 4610mAh" in text
+    _, text, *_ = run(ActionAnswerAttribute(), tracker("小米14缓震怎么样"))
+    assert "没有「缓震」这项参数" in text and "屏幕尺寸" in text
+
+
+def test_empty_search_names_the_constraint_and_shows_the_nearest():
+    _, text, products, *_ = run(ActionSearchProducts(), tracker("有没有3000以内的华为手机"))
+    assert "3000元以内" in text and "华为" in text and "5499元" in text
+    assert products and products[0]["sku"] == "PH-HW-M60-256"  # the cheapest Huawei in stock
+
+
+def test_direct_category_request_shows_products_with_budget_quick_replies():
+    messages, _, products, *_ = run(ActionRecommend(), tracker("推荐几款手机"))
+    assert len(products) >= 3 and all(p["category"] == "手机" for p in products)
+    assert all("元" in b["title"] for b in messages[0]["buttons"])
+
+
+def test_pasted_accessory_title_with_shiyong_is_a_price_question():
+    _, text, products, *_ = run(
+        ActionCheckCompatibility(), tracker("iPhone 15 透明硅胶手机壳多少钱")
+    )
+    assert [p["sku"] for p in products] == ["AC-CASE-IP15"] and "39元" in text
+
+
+def test_unsure_nlu_still_answers_a_named_product_question():
+    t = tracker("mate60pro 512G还有货吗", intent="nlu_fallback")
+    t.latest_message["intent_ranking"] = [{"name": "nlu_fallback"}, {"name": "greet"}]
+    _, text, products, _, events = run(ActionDefaultAskAffirmation(), t)
+    assert [p["sku"] for p in products] == ["PH-HW-M60P-512"] and "库存" in text
+    assert {"event": "active_loop", "name": None, "timestamp": None} in events

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.components import cn_numbers
-from bot.components.cn_numbers import (
+from cn_text import numbers as cn_numbers
+from cn_text.numbers import (
     PriceConstraint,
     extract_prices,
     format_price_value,

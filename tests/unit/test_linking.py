@@ -77,3 +77,53 @@ def test_normalise_maps_back_to_original_positions():
     norm, positions = normalise("Mate 60 Ｐｒｏ")
     assert norm == "mate60pro"
     assert positions[0] == 0 and positions[-1] == len("Mate 60 Ｐｒｏ") - 1
+
+
+def skus_named(view, text):
+    return [m.skus for m in view.linker.link(text) if m.kind == "product"]
+
+
+@pytest.mark.parametrize(
+    "template", ["{t}多少钱", "请问{t}现在卖多少钱？", "{t} 价格", "{t}还有货吗"]
+)
+def test_a_pasted_title_is_that_sku_and_nothing_else(mini_view, template):
+    for sku, product in mini_view.graph.products.items():
+        mentions = mini_view.linker.link(template.format(t=product["title"]))
+        assert [(m.kind, m.skus, m.exact) for m in mentions] == [("product", (sku,), True)]
+
+
+@pytest.mark.parametrize(
+    ("text", "skus"),
+    [
+        ("华为mate60pro 512 有货吗", ("PH-HW-M60P-512",)),
+        ("mate60pro 512G多少钱", ("PH-HW-M60P-512",)),
+        ("Mate 60 Pro 12GB+256GB多少钱", ("PH-HW-M60P-256",)),
+        ("mate60pro多少钱", ("PH-HW-M60P-256", "PH-HW-M60P-512")),  # the model: both variants
+        ("mate60多少钱", ("PH-HW-M60-256",)),  # not the Pro
+        ("iPhone 15的手机壳", ("AC-CASE-IP15",)),  # the accessory made for it, not the phone
+    ],
+)
+def test_variant_words_decide_between_siblings(mini_view, text, skus):
+    assert skus_named(mini_view, text)[0] == skus
+
+
+def test_the_alias_keeps_what_it_named(mini_view):
+    case = next(m for m in mini_view.linker.link("iPhone 15的手机壳") if m.kind == "product")
+    assert case.named == ("PH-AP-15-128",)
+
+
+def test_brand_and_category_words_never_name_one_product(mini_view):
+    # 「华为手机」 is a search for Huawei phones, even if a product lists it as an alias.
+    kinds = {(m.kind, m.value) for m in mini_view.linker.link("华为手机有哪些")}
+    assert kinds == {("brand", "华为"), ("category", "手机")}
+
+
+def test_two_products_of_one_brand_stay_two(mini_view):
+    assert skus_named(mini_view, "mate60和mate60pro哪个好") == [
+        ("PH-HW-M60-256",),
+        ("PH-HW-M60P-256", "PH-HW-M60P-512"),
+    ]
+
+
+def test_a_space_separates_a_model_number_from_a_storage_size(mini_view):
+    assert skus_named(mini_view, "Mate 60 Pro 512GB") == [("PH-HW-M60P-512",)]

@@ -26,12 +26,14 @@ def test_asked_fields(mini_view):
 
 
 def test_filters_from_text_and_price_entities(mini_view):
-    entities = [{"entity": "price", "role": "max", "value": "6000"}]
-    filters = qa.filters_from(mini_view, "三千以内的华为手机", entities)
+    # The text is parsed by cn_text, the same rules as the NLU's price extractor.
+    text_only = qa.filters_from(mini_view, "三千以内的华为手机")
+    assert (text_only.category, text_only.brands, text_only.max_price) == ("手机", ["华为"], 3000)
+    # Price entities fill in only when the text itself has no price wish the parser reads.
+    entities = [{"entity": "price", "role": "max", "value": "6000", "start": 0, "end": 2}]
+    filters = qa.filters_from(mini_view, "预算刚好的华为手机", entities)
     assert filters.category == "手机" and filters.brands == ["华为"] and filters.max_price == 6000
-    around = qa.filters_from(
-        mini_view, "五千左右的手机", [{"entity": "price", "role": "around", "value": "5000"}]
-    )
+    around = qa.filters_from(mini_view, "五千左右的手机")
     assert (around.min_price, around.max_price) == (4000, 6000)
     found = qa.filter_products(mini_view, filters)
     assert [p["sku"] for p in found] == ["PH-HW-M60-256"]
@@ -70,3 +72,10 @@ def test_resolve_references(text, focus, previous, expected):
 def test_this_with_single_shown_product_and_nothing_shown():
     assert qa.resolve_references("这个多少钱", ["X"], None) == ["X"]
     assert qa.resolve_references("第二个", [], None) == []
+
+
+def test_numbers_inside_a_named_product_are_not_budgets(mini_view):
+    # An NLU price entity over the model name is ignored, and the text has no budget.
+    entities = [{"entity": "price", "role": "around", "value": "60", "start": 4, "end": 6}]
+    filters = qa.filters_from(mini_view, "华为Mate60 Pro多少钱", entities)
+    assert (filters.min_price, filters.max_price) == (None, None)

@@ -11,9 +11,11 @@ import pytest
 import yaml
 
 from benchmarks.label_queries import (
+    CONSTRAINTS,
     KINDS,
     LABELS_PATH,
     MAX_RELEVANT,
+    SETS,
     SpecError,
     build_labels,
     dump_labels,
@@ -71,10 +73,39 @@ def test_queries_are_unique_even_ignoring_case_and_spaces(committed: list[dict[s
 
 def test_records_have_the_shape_the_benchmark_reads(committed: list[dict[str, Any]]) -> None:
     for record in committed:
-        assert list(record) == ["query", "kind", "category", "labels"]
+        optional = [k for k in (*CONSTRAINTS, "set") if k in record]
+        assert list(record) == ["query", "kind", "category", *optional, "labels"]
         assert isinstance(record["query"], str) and record["query"].strip()
         assert record["kind"] in KINDS
+        assert record.get("set", SETS[0]) in SETS
         assert all(isinstance(g, int) and g in (1, 2) for g in record["labels"].values())
+
+
+def test_at_least_50_shopper_style_queries(committed: list[dict[str, Any]]) -> None:
+    assert sum(1 for r in committed if r.get("set") == "shopper") >= 50
+
+
+def test_every_labelled_sku_meets_the_constraints_its_query_names(
+    committed: list[dict[str, Any]], products_by_sku: dict[str, dict[str, Any]]
+) -> None:
+    def breaks(record: dict[str, Any], product: dict[str, Any]) -> bool:
+        brand = record.get("brand")
+        return (
+            (
+                brand is not None
+                and product["brand"] not in ([brand] if isinstance(brand, str) else brand)
+            )
+            or product["price"] < record.get("min_price", 0)
+            or product["price"] > record.get("max_price", float("inf"))
+        )
+
+    wrong = [
+        (r["query"], sku)
+        for r in committed
+        for sku in r["labels"]
+        if breaks(r, products_by_sku[sku])
+    ]
+    assert wrong == []
 
 
 def test_every_labelled_sku_exists_in_the_query_category(
@@ -102,9 +133,12 @@ def test_each_query_has_a_strong_match(committed: list[dict[str, Any]]) -> None:
 
 
 def test_queries_by_meaning_are_the_largest_kind(committed: list[dict[str, Any]]) -> None:
-    kinds = Counter(r["kind"] for r in committed)
+    # In the labelled set; the shopper-style set is brand names, device accessories, product
+    # types and budgets on purpose.
+    labelled = [r for r in committed if r.get("set", SETS[0]) == SETS[0]]
+    kinds = Counter(r["kind"] for r in labelled)
     assert set(kinds) == set(KINDS)
-    assert kinds["need"] * 2 >= len(committed)
+    assert kinds["need"] * 2 >= len(labelled)
 
 
 # -- the condition language --------------------------------------------------------------
@@ -185,6 +219,14 @@ def test_grade_needs_the_category_then_must_then_better() -> None:
     assert grade(PHONE, {**entry, "category": "平板电脑"}) == 0
 
 
+def test_grade_needs_the_constraints_the_query_names() -> None:
+    entry = {"category": "手机", "must": {"tags_any": ["拍照"]}}
+    assert grade(PHONE, {**entry, "brand": "华为", "max_price": 5999}) == 2
+    assert grade(PHONE, {**entry, "brand": ["苹果", "小米"]}) == 0
+    assert grade(PHONE, {**entry, "min_price": 6000}) == 0
+    assert grade(PHONE, {**entry, "max_price": 5000}) == 0
+
+
 def test_label_query_keeps_only_relevant_products_sorted_by_sku() -> None:
     other = {**PHONE, "sku": "PH-TEST-0", "tags": ["老人"], "price": 999.0}
     third = {**PHONE, "sku": "PH-TEST-2", "price": 3999.0}
@@ -204,6 +246,10 @@ def test_label_query_keeps_only_relevant_products_sorted_by_sku() -> None:
         {"kind": "semantic"},
         {"category": "数码"},
         {"colour": "黑色"},
+        {"brand": "华为手机"},
+        {"max_price": "三千"},
+        {"min_price": 5000, "max_price": 3000},
+        {"set": "new"},
     ],
 )
 def test_validate_spec_rejects_typos(catalog: dict[str, Any], bad: dict[str, Any]) -> None:
