@@ -27,6 +27,8 @@ def describe(filters: qa.SearchFilters) -> str:
         parts.append("、".join(filters.brands))
     if filters.colour:
         parts.append(filters.colour)
+    if filters.size:
+        parts.append(f"{filters.size}码")
     if filters.min_price is not None and filters.max_price is not None:
         parts.append(f"{yuan(filters.min_price)}到{yuan(filters.max_price)}")
     elif filters.max_price is not None:
@@ -112,6 +114,8 @@ def show_nearest(
         text = f"抱歉，{brands}暂时没有符合条件的{noun}，其他品牌的可以看看："
     elif empty.blocker == "colour":
         text = f"抱歉，没有{filters.colour}的{describe(replace(filters, colour=None))}，其他颜色的可以看看："
+    elif empty.blocker == "size":
+        text = f"抱歉，{describe(replace(filters, size=None))}里没有 {filters.size} 码的，这几款其他尺码的可以看看："
     else:
         text = f"抱歉，暂时没有符合条件的{describe(filters)}。这些{noun}您可以看看："
     shown = qa.one_per_model([*empty.nearest, *empty.others])[:SHOWN]
@@ -137,12 +141,14 @@ class ActionSearchProducts(Action):
         text = state.text_of(tracker)
         filters = qa.filters_from(view, text, state.entities(tracker))
         refs = qa.product_refs(view, text)
+        has_budget = filters.min_price is not None or filters.max_price is not None
         if refs and filters.category:
             # 「iPhone 15的手机壳」: cases related to that phone, not every case.
             skus = [s for ref in refs for s in ref.skus]
             if view.graph.products[skus[0]]["category"] != filters.category:
                 filters.within = qa.related_in_category(view, skus, filters.category)
-        has_budget = filters.min_price is not None or filters.max_price is not None
+            elif not has_budget:
+                filters.category = None  # 「HOKA Bondi 8 男子跑步鞋有货吗」: about that shoe
         if asks_about_focus(view, tracker, filters, refs):
             from actions.product_qa import ActionAnswerAttribute
 

@@ -27,6 +27,7 @@ MAX_TEXT = 500  # characters of a message considered for linking; longer text is
 _DROPPED = set(" \t\r\n-_·・/\\'\"")
 _LATIN_CHUNK = re.compile(r"[a-z][a-z0-9+]{2,}|[0-9]+[a-z][a-z0-9+]*")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_LETTER_SIZE = re.compile(r"[2-6]?x{1,3}l|xs|s|m|l")
 _t2s = OpenCC("t2s")
 
 # Hue words shoppers use whatever the catalog calls the shade (雪域白, 曜石黑).
@@ -172,7 +173,9 @@ class EntityLinker:
         )
 
     def _add_product(self, alias: str | None, target: Target) -> None:
-        if alias and normalise_key(alias) not in self._generic_keys:
+        key = normalise_key(alias or "")
+        # A bare number (「1080」) is a price, a size or a year far more often than a name.
+        if key and key not in self._generic_keys and not key.replace(".", "").isdigit():
             self._add(alias, target)
 
     def _build_table(self) -> None:
@@ -237,7 +240,7 @@ class EntityLinker:
         self, text: str, norm: str, positions: list[int], covered: list[bool]
     ) -> list[Mention]:
         found = []
-        for i, j, sku in self.resolver.titles_in(norm):
+        for i, j, sku in self.resolver.titles_in(norm, positions):
             product = self.graph.products[sku]
             target = Target("product", product.get("model") or product["title"], (sku,))
             found.append(self._mention(target, text, positions, i, j, 1.0, "title"))
@@ -376,13 +379,29 @@ class EntityLinker:
         found = []
         for chunk in _LATIN_CHUNK.finditer(norm):
             i, j = chunk.span()
+            gap = next(
+                (
+                    k
+                    for k in range(i + 1, j)
+                    if positions[k] != positions[k - 1] + 1
+                    and (norm[k].isdigit() or _LETTER_SIZE.fullmatch(norm[k:j]))
+                ),
+                None,
+            )
+            if gap is not None:
+                # 「mate60pro+ 512G」「Run Dry M码」: a number or a letter size after a space is
+                # not part of the name (「mate60 por」 still is).
+                j = gap
+                if j - i < 3:
+                    continue
+            word = norm[i:j]
             if any(covered[i:j]) or self._exactly_named(norm, i, j, positions):
                 continue
-            digits = _digits(chunk.group())
+            digits = _digits(word)
             candidates = [
                 k for k in self.latin_keys if _digits(k) == digits and abs(len(k) - (j - i)) <= 2
             ]
-            best = process.extractOne(chunk.group(), candidates, scorer=fuzz.ratio, score_cutoff=80)
+            best = process.extractOne(word, candidates, scorer=fuzz.ratio, score_cutoff=80)
             if best is None:
                 continue
             target = self._target(best[0])

@@ -63,11 +63,19 @@ class SearchFilters:
     max_price: float | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     colour: str | None = None
+    size: str | None = None  # 「42码的跑鞋」: only products made in that size
     terms: list[str] = field(default_factory=list)  # attribute words such as 拍照, 续航
     within: list[str] | None = None  # only these SKUs (accessories of a named phone, say)
 
     def is_empty(self) -> bool:
-        return not (self.category or self.brands or self.min_price or self.max_price or self.colour)
+        return not (
+            self.category
+            or self.brands
+            or self.min_price
+            or self.max_price
+            or self.colour
+            or self.size
+        )
 
 
 def product_refs(
@@ -158,10 +166,11 @@ def filters_from(
         elif mention.kind == "attribute":
             filters.terms.append(mention.text)
     plain = masked(text, mentions)
-    if not filters.category:
+    if not filters.category and not any(m.kind == "product" for m in mentions):
         # 「五百以内的吹风机」: a kind of product that only the titles name.
         filters.category = view.linker.resolver.category_of_kind_words(normalise_key(plain))
     filters.min_price, filters.max_price = prices_in(plain)
+    filters.size = asked_size(plain)
     if filters.min_price is None and filters.max_price is None:
         spans = [(m.start, m.end) for m in mentions if m.kind == "product"]
         _apply_price_entities(filters, [e for e in entities if not _inside(e, spans)])
@@ -190,6 +199,7 @@ def understood_fields(filters: SearchFilters) -> dict[str, Any]:
         "min_price": filters.min_price,
         "max_price": filters.max_price,
         "colour": filters.colour,
+        "size": filters.size,
     }
     return {k: v for k, v in fields.items() if v is not None}
 
@@ -238,6 +248,8 @@ def filter_products(
         products = [
             p for p in products if colour_matches(p["attributes"].get("颜色"), filters.colour)
         ]
+    if filters.size:
+        products = [p for p in products if has_size(p["attributes"].get("尺码"), filters.size)]
     if filters.within is not None:
         allowed = set(filters.within)
         products = [p for p in products if p["sku"] in allowed]
@@ -260,9 +272,17 @@ def asked_size(text: str) -> str | None:
     return match.group(1) or match.group(2).upper()
 
 
+_BARE_HUE = re.compile(r"有(?:没有)?([白黑红蓝绿紫粉金银灰黄橙棕])(?:色|的)?(?:吗|么|嘛|没)")
+
+
 def asked_colour(view: CatalogView, text: str) -> str | None:
-    """A colour the shopper asks about (「有白色吗」「雅川青有货吗」), outside any product's name."""
-    return next((m.value for m in view.linker.link(text) if m.kind == "color"), None)
+    """A colour the shopper asks about (「有白色吗」「雅川青有货吗」「有黑的吗」), outside any
+    product's name."""
+    linked = next((m.value for m in view.linker.link(text) if m.kind == "color"), None)
+    if linked:
+        return linked
+    bare = _BARE_HUE.search(text)
+    return f"{bare.group(1)}色" if bare else None
 
 
 def has_size(values: Any, size: str) -> bool:
@@ -279,7 +299,7 @@ def colours_matching(values: Any, wanted: str) -> list[str]:
 class EmptyResult:
     """Why a search found nothing and what comes closest: never a silent, relaxed search."""
 
-    blocker: str  # "price", "brand", "colour" or "category"
+    blocker: str  # "price", "brand", "colour", "size" or "category"
     nearest: list[dict[str, Any]]  # closest products breaking only the blocker
     others: list[dict[str, Any]]  # products keeping the budget, of other brands or colours
 
@@ -297,6 +317,8 @@ def explain_empty(view: CatalogView, filters: SearchFilters) -> EmptyResult:
         return EmptyResult("brand", [], _best(other_brands))
     if filters.colour and (other_colours := filter_products(view, replace(filters, colour=None))):
         return EmptyResult("colour", [], _best(other_colours))
+    if filters.size and (other_sizes := filter_products(view, replace(filters, size=None))):
+        return EmptyResult("size", [], _best(other_sizes))
     widest = filter_products(view, SearchFilters(category=filters.category))
     return EmptyResult("category", [], _best(widest))
 

@@ -41,6 +41,7 @@ KIND_WORD_SHARE = 0.9
 
 _UNIT_AFTER = re.compile(r"(gb|g|tb|t|英寸|寸|ml|l|mah|w|hz|kg|码)")
 _CANONICAL_UNIT = {"g": "gb", "t": "tb", "寸": "英寸"}
+_MEMORY_PAIR = re.compile(r"(?<![\d.])(\d{1,2})(?:gb|g)?\+(\d{1,4})(gb|g|tb|t)?(?![\d.])")
 _SEPARATORS = re.compile(r"[\s\-_/·・\\]+")
 
 
@@ -53,6 +54,10 @@ def features(norm: str) -> set[str]:
     """Matching words of normalised text: Latin words, numbers (alone and with their unit:
     「16GB」 is not 「16英寸」), Chinese character pairs."""
     found: set[str] = set()
+    # 「12+256」「16+1T」: memory and storage, whatever units the shopper left out.
+    for memory in _MEMORY_PAIR.finditer(norm):
+        found.add(memory.group(1) + "gb")
+        found.add(memory.group(2) + ("tb" if memory.group(3) in ("t", "tb") else "gb"))
     previous_was_number = False
     for match in _TOKEN.finditer(norm):
         token = match.group()
@@ -181,15 +186,20 @@ class ProductResolver:
         return found[2] if found else None
 
     # -- pasted titles --------------------------------------------------------------
-    def titles_in(self, norm: str) -> list[tuple[int, int, str]]:
-        """(start, end, sku) of whole catalog titles in normalised text, longest first, no overlaps."""
+    def titles_in(
+        self, norm: str, positions: list[int] | None = None
+    ) -> list[tuple[int, int, str]]:
+        """(start, end, sku) of whole catalog titles in normalised text, longest first, no
+        overlaps. `positions` (each character's index in the raw text) tell where the shopper
+        typed a space: 「…Run Dry M的有吗」 is the title, then a size."""
         found: list[tuple[int, int, str]] = []
         i = 0
         while i < len(norm):
             for title in self._by_prefix.get(norm[i : i + TITLE_PREFIX], ()):
-                if norm.startswith(title, i) and not _cuts_alnum(norm, i, i + len(title)):
-                    found.append((i, i + len(title), self.titles[title]))
-                    i += len(title)
+                j = i + len(title)
+                if norm.startswith(title, i) and not _cuts_alnum(norm, i, j, positions):
+                    found.append((i, j, self.titles[title]))
+                    i = j
                     break
             else:
                 i += 1
@@ -250,23 +260,12 @@ class ProductResolver:
         return " ".join(w for w in own if w not in others)
 
 
-def _cuts_alnum(norm: str, i: int, j: int) -> bool:
-    """A title ending in 「Pro」 must not match the start of 「Pro+」's or 「Pro Max」's."""
-    before = norm[i - 1] if i > 0 else ""
-    after = norm[j] if j < len(norm) else ""
-    return bool(
-        (
-            after
-            and after.isascii()
-            and after.isalnum()
-            and norm[j - 1].isascii()
-            and norm[j - 1].isalnum()
-        )
-        or (
-            before
-            and before.isascii()
-            and before.isalnum()
-            and norm[i].isascii()
-            and norm[i].isalnum()
-        )
-    )
+def _cuts_alnum(norm: str, i: int, j: int, positions: list[int] | None = None) -> bool:
+    """A title ending in 「Pro」 must not match the start of 「Pro+」's or 「Pro Max」's; a space
+    the shopper typed between the two is a boundary."""
+
+    def joined(a: int, b: int) -> bool:
+        both = norm[a].isascii() and norm[a].isalnum() and norm[b].isascii() and norm[b].isalnum()
+        return both and (positions is None or positions[b] == positions[a] + 1)
+
+    return (j < len(norm) and joined(j - 1, j)) or (i > 0 and joined(i - 1, i))

@@ -377,3 +377,19 @@ def test_unsure_nlu_still_answers_a_named_product_question():
     _, text, products, _, events = run(ActionDefaultAskAffirmation(), t)
     assert [p["sku"] for p in products] == ["PH-HW-M60P-512"] and "库存" in text
     assert {"event": "active_loop", "name": None, "timestamp": None} in events
+
+
+def test_size_written_in_a_search_is_a_hard_filter():
+    _, text, products, *_ = run(ActionSearchProducts(), tracker("有42码的跑步鞋吗"))
+    assert [p["sku"] for p in products] == ["SH-NK-PEG40-42"] and "42码" in text
+    _, text, products, *_ = run(ActionSearchProducts(), tracker("有46码的跑步鞋吗"))
+    assert "没有 46 码" in text and [p["sku"] for p in products] == ["SH-NK-PEG40-42"]
+
+
+def test_pasted_title_then_a_size_or_a_bare_hue():
+    _, text, products, *_ = run(
+        ActionAnswerAttribute(), tracker("耐克 Pegasus 40 男子跑步鞋 42码有吗")
+    )
+    assert [p["sku"] for p in products] == ["SH-NK-PEG40-42"] and "有 42 码" in text
+    _, text, products, *_ = run(ActionAnswerAttribute(), tracker("小米14 有黑的吗"))
+    assert [p["sku"] for p in products] == ["PH-XM-14-256"] and text.startswith("有的")

@@ -127,3 +127,7 @@ def test_two_products_of_one_brand_stay_two(mini_view):
 
 def test_a_space_separates_a_model_number_from_a_storage_size(mini_view):
     assert skus_named(mini_view, "Mate 60 Pro 512GB") == [("PH-HW-M60P-512",)]
+
+
+def test_memory_pairs_without_units_pick_the_variant(mini_view):
+    assert skus_named(mini_view, "mate60pro 12+512还有吗") == [("PH-HW-M60P-512",)]
