@@ -17,6 +17,7 @@ from knowledge_graph.scenes import SCENES, scene_of
 from knowledge_graph.service import CatalogView
 
 ANY = "不限"
+ACCESSORY = "手机配件"
 _ANYTHING = re.compile(r"随便|都行|都可以|无所谓|不限|没要求|不挑|看着办|你定|没想好|不知道")
 
 
@@ -94,6 +95,7 @@ class ActionRecommend(Action):
             return show_results(
                 dispatcher, tracker, view, filters, query, lead="按您说的要求，推荐这几款："
             )
+        accessories_of_focus(view, tracker, filters)
         if filters.category:
             # 「推荐几款耳机」: show good picks now; budget and use become quick replies.
             return show_results(
@@ -106,6 +108,23 @@ class ActionRecommend(Action):
                 buttons=budget_buttons(view, filters.category),
             )
         return [FollowupAction("needs_form")]
+
+
+def accessories_of_focus(view: CatalogView, tracker: Tracker, filters: qa.SearchFilters) -> None:
+    """「推荐个配件」 right after a phone: its accessories, not every accessory in the shop."""
+    focus = state.focus(tracker)
+    if (
+        filters.category != ACCESSORY
+        or filters.within is not None
+        or focus not in view.graph.products
+    ):
+        return
+    if view.graph.products[focus]["category"] == ACCESSORY:
+        return
+    if not qa.product_refs(view, state.text_of(tracker)):
+        fitting = qa.related_in_category(view, view.graph.variants(focus), ACCESSORY)
+        if fitting:
+            filters.within = fitting
 
 
 def budget_buttons(view: CatalogView, category: str) -> list[tuple[str, str]]:

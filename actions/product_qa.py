@@ -208,9 +208,10 @@ class ActionAnswerAttribute(Action):
             facts += [size_answer(product, size)] if size else []
             facts += [colour_answer(product, colour)] if colour else []
             answers.append("；".join(facts) + "。" if facts else summary(view, product))
-        buttons = variant_buttons(view, groups[0]) or quick_replies(
-            "还有货吗", "有没有类似的", "推荐个配件"
-        )
+        follow_ups = ["还有货吗", "有没有类似的"]
+        if qa.related_in_category(view, groups[0], ACCESSORY):
+            follow_ups.append("推荐个配件")  # only where the product has accessories to show
+        buttons = variant_buttons(view, groups[0]) or quick_replies(*follow_ups)
         send_products(dispatcher, "\n".join(answers), shown, buttons)
         return state.showing([p["sku"] for p in shown], tracker, focus_sku=shown[0]["sku"])
 

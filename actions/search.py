@@ -166,6 +166,9 @@ class ActionSearchProducts(Action):
             from actions.product_qa import ActionAnswerAttribute
 
             return ActionAnswerAttribute().run(dispatcher, tracker, domain)  # a named product
+        from actions.needs import accessories_of_focus
+
+        accessories_of_focus(view, tracker, filters)  # 「有什么配件」 after a phone: its own
         if is_gift(scene_of(text)) and not (has_budget or filters.brands or refs):
             return [FollowupAction("needs_form")]  # 「想买个手机送我妈」: undecided, guide them
         if filters.is_empty() and not filters.terms and not refs:

@@ -11,6 +11,7 @@ the same (华维, 小迷) match by pinyin.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from knowledge_graph.graph import ProductGraph
 from knowledge_graph.resolve import ProductResolver
 
 MAX_TEXT = 500  # characters of a message considered for linking; longer text is noise
+RECENT_TEXTS = 256  # linked texts remembered per catalog version
 _DROPPED = set(" \t\r\n-_·・/\\'\"")
 _LATIN_CHUNK = re.compile(r"[a-z][a-z0-9+]{2,}|[0-9]+[a-z][a-z0-9+]*")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -116,6 +118,8 @@ def _digits(text: str) -> str:
 class EntityLinker:
     def __init__(self, graph: ProductGraph) -> None:
         self.graph = graph
+        self._recent: dict[str, tuple[Mention, ...]] = {}
+        self._recent_lock = threading.Lock()
         self.resolver = ProductResolver(graph, normalise_key)
         self.table: dict[str, list[Target]] = defaultdict(list)
         self._generic_keys = self._descriptive_keys()
@@ -225,6 +229,18 @@ class EntityLinker:
     # -- linking ------------------------------------------------------------------
     def link(self, text: str) -> list[Mention]:
         """All mentions in `text`, left to right, longest match first, no overlaps."""
+        # One turn links its message several times (product, filters, fields, colour): the
+        # linker belongs to one catalog version, so the answer for a text never changes.
+        cached = self._recent.get(text)
+        if cached is None:
+            cached = self._link(text)
+            with self._recent_lock:  # the web app links from several threads
+                if len(self._recent) >= RECENT_TEXTS:
+                    self._recent.pop(next(iter(self._recent)))
+                self._recent[text] = cached
+        return list(cached)
+
+    def _link(self, text: str) -> tuple[Mention, ...]:
         norm, positions = normalise(text)
         covered = [False] * len(norm)
         # Pasted titles first: their words (2024, 白/粉, 适用…) are part of the name, nothing else.
@@ -234,7 +250,7 @@ class EntityLinker:
         mentions += self._exact(text, norm, positions, covered)
         mentions += self._pinyin(text, norm, positions, covered)
         mentions.sort(key=lambda m: m.start)
-        return self._absorb_named_categories(self._resolve_variants(text, mentions))
+        return tuple(self._absorb_named_categories(self._resolve_variants(text, mentions)))
 
     def _titles(
         self, text: str, norm: str, positions: list[int], covered: list[bool]

@@ -393,3 +393,16 @@ def test_pasted_title_then_a_size_or_a_bare_hue():
     assert [p["sku"] for p in products] == ["SH-NK-PEG40-42"] and "有 42 码" in text
     _, text, products, *_ = run(ActionAnswerAttribute(), tracker("小米14 有黑的吗"))
     assert [p["sku"] for p in products] == ["PH-XM-14-256"] and text.startswith("有的")
+
+
+def test_accessory_request_after_a_phone_shows_its_own_accessories():
+    t = tracker("推荐个配件", product_focus="PH-AP-15-128", shown_products=["PH-AP-15-128"])
+    _, _, products, *_ = run(ActionRecommend(), t)
+    assert [p["sku"] for p in products] == ["AC-CASE-IP15"]
+
+
+def test_accessory_quick_reply_only_where_accessories_exist():
+    messages, *_ = run(ActionAnswerAttribute(), tracker("iPhone 15多少钱"))
+    assert "推荐个配件" in [b["title"] for b in messages[0]["buttons"]]
+    messages, *_ = run(ActionAnswerAttribute(), tracker("飞马40多少钱"))
+    assert "推荐个配件" not in [b["title"] for b in messages[0]["buttons"]]
