@@ -193,6 +193,7 @@ class ActionAnswerAttribute(Action):
         text = state.text_of(tracker)
         mentions = view.linker.link(text)
         plain = qa.masked(text, mentions)
+        missing = next((r for r in qa.product_refs(view, text) if r.missing), None)
         size, colour = qa.asked_size(plain), qa.asked_colour(view, plain)
         fields = [
             f
@@ -212,6 +213,12 @@ class ActionAnswerAttribute(Action):
         if qa.related_in_category(view, groups[0], ACCESSORY):
             follow_ups.append("推荐个配件")  # only where the product has accessories to show
         buttons = variant_buttons(view, groups[0]) or quick_replies(*follow_ups)
+        if missing is not None:
+            # 「红米k70至尊版」 when the shop has only the K70: say so before answering for it.
+            gap = " " if missing.missing[0].isascii() else ""
+            asked = f"{missing.text}{gap}{missing.missing}"
+            closest = shown[0].get("model") or shown[0]["title"]
+            answers.insert(0, f"抱歉，暂时没有找到「{asked}」，最接近的是 {closest}：")
         send_products(dispatcher, "\n".join(answers), shown, buttons)
         return state.showing([p["sku"] for p in shown], tracker, focus_sku=shown[0]["sku"])
 

@@ -29,13 +29,15 @@ def describe(filters: qa.SearchFilters) -> str:
         parts.append(filters.colour)
     if filters.size:
         parts.append(f"{filters.size}码")
+    if filters.gender:
+        parts.append(f"{filters.gender}款")
     if filters.min_price is not None and filters.max_price is not None:
         parts.append(f"{yuan(filters.min_price)}到{yuan(filters.max_price)}")
     elif filters.max_price is not None:
         parts.append(f"{yuan(filters.max_price)}以内")
     elif filters.min_price is not None:
         parts.append(f"{yuan(filters.min_price)}以上")
-    noun = filters.category or "商品"
+    noun = filters.kind or filters.category or "商品"
     return ("的".join(parts) + "的" + noun) if parts else noun
 
 
@@ -220,18 +222,25 @@ class ActionRefineSearch(Action):
         if not base.category and shown:
             base = replace(base, category=shown[0]["category"])
         new = qa.filters_from(view, text, state.entities(tracker))
+        # Every earlier constraint stays unless this message changes it.
         filters = replace(
             base,
             brands=new.brands or base.brands,
             colour=new.colour or base.colour,
+            size=new.size or base.size,
+            gender=new.gender or base.gender,
             min_price=new.min_price if new.min_price is not None else base.min_price,
             max_price=new.max_price if new.max_price is not None else base.max_price,
             terms=list(dict.fromkeys([*base.terms, *new.terms])),
         )
+        if len(shown) == 1 and not filters.kind:
+            # 「有便宜点的吗」 after one hair dryer: cheaper hair dryers, not shavers.
+            filters = replace(filters, kind=qa.kind_of(shown[0]))
         reference = min((p["price"] for p in shown), default=None)
         if _CHEAPER.search(text) and reference:
             filters = replace(filters, max_price=round(reference * 0.9), min_price=None)
-        elif _PRICIER.search(text) and reference:
+        elif _PRICIER.search(text) and reference and not new.terms:
+            # 「好一点的」 is a dearer one; 「缓震好一点的」 is better cushioning in the same budget.
             filters = replace(
                 filters, min_price=round(max(p["price"] for p in shown) * 1.05), max_price=None
             )

@@ -12,6 +12,7 @@ from typing import Any
 
 from cn_text.numbers import extract_prices
 from knowledge_graph.linking import Mention, normalise_key
+from knowledge_graph.resolve import gender_of
 from knowledge_graph.service import CatalogView
 
 # Questions about catalog fields rather than attributes, and the words shoppers use for them.
@@ -49,6 +50,7 @@ class ProductRef:
     start: int = 0
     end: int = 0
     exact: bool = False  # a whole catalog title
+    missing: str | None = None  # a modifier asked that the shop's product lacks (「至尊版」)
 
     @property
     def sku(self) -> str:
@@ -64,6 +66,8 @@ class SearchFilters:
     attributes: dict[str, Any] = field(default_factory=dict)
     colour: str | None = None
     size: str | None = None  # 「42码的跑鞋」: only products made in that size
+    gender: str | None = None  # "男" or "女": 男款/女款 lines (unisex ones always fit)
+    kind: str | None = None  # its 品类/类型/款式 (吹风机 after a hair dryer, not any 小家电)
     terms: list[str] = field(default_factory=list)  # attribute words such as 拍照, 续航
     within: list[str] | None = None  # only these SKUs (accessories of a named phone, say)
 
@@ -75,6 +79,8 @@ class SearchFilters:
             or self.max_price
             or self.colour
             or self.size
+            or self.gender
+            or self.kind
         )
 
 
@@ -82,7 +88,12 @@ def product_refs(
     view: CatalogView, text: str, entity_values: Iterable[str] = ()
 ) -> list[ProductRef]:
     """Products named in the raw text (primary) or in NLU `product` entities (backup)."""
-    refs = _refs_from(view.linker.link(text))
+    refs = [
+        replace(ref, missing=view.linker.resolver.unmatched_modifier(ref.skus, text[ref.end :]))
+        if not ref.exact
+        else ref
+        for ref in _refs_from(view.linker.link(text))
+    ]
     if not refs:
         for value in entity_values:
             refs += _refs_from(view.linker.link(value))
@@ -171,6 +182,7 @@ def filters_from(
         filters.category = view.linker.resolver.category_of_kind_words(normalise_key(plain))
     filters.min_price, filters.max_price = prices_in(plain)
     filters.size = asked_size(plain)
+    filters.gender = _GENDER_OF.get(gender_of(plain) or "")
     if filters.min_price is None and filters.max_price is None:
         spans = [(m.start, m.end) for m in mentions if m.kind == "product"]
         _apply_price_entities(filters, [e for e in entities if not _inside(e, spans)])
@@ -250,6 +262,10 @@ def filter_products(
         ]
     if filters.size:
         products = [p for p in products if has_size(p["attributes"].get("尺码"), filters.size)]
+    if filters.gender:
+        products = [p for p in products if gender_fits(p, filters.gender)]
+    if filters.kind:
+        products = [p for p in products if kind_of(p) == filters.kind]
     if filters.within is not None:
         allowed = set(filters.within)
         products = [p for p in products if p["sku"] in allowed]
@@ -283,6 +299,23 @@ def asked_colour(view: CatalogView, text: str) -> str | None:
         return linked
     bare = _BARE_HUE.search(text)
     return f"{bare.group(1)}色" if bare else None
+
+
+_GENDER_OF = {"<男>": "男", "<女>": "女"}
+KIND_KEYS = ("品类", "类型", "款式")  # the catalog's own "what kind of product" attributes
+
+
+def kind_of(product: dict[str, Any]) -> str | None:
+    """What kind of product it is within its category (吹风机, 手机壳, 面霜), where it says."""
+    attributes = product.get("attributes") or {}
+    return next((str(attributes[k]) for k in KIND_KEYS if attributes.get(k)), None)
+
+
+def gender_fits(product: dict[str, Any], gender: str) -> bool:
+    """A 男款 product never answers a woman's request; unisex and ungendered ones fit both."""
+    line = str((product.get("attributes") or {}).get("适用人群") or "")
+    own = gender_of(f"{product['title']}{line}")
+    return own is None or own == f"<{gender}>"
 
 
 def has_size(values: Any, size: str) -> bool:

@@ -42,6 +42,10 @@ KIND_WORD_SHARE = 0.9
 _UNIT_AFTER = re.compile(r"(gb|g|tb|t|英寸|寸|ml|l|mah|w|hz|kg|码)")
 _CANONICAL_UNIT = {"g": "gb", "t": "tb", "寸": "英寸"}
 _MEMORY_PAIR = re.compile(r"(?<![\d.])(\d{1,2})(?:gb|g)?\+(\d{1,4})(gb|g|tb|t)?(?![\d.])")
+_MODIFIER = re.compile(
+    r"(?:至尊版|青春版|冠军版|典藏版|高配版|增强版|探索版|竞速版|活力版|尊享版|旗舰版|"
+    r"promax|pro\+|pro|max|plus|ultra|mini|lite|se)(?![a-z])"
+)
 _SEPARATORS = re.compile(r"[\s\-_/·・\\]+")
 
 
@@ -232,6 +236,10 @@ class ProductResolver:
         def rank(sku: str) -> tuple[float, float]:
             product = self._products[sku]
             explained = wanted & product.words
+            if sku not in named_set:
+                # Gender and colour pick between the variants named, never another line:
+                # 「小米14有蓝色吗」 is about the 小米14, even if the 14 Ultra comes in blue.
+                explained = {w for w in explained if not w.startswith("<")}
             if sku in named_set:
                 explained |= wanted & alias_words
             missing = product.name_words - wanted - (alias_words if sku in named_set else set())
@@ -249,6 +257,18 @@ class ProductResolver:
             # Tied across product lines: the line the alias names is what the shopper wrote.
             winners = [s for s in winners if s in named_set]
         return tuple(winners)
+
+    def unmatched_modifier(self, skus: Iterable[str], after: str) -> str | None:
+        """A model modifier written right after the name (「至尊版」「Pro」「Ultra」) that none
+        of `skus` has: the shop does not carry what was asked, so the answer must say so."""
+        match = _MODIFIER.match(self._key(after.lstrip()))
+        if not match:
+            return None
+        word = match.group()
+        names = [
+            self._key(self.graph.products[s]["title"]) for s in skus if s in self.graph.products
+        ]
+        return None if any(word in name for name in names) else word
 
     def variant_words(self, sku: str) -> str:
         """What sets a variant apart from its siblings in their titles (「12GB+512GB」, 「女子」)."""

@@ -87,7 +87,8 @@ class _Candidates:
 def _filter_key(filters: SearchFilters, in_stock: bool) -> tuple:
     within = tuple(filters.within) if filters.within is not None else None
     return (filters.category, tuple(filters.brands), filters.min_price, filters.max_price,
-            filters.colour, filters.size, within, in_stock)  # fmt: skip
+            filters.colour, filters.size, filters.gender, filters.kind, within,
+            in_stock)  # fmt: skip
 
 
 def _digest(text: str) -> str:

@@ -406,3 +406,37 @@ def test_accessory_quick_reply_only_where_accessories_exist():
     assert "推荐个配件" in [b["title"] for b in messages[0]["buttons"]]
     messages, *_ = run(ActionAnswerAttribute(), tracker("飞马40多少钱"))
     assert "推荐个配件" not in [b["title"] for b in messages[0]["buttons"]]
+
+
+def test_refinement_keeps_budget_and_gender_and_reads_better_attribute_as_quality():
+    last = {"category": "跑步鞋", "gender": "男", "max_price": 1000}
+    shown = ["SH-NK-PEG40-42"]
+    _, text, products, _, events = run(
+        ActionRefineSearch(), tracker("要缓震好一点的", shown_products=shown, last_filters=last)
+    )
+    kept = next(e["value"] for e in events if e.get("name") == "last_filters")
+    assert (kept["max_price"], kept["gender"], kept["min_price"]) == (1000, "男", None)
+    assert products and all(p["price"] <= 1000 for p in products)
+    assert "男款" in text and "1000元以内" in text
+
+
+def test_cheaper_after_one_product_stays_with_its_kind(mini_view):
+    case = mini_view.graph.products["AC-CASE-IP15"]
+    shown = [case["sku"]]
+    *_, events = run(ActionRefineSearch(), tracker("有没有便宜点的", shown_products=shown))
+    kept = next(e["value"] for e in events if e.get("name") == "last_filters")
+    assert kept["kind"] == "手机壳" and kept["max_price"] == round(case["price"] * 0.9)
+
+
+def test_colour_question_stays_with_the_line_named():
+    # The Mate 60 Pro comes in 白沙银; the Mate 60 does not come in white.
+    _, text, products, *_ = run(ActionAnswerAttribute(), tracker("mate60有白色的吗"))
+    assert [p["sku"] for p in products] == ["PH-HW-M60-256"] and "没有白色" in text
+
+
+def test_a_version_the_shop_lacks_is_said_before_the_nearest():
+    _, text, products, *_ = run(ActionAnswerAttribute(), tracker("mate60 ultra多少钱"))
+    assert text.startswith("抱歉，暂时没有找到「mate60 ultra」") and "Mate 60" in text
+    assert [p["sku"] for p in products] == ["PH-HW-M60-256"]
+    _, text, *_ = run(ActionAnswerAttribute(), tracker("mate60 pro多少钱"))
+    assert "没有找到" not in text

@@ -79,3 +79,11 @@ def test_numbers_inside_a_named_product_are_not_budgets(mini_view):
     entities = [{"entity": "price", "role": "around", "value": "60", "start": 4, "end": 6}]
     filters = qa.filters_from(mini_view, "华为Mate60 Pro多少钱", entities)
     assert (filters.min_price, filters.max_price) == (None, None)
+
+
+def test_gender_is_a_hard_filter(mini_view):
+    assert qa.filters_from(mini_view, "女款跑步鞋").gender == "女"
+    women = qa.filter_products(mini_view, qa.filters_from(mini_view, "女款跑步鞋"))
+    assert women == []  # the only shoe is a men's one: never offered to a woman
+    men = qa.filter_products(mini_view, qa.filters_from(mini_view, "男士跑步鞋"))
+    assert [p["sku"] for p in men] == ["SH-NK-PEG40-42"]
