@@ -5,11 +5,11 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import httpx
 from fastapi import Depends, FastAPI
@@ -30,6 +30,7 @@ from recommender.recommendations import RecommendationService, default_model_pat
 from recommender.search import ProductSearch
 
 STATIC = Path(__file__).resolve().parent / "static"
+T = TypeVar("T")
 
 
 def create_app(settings: Settings | None = None, store: CatalogStore | None = None) -> FastAPI:
@@ -41,8 +42,10 @@ def create_app(settings: Settings | None = None, store: CatalogStore | None = No
     app.state.catalog = CatalogService(store)
     app.state.events = EventStore(store)
     app.state.event_limiter = RateLimiter(rate_per_second=20, burst=60)
-    app.state.search = lru_cache(maxsize=1)(lambda: _searcher(app))
-    app.state.recommendations = lru_cache(maxsize=1)(
+    # Built once, by the warm-up thread or by the first request that needs them, whichever
+    # comes first; the other waits (two builds would write the same index files at once).
+    app.state.search = _once(lambda: _searcher(app))
+    app.state.recommendations = _once(
         lambda: RecommendationService(
             app.state.catalog, app.state.events, model_path=default_model_path(settings.var_dir)
         )
@@ -106,6 +109,17 @@ def create_app(settings: Settings | None = None, store: CatalogStore | None = No
         return response.json()
 
     return app
+
+
+def _once(build: Callable[[], T]) -> Callable[[], T]:
+    lock = threading.Lock()
+    cached = lru_cache(maxsize=1)(build)
+
+    def get() -> T:
+        with lock:
+            return cached()
+
+    return get
 
 
 @asynccontextmanager
