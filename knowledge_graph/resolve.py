@@ -21,12 +21,13 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from knowledge_graph.graph import ProductGraph
 
+Normaliser = Callable[[str], str]
 _TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?|[\u4e00-\u9fff]+")
 # Unit letters after a number say nothing about which product it is (256GB, 5G, 3.4g, 60Hz).
 _UNITS = {"gb", "g", "tb", "t", "mb", "ml", "l", "mah", "w", "hz", "kg", "mm", "cm", "m", "k"}
@@ -49,7 +50,7 @@ _MODIFIER = re.compile(
 _SEPARATORS = re.compile(r"[\s\-_/·・\\]+")
 
 
-def words_key(text: str, normalise_key: Any) -> str:
+def words_key(text: str, normalise_key: Normaliser) -> str:
     """Normalised text with the shopper's word breaks kept: 「M3 256GB」 is m3 and 256gb, not 3256."""
     return " ".join(k for k in (normalise_key(w) for w in _SEPARATORS.split(text)) if k)
 
@@ -110,7 +111,8 @@ class _Product:
 
 
 class ProductResolver:
-    def __init__(self, graph: ProductGraph, normalise_key: Any) -> None:
+    def __init__(self, graph: ProductGraph, normalise_key: Normaliser) -> None:
+        """`normalise_key` is the linker's own folding (passed in: linking imports this module)."""
         self.graph = graph
         self._key = normalise_key
         self.titles: dict[str, str] = {}
@@ -160,7 +162,7 @@ class ProductResolver:
         )
 
     @staticmethod
-    def _words_of_kinds(graph: ProductGraph, key: Any) -> dict[str, str]:
+    def _words_of_kinds(graph: ProductGraph, key: Normaliser) -> dict[str, str]:
         """Words that end a Chinese run of titles (吹风机, 剃须刀, 巧克力, 空气炸锅), mapped to the
         one category nearly all products carrying them belong to: product kinds the category
         aliases do not list."""
