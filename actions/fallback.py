@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -9,7 +10,9 @@ from rasa_sdk.events import ActiveLoop
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime, state
+from actions.context import answer_followup
 from knowledge_graph import qa
+from knowledge_graph.service import CatalogView
 
 INTENT_DESCRIPTIONS = {
     "search_product": "找商品",
@@ -45,13 +48,21 @@ class ActionDefaultAskAffirmation(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        if names_a_product_and_asks(tracker):
-            # 「OPPO findn3 512G有货吗」 with a model the NLU has not seen: the graph knows the
-            # product and the question, so answer it, and leave the fallback loop.
-            from actions.product_qa import ActionAnswerAttribute
-
-            events = ActionAnswerAttribute().run(dispatcher, tracker, domain)
-            return [*events, ActiveLoop(None)]
+        followed = answer_followup(dispatcher, tracker, runtime.view())
+        if followed is not None:
+            return [*followed, ActiveLoop(None)]
+        answered = answer_what_it_says(dispatcher, tracker, domain)
+        if answered is not None:
+            return [*answered, ActiveLoop(None)]  # and leave the fallback loop
+        steps = next_steps(runtime.view(), tracker)
+        if steps:
+            # Unclear, but the conversation has a thread: the three likeliest next steps on it.
+            text = state.text_of(tracker)[:20]
+            dispatcher.utter_message(
+                text=f"不好意思，我没太明白「{text}」的意思。您是想接着刚才的继续吗？可以点下面的选项，或者换个说法告诉我：",
+                buttons=[{"title": t, "payload": p} for t, p in steps],
+            )
+            return []
         ranking = tracker.latest_message.get("intent_ranking") or []
         guesses = [
             r["name"]
@@ -67,6 +78,57 @@ class ActionDefaultAskAffirmation(Action):
         return []
 
 
+class ActionOutOfScope(Action):
+    """「特仑苏多少钱一箱」 judged out of scope by the NLU still names a product: answer it. Only a
+    message with nothing the shop can act on gets the polite 「帮不上忙」."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        answered = answer_what_it_says(dispatcher, tracker, domain)
+        if answered is None:
+            dispatcher.utter_message(response="utter_out_of_scope")
+            return []
+        return answered
+
+
+def answer_what_it_says(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+) -> list[dict[str, Any]] | None:
+    """What the graph can answer whatever the NLU made of the message: a product and a question
+    about it, a request with a category or kind (「电饭煲 300以内」), or, after a list, a
+    constraint on it (「要速干的」「华为的有吗」). None when the message has none of these."""
+    from actions.product_qa import ActionAnswerAttribute
+    from actions.search import ActionRefineSearch, ActionSearchProducts
+
+    if names_a_product_and_asks(tracker):
+        # 「OPPO findn3 512G有货吗」 with a model the NLU has not seen
+        return ActionAnswerAttribute().run(dispatcher, tracker, domain)
+    view = runtime.view()
+    text = state.text_of(tracker)
+    filters = qa.filters_from(view, text, state.entities(tracker))
+    if qa.product_refs(view, text):
+        return ActionAnswerAttribute().run(dispatcher, tracker, domain)
+    base = state.last_filters(tracker)
+    if base is not None and base.category and not filters.category:
+        wanted = qa.requirements_in(view, text, base.category)
+        if (
+            wanted
+            or filters.brands
+            or filters.colour
+            or filters.size
+            or filters.gender
+            or (filters.min_price or filters.max_price)
+        ):
+            return ActionRefineSearch().run(dispatcher, tracker, domain)
+    if filters.category or filters.kind:
+        return ActionSearchProducts().run(dispatcher, tracker, domain)
+    return None
+
+
 def names_a_product_and_asks(tracker: Tracker) -> bool:
     """A message that names a catalog product and asks one of the questions the graph answers
     (price, stock, an attribute, a size or a colour), whatever the NLU made of it."""
@@ -77,3 +139,71 @@ def names_a_product_and_asks(tracker: Tracker) -> bool:
         return False
     plain = qa.masked(text, mentions)
     return bool(qa.asked_fields(view, text) or qa.asked_size(plain) or qa.asked_colour(view, plain))
+
+
+def next_steps(view: CatalogView, tracker: Tracker) -> list[tuple[str, str]]:
+    """What a shopper most often does next from here: over a list, ask about one, the cheapest
+    or compare; about one product, see alternatives, its accessories or its stock."""
+    shown = [s for s in state.shown(tracker) if s in view.graph.products]
+    if len(shown) >= 2:
+        return [(t, t) for t in ("第一个怎么样", "哪个便宜", "对比一下前两个")]
+    focus = state.focus(tracker)
+    if focus in view.graph.products:
+        product = view.graph.products[focus]
+        name = product.get("model") or product["title"]
+        third = (
+            "推荐个配件" if qa.related_in_category(view, [focus], "手机配件") else "有没有便宜点的"
+        )
+        return [
+            (f"{name}还有货吗", f"{name}还有货吗"),
+            ("有没有类似的", "有没有类似的"),
+            (third, third),
+        ]
+    return []
+
+
+_EXCLUDE = re.compile(r"不要|除了|别要|不考虑|排除|不喜欢|去掉")
+
+
+class ActionAcknowledge(Action):
+    """「嗯」「好的」「不要」 answer whatever was just said: the next step for this conversation
+    (its budget, a pick from the list), or 「不要红魔」 as a refinement, not a stock phrase."""
+
+    def name(self) -> str:
+        return "action_acknowledge"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        from actions.needs import budget_buttons
+        from actions.search import ActionRefineSearch
+
+        view = runtime.view()
+        text = state.text_of(tracker)
+        last = state.last_filters(tracker)
+        brands = qa.filters_from(view, text, []).brands
+        if brands and last is not None and _EXCLUDE.search(text):
+            return ActionRefineSearch().run(dispatcher, tracker, domain)  # 「不要红魔」
+        denied = state.intent_of(tracker) == "deny"
+        steps = next_steps(view, tracker)
+        if last is not None and last.category and not denied and last.max_price is None:
+            buttons = budget_buttons(view, last.category)
+            dispatcher.utter_message(
+                text=f"好的～{last.category}的预算大概多少呢？告诉我价位和用途，我帮您挑得更准。",
+                buttons=[{"title": t, "payload": p} for t, p in buttons],
+            )
+        elif steps and denied:
+            dispatcher.utter_message(
+                text="好的，那换一批看看？告诉我更看重的地方（预算、品牌、用途），我重新帮您找。",
+                buttons=[
+                    {"title": t, "payload": t} for t in ("有没有便宜点的", "换个牌子", "转人工")
+                ],
+            )
+        elif steps:
+            dispatcher.utter_message(
+                text="好的～您看中哪一款了吗？可以接着问，也可以告诉我预算或用途帮您再缩小范围：",
+                buttons=[{"title": t, "payload": p} for t, p in steps],
+            )
+        else:
+            dispatcher.utter_message(response="utter_deny" if denied else "utter_affirm")
+        return []

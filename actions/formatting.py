@@ -27,9 +27,10 @@ def send_products(
     products: Sequence[dict[str, Any]],
     buttons: Iterable[tuple[str, str]] = (),
 ) -> None:
+    unique = list({p["sku"]: p for p in products}.values())  # a card once, first place kept
     dispatcher.utter_message(
         text=text,
-        json_message={"type": "products", "items": [card(p) for p in products]},
+        json_message={"type": "products", "items": [card(p) for p in unique]},
         buttons=[{"title": title, "payload": payload} for title, payload in buttons],
     )
 

@@ -11,13 +11,22 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime, state
-from actions.search import show_results
+from actions.context import answer_followup
+from actions.search import BROWSING, implied_category, ranked, show_popular, show_results
 from knowledge_graph import qa
-from knowledge_graph.scenes import SCENES, scene_of
+from knowledge_graph.scenes import SCENES, is_gift, scene_of
 from knowledge_graph.service import CatalogView
 
 ANY = "不限"
+# Intents whose words can answer the dialogue's questions (not 「今天天气怎么样」 or 「哈哈」).
+ANSWERS = frozenset({"inform", "search_product", "ask_recommendation", "refine_search"})
+NUDGES = {
+    "need_category": "还没看出您想买哪一类商品～",
+    "need_budget": "还没看到预算哦，说个大概的价位就行，没想好也可以选「都行」。",
+    "need_scene": "还没看出主要用途～",
+}
 ACCESSORY = "手机配件"
+_WORDS = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}")
 _ANYTHING = re.compile(r"随便|都行|都可以|无所谓|不限|没要求|不挑|看着办|你定|没想好|不知道")
 
 
@@ -36,12 +45,36 @@ class ValidateNeedsForm(FormValidationAction):
     def name(self) -> str:
         return "validate_needs_form"
 
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        events = await super().run(dispatcher, tracker, domain)
+        requested = tracker.get_slot("requested_slot")
+        filled = {e["name"] for e in events if e.get("event") == "slot" and e.get("value")}
+        if requested and requested not in filled and state.text_of(tracker):
+            # Nothing for the question asked: say so (the form then asks again) instead of
+            # letting Rasa reject the form, which left the shopper without any reply.
+            dispatcher.utter_message(text=NUDGES[requested])
+            events.append(SlotSet(requested, None))
+        return events
+
     async def extract_need_category(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        filters = qa.filters_from(runtime.view(), state.text_of(tracker), [])
+        view = runtime.view()
+        text = state.text_of(tracker)
+        filters = qa.filters_from(view, text, [])
         if filters.category:
             return {"need_category": filters.category}
+        if (
+            tracker.get_slot("requested_slot") == "need_category"
+            and state.intent_of(tracker) in ANSWERS
+            and not _ANYTHING.search(text)
+        ):
+            # 「她喜欢化妆」: the category most of the best matches share (彩妆)
+            implied = implied_category(ranked(view, text, filters, k=20), filters)
+            if implied:
+                return {"need_category": implied}
         return {}
 
     async def extract_need_budget(
@@ -72,6 +105,8 @@ class ValidateNeedsForm(FormValidationAction):
             terms = [m.text for m in runtime.view().linker.link(text) if m.kind == "attribute"]
             if terms:
                 return {"need_scene": "、".join(terms)}
+            if _WORDS.search(text) and state.intent_of(tracker) in ANSWERS:
+                return {"need_scene": text[:30]}  # what they said about the use is the query
         return {}
 
 
@@ -86,6 +121,9 @@ class ActionRecommend(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         view = runtime.view()
+        followed = answer_followup(dispatcher, tracker, view)
+        if followed is not None:
+            return followed
         text = state.text_of(tracker)
         filters = qa.filters_from(view, text, state.entities(tracker))
         wishes = [scene_of(text) or "", *qa.tags_in(view, text)]
@@ -95,7 +133,16 @@ class ActionRecommend(Action):
             return show_results(
                 dispatcher, tracker, view, filters, query, lead="按您说的要求，推荐这几款："
             )
+        has_wish = has_budget or filters.colour or filters.brands or filters.attributes
+        if not filters.category and has_wish and (any(wishes) or is_gift(scene_of(text))):
+            # 「送女朋友的礼物 她喜欢粉色 300以内」: enough to show gifts now, across categories
+            query = " ".join([text, *SCENES.get(wishes[0], ()), *wishes[1:]])
+            return show_results(
+                dispatcher, tracker, view, filters, query, lead="按您说的要求，先挑了这几款："
+            )
         accessories_of_focus(view, tracker, filters)
+        if filters.is_empty() and BROWSING.search(text):
+            return show_popular(dispatcher, tracker)  # 「来点好玩的推荐呗」: no need to interrogate
         if filters.category:
             # 「推荐几款耳机」: show good picks now; budget and use become quick replies.
             return show_results(

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime, state
+from actions.context import answer_followup, pair
 from actions.formatting import quick_replies, send_products, yuan
-from knowledge_graph import qa
+from knowledge_graph import context, qa
 from knowledge_graph.graph import Comparison, format_value
 from knowledge_graph.service import CatalogView
 
+_ELLIPTICAL = re.compile(r"呢|咧|嘞|一样的问题|同样的问题")
 SUMMARY_KEYS = 4  # attributes listed when the shopper names a product without a question
 ACCESSORY = "手机配件"
 
@@ -162,6 +167,21 @@ def search_instead(
     return show_results(dispatcher, tracker, view, filters, text)
 
 
+def only_model_named(view: CatalogView, tracker: Tracker) -> list[list[str]]:
+    """「小米充电宝多少钱」: a brand and a product kind that only one model has name that model."""
+    text = state.text_of(tracker)
+    filters = qa.filters_from(view, text, state.entities(tracker))
+    if not (filters.brands and filters.category):
+        return []
+    kinds = [
+        p
+        for p in qa.filter_products(view, replace(filters, min_price=None, max_price=None))
+        if (qa.kind_of(p) or "\0") in text
+    ]
+    models = by_model(view, [p["sku"] for p in kinds])
+    return models if len(models) == 1 else []
+
+
 def not_found(
     dispatcher: CollectingDispatcher, view: CatalogView, tracker: Tracker
 ) -> list[dict[str, Any]]:
@@ -179,6 +199,45 @@ def not_found(
     return []
 
 
+def swapped_target(view: CatalogView, tracker: Tracker) -> list[list[str]] | None:
+    """「那13呢」 after the iPhone 15: the iPhone 13's SKUs; [] when the shop has no such model;
+    None when the message is not that kind of follow-up."""
+    focus = state.focus(tracker)
+    name = context.swapped_model_name(
+        state.text_of(tracker), view.graph.products.get(focus) if focus else None
+    )
+    if name is None:
+        return None
+    refs = qa.product_refs(view, name)
+    wanted = re.sub(r"\s+", "", name).lower()
+    for ref in refs:
+        model = (view.graph.products[ref.sku].get("model") or "").replace(" ", "").lower()
+        if model == wanted or model.endswith(wanted):
+            return by_model(view, ref.skus)
+    return []
+
+
+def not_carried(
+    dispatcher: CollectingDispatcher, tracker: Tracker, view: CatalogView
+) -> list[dict[str, Any]]:
+    focus = view.graph.products[state.focus(tracker)]
+    name = context.swapped_model_name(state.text_of(tracker), focus)
+    siblings = sorted(
+        {
+            p.get("model")
+            for p in view.graph.products.values()
+            if p["brand"] == focus["brand"]
+            and p["category"] == focus["category"]
+            and p.get("model")
+        }
+    )[:4]
+    dispatcher.utter_message(
+        text=f"抱歉，店里暂时没有 {name}。{focus['brand']}的{focus['category']}在售的有：{'、'.join(siblings)}。",
+        buttons=[{"title": m, "payload": f"{m}多少钱"} for m in siblings],
+    )
+    return []
+
+
 class ActionAnswerAttribute(Action):
     def name(self) -> str:
         return "action_answer_attribute"
@@ -187,10 +246,30 @@ class ActionAnswerAttribute(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         view = runtime.view()
+        followed = answer_followup(dispatcher, tracker, view)
+        if followed is not None:
+            return followed
+        text = state.text_of(tracker)
         groups = targets(view, tracker)
+        swapped = swapped_target(view, tracker)
+        if swapped is not None:
+            if not swapped:
+                return not_carried(dispatcher, tracker, view)
+            groups = swapped
+        if len(groups) >= 2 and context.asks_which(text):
+            # 「Bondi 8和Clifton 9哪个缓震好」: two products and a 「哪个」 is a comparison
+            return ActionCompareProducts().run(dispatcher, tracker, domain)
+        groups = groups or only_model_named(view, tracker)
+        if (
+            not groups
+            and state.last_filters(tracker)
+            and (qa.asked_size(text) or qa.asked_colour(view, text))
+        ):
+            from actions.search import ActionRefineSearch
+
+            return ActionRefineSearch().run(dispatcher, tracker, domain)  # 「38码有吗」 on the list
         if not groups:
             return search_instead(dispatcher, tracker, view) or not_found(dispatcher, view, tracker)
-        text = state.text_of(tracker)
         mentions = view.linker.link(text)
         plain = qa.masked(text, mentions)
         missing = next((r for r in qa.product_refs(view, text) if r.missing), None)
@@ -200,6 +279,11 @@ class ActionAnswerAttribute(Action):
             for f in qa.asked_fields(view, text)
             if not ((size and f == "尺码") or (colour and f == "颜色"))
         ] or ([] if size or colour else self.default_fields(tracker))
+        if not (fields or size or colour) and _ELLIPTICAL.search(text):
+            # 「k70 pro呢」「第三个呢」: the question asked last, about this product
+            last = tracker.get_slot("last_question") or {}
+            fields = list(last.get("fields") or [])
+            size, colour = last.get("size"), last.get("colour")
         answers, shown = [], []
         for skus in groups[:3]:
             variants = [view.graph.products[s] for s in skus if s in view.graph.products]
@@ -220,7 +304,12 @@ class ActionAnswerAttribute(Action):
             closest = shown[0].get("model") or shown[0]["title"]
             answers.insert(0, f"抱歉，暂时没有找到「{asked}」，最接近的是 {closest}：")
         send_products(dispatcher, "\n".join(answers), shown, buttons)
-        return state.showing([p["sku"] for p in shown], tracker, focus_sku=shown[0]["sku"])
+        asked = {"fields": fields, "size": size, "colour": colour}
+        remembered = [SlotSet("last_question", asked)] if fields or size or colour else []
+        return [
+            *state.showing([p["sku"] for p in shown], tracker, focus_sku=shown[0]["sku"]),
+            *remembered,
+        ]
 
     @staticmethod
     def default_fields(tracker: Tracker) -> list[str]:
@@ -237,9 +326,19 @@ class ActionCompareProducts(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         view = runtime.view()
+        followed = answer_followup(dispatcher, tracker, view)
+        if followed is not None:
+            return followed
         groups = targets(view, tracker)
         if len(groups) == 1 and state.focus(tracker) and state.focus(tracker) not in groups[0]:
             groups.insert(0, [state.focus(tracker)])
+        if len(groups) < 2:
+            # 「那拍照呢」 after a comparison: the same two products, on another point
+            groups = [[p["sku"]] for p in pair(view, tracker, [])] or groups
+        if len(groups) < 2:
+            brands = qa.filters_from(view, state.text_of(tracker), []).brands
+            if len(brands) >= 2:
+                return compare_brands(dispatcher, tracker, view)  # 「华为和苹果手机哪个好」
         if len(groups) < 2:
             dispatcher.utter_message(
                 text="想对比哪两款呢？可以说「Mate60和小米14哪个续航好」，或者「对比一下前两个」。"
@@ -249,12 +348,57 @@ class ActionCompareProducts(Action):
         asked = [
             f for f in qa.asked_fields(view, state.text_of(tracker)) if f not in ("stock", "rating")
         ]
+        message = state.text_of(tracker)
+        use, use_keys = context.use_asked(view, message, a["category"])
+        skin = context.skin_asked(message)
+        asked += [k for k in use_keys if k not in asked]
+        if skin and "适用肤质" not in asked:
+            asked.insert(0, "适用肤质")
         comparison = view.graph.compare(a["sku"], b["sku"])
         text = compare_text(view, a, b, comparison, asked)
+        verdict = use_verdict(a, b, comparison, use, use_keys, skin)
+        if verdict:
+            text = "\n".join([*text.split("\n")[:-1], verdict])
         send_products(
-            dispatcher, text, [a, b], quick_replies("第一个有货吗", "第二个多重", "有没有更便宜的")
+            dispatcher, text, [a, b], quick_replies("第一个有货吗", "差价多少", "有没有更便宜的")
         )
-        return state.showing([a["sku"], b["sku"]], tracker)
+        return [
+            *state.showing([a["sku"], b["sku"]], tracker),
+            SlotSet("compare_pair", [a["sku"], b["sku"]]),
+        ]
+
+
+def compare_brands(
+    dispatcher: CollectingDispatcher, tracker: Tracker, view: CatalogView
+) -> list[dict[str, Any]]:
+    """Two brands, not two products: the best of each side by side, and a search that keeps
+    both brands for the next message (「预算6000」)."""
+    from actions.search import describe, ranked
+
+    text = state.text_of(tracker)
+    filters = qa.filters_from(view, text, state.entities(tracker))
+    picks = []
+    for brand in filters.brands[:3]:
+        one = replace(filters, brands=[brand])
+        picks += ranked(view, text, one)[:2]
+    if not picks:
+        dispatcher.utter_message(text=f"抱歉，暂时没有{describe(filters)}。")
+        return [state.filters_slot(filters)]
+    lines = [
+        f"{brand}："
+        + "、".join(f"{p['title']} {yuan(p['price'])}" for p in picks if p["brand"] == brand)
+        for brand in filters.brands
+        if any(p["brand"] == brand for p in picks)
+    ]
+    send_products(
+        dispatcher,
+        f"{'和'.join(filters.brands)}各有所长，先看看各家口碑好的{filters.kind or filters.category or '商品'}：\n"
+        + "\n".join(lines)
+        + "\n告诉我预算和最看重的（拍照、续航、性能），我帮您挑一款。",
+        picks,
+        quick_replies("对比一下前两个", "哪个便宜", "预算5000以内"),
+    )
+    return [*state.showing([p["sku"] for p in picks], tracker), state.filters_slot(filters)]
 
 
 def compare_text(
@@ -279,8 +423,42 @@ def compare_text(
             f"{row.key}：{name_a} {format_value(row.value_a, unit) if row.value_a is not None else '无'}，"
             f"{name_b} {format_value(row.value_b, unit) if row.value_b is not None else '无'}"
         )
+    if not any(line.startswith("价格：") for line in lines):
+        lines.append(f"价格：{name_a} {yuan(a['price'])}，{name_b} {yuan(b['price'])}")
+    if a["price"] != b["price"]:
+        dearer = name_a if a["price"] > b["price"] else name_b
+        lines.append(f"差价：{yuan(abs(a['price'] - b['price']))}（{dearer} 贵）")
     verdict = _verdict(name_a, name_b, asked_rows, comparison)
     return "\n".join([f"{name_a} 和 {name_b} 对比：", *lines, verdict])
+
+
+def use_verdict(
+    a: dict[str, Any],
+    b: dict[str, Any],
+    comparison: Comparison,
+    use: str | None,
+    keys: list[str],
+    skin: str | None,
+) -> str | None:
+    """One line for the use asked: the skin type it is made for, or the points it leads on."""
+    name_a, name_b = a.get("model") or a["title"], b.get("model") or b["title"]
+    if skin:
+        fit_a, fit_b = context.skin_fit(a, skin), context.skin_fit(b, skin)
+        if fit_a == fit_b:
+            return (
+                f"结论：两款对{skin}都{'合适' if fit_a else '没有特别说明'}，可以按功效和预算选。"
+            )
+        better, worse = (name_a, name_b) if fit_a > fit_b else (name_b, name_a)
+        return f"结论：{skin}更推荐 {better}，{worse} 没有标注适合{skin}。"
+    if not use:
+        return None
+    rows = [r for r in comparison.rows if r.key in keys and r.better in ("a", "b")]
+    a_leads = [r.key for r in rows if r.better == "a"]
+    b_leads = [r.key for r in rows if r.better == "b"]
+    if len(a_leads) == len(b_leads):
+        return f"结论：{use}方面两款各有所长，差别不大。"
+    better, leads = (name_a, a_leads) if len(a_leads) > len(b_leads) else (name_b, b_leads)
+    return f"结论：{use}方面 {better} 更好（{'、'.join(leads)}领先）。"
 
 
 def _verdict(name_a: str, name_b: str, asked_rows: list, comparison: Comparison) -> str:
@@ -310,6 +488,9 @@ class ActionCheckCompatibility(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         view = runtime.view()
+        followed = answer_followup(dispatcher, tracker, view)
+        if followed is not None:
+            return followed
         text = state.text_of(tracker)
         refs = qa.product_refs(view, text, state.entity_values(tracker, "product"))
         if len(refs) == 1 and refs[0].exact:

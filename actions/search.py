@@ -12,6 +12,7 @@ from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime, state
+from actions.context import answer_followup
 from actions.formatting import quick_replies, send_products, yuan
 from knowledge_graph import qa
 from knowledge_graph.scenes import is_gift, scene_of
@@ -24,13 +25,15 @@ CATEGORY_BUTTONS = ("手机", "笔记本电脑", "耳机", "护肤品")
 def describe(filters: qa.SearchFilters) -> str:
     parts = []
     if filters.brands:
-        parts.append("、".join(filters.brands))
+        shown_brands = "、".join(filters.brands[:3])
+        parts.append(shown_brands + ("等品牌" if len(filters.brands) > 3 else ""))
     if filters.colour:
         parts.append(filters.colour)
     if filters.size:
         parts.append(f"{filters.size}码")
     if filters.gender:
         parts.append(f"{filters.gender}款")
+    parts += [requirement_text(key, wanted) for key, wanted in filters.attributes.items()]
     if filters.min_price is not None and filters.max_price is not None:
         parts.append(f"{yuan(filters.min_price)}到{yuan(filters.max_price)}")
     elif filters.max_price is not None:
@@ -39,6 +42,17 @@ def describe(filters: qa.SearchFilters) -> str:
         parts.append(f"{yuan(filters.min_price)}以上")
     noun = filters.kind or filters.category or "商品"
     return ("的".join(parts) + "的" + noun) if parts else noun
+
+
+def requirement_text(key: str, wanted: Any) -> str:
+    """「带GPS」「内存32以上」「显卡4060」: an attribute requirement as the reply restates it."""
+    if wanted is True:
+        return f"带{key}"
+    if isinstance(wanted, tuple):
+        return f"{key}{wanted[0]:g}以上"
+    if isinstance(wanted, frozenset | set):
+        return f"{key}{'/'.join(sorted(wanted))}"
+    return f"{key}{wanted}"
 
 
 def ranked(
@@ -55,6 +69,31 @@ def ranked(
     except Exception:  # search must not break the conversation; the graph still answers
         products = qa.rank_by_quality(qa.filter_products(view, filters), filters.terms)
     return qa.one_per_model(products)
+
+
+IMPLIED_SHARE = 0.6
+
+
+def implied_category(hits: list[dict[str, Any]], filters: qa.SearchFilters) -> str | None:
+    """The category most of the top matches share, when the shopper named none but said enough
+    to search (a use, a budget, a gender): a mixed list of blush and shoes helps nobody."""
+    if filters.category or filters.within is not None or len(hits) < 3:
+        return None
+    top = [p["category"] for p in hits[: SHOWN * 2]]
+    best = max(set(top), key=top.count)
+    return best if top.count(best) / len(top) >= IMPLIED_SHARE else None
+
+
+def by_turns(products: list[dict[str, Any]], brands: list[str]) -> list[dict[str, Any]]:
+    """Ranked products taken one brand at a time, each brand keeping its own order."""
+    queues = [[p for p in products if p["brand"] == b] for b in brands]
+    others = [p for p in products if p["brand"] not in brands]
+    mixed = []
+    while any(queues):
+        for queue in queues:
+            if queue:
+                mixed.append(queue.pop(0))
+    return mixed + others
 
 
 def personalised(user_id: str, products: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -79,7 +118,15 @@ def show_results(
 ) -> list[dict[str, Any]]:
     # Rasa's vector is the message's: usable when the query is the message as typed.
     vector = state.message_vector(tracker) if query == state.text_of(tracker) else None
-    found = personalised(tracker.sender_id, ranked(view, query, filters, query_vector=vector))
+    hits = ranked(view, query, filters, query_vector=vector)
+    implied = implied_category(hits, filters)
+    if implied:
+        # 「跑步新手 男 500以内」: the best matches are running shoes, so the list is too
+        filters = replace(filters, category=implied)
+        hits = [p for p in hits if p["category"] == implied]
+    found = personalised(tracker.sender_id, hits)
+    if len(filters.brands) >= 2:
+        found = by_turns(found, filters.brands)  # 「华为和苹果」: both brands in the first cards
     if not found:
         return show_nearest(dispatcher, tracker, view, filters)
     shown = found[:SHOWN]
@@ -140,9 +187,15 @@ class ActionSearchProducts(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         view = runtime.view()
+        followed = answer_followup(dispatcher, tracker, view)
+        if followed is not None:
+            return followed
         text = state.text_of(tracker)
         filters = qa.filters_from(view, text, state.entities(tracker))
         refs = qa.product_refs(view, text)
+        if elliptical_category(text, filters, refs) and state.last_filters(tracker):
+            # 「耳机呢」 after 「四千以内的小米手机」: the same constraints on earphones
+            return ActionRefineSearch().run(dispatcher, tracker, domain)
         has_budget = filters.min_price is not None or filters.max_price is not None
         if refs and filters.category:
             # 「iPhone 15的手机壳」: cases related to that phone, not every case.
@@ -157,10 +210,13 @@ class ActionSearchProducts(Action):
             return ActionAnswerAttribute().run(
                 dispatcher, tracker, domain
             )  # 「有白色吗」「42码有吗」
+        last = state.last_filters(tracker)
+        same_category = filters.category and last is not None and filters.category == last.category
         if (
             state.intent_of(tracker) == "inform"
             and state.shown(tracker)
-            and not (refs or filters.category)
+            and not refs
+            and (not filters.category or same_category)
         ):
             # 「三星的」「两千以内」 after a list: a constraint on what is shown, not a new search.
             return ActionRefineSearch().run(dispatcher, tracker, domain)
@@ -173,6 +229,8 @@ class ActionSearchProducts(Action):
         accessories_of_focus(view, tracker, filters)  # 「有什么配件」 after a phone: its own
         if is_gift(scene_of(text)) and not (has_budget or filters.brands or refs):
             return [FollowupAction("needs_form")]  # 「想买个手机送我妈」: undecided, guide them
+        if filters.is_empty() and not refs and BROWSING.search(text):
+            return show_popular(dispatcher, tracker)
         if filters.is_empty() and not filters.terms and not refs:
             dispatcher.utter_message(
                 text="想看看哪一类商品呢？告诉我品类和预算，我帮您挑。",
@@ -180,6 +238,44 @@ class ActionSearchProducts(Action):
             )
             return []
         return show_results(dispatcher, tracker, view, filters, text)
+
+
+_ELLIPTICAL_CATEGORY = re.compile(
+    r"^(?:那|那么|换成|换|改成|看看)?\s*(.{1,8}?)\s*(?:的)?\s*(?:呢|咧)[?？。~～]*$"
+)
+
+
+def elliptical_category(text: str, filters: qa.SearchFilters, refs: list[qa.ProductRef]) -> bool:
+    """「耳机呢」「那平板呢」: a category and nothing else."""
+    if refs or not filters.category or not _ELLIPTICAL_CATEGORY.match(text.strip()):
+        return False
+    return not (filters.brands or filters.min_price or filters.max_price or filters.colour)
+
+
+BROWSING = re.compile(
+    r"随便看看|随便逛逛|先逛逛|逛一逛|看看有啥|有什么好东西|好玩的|给我整点|我可能喜欢"
+)
+
+
+def show_popular(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """「随便看看」: what this shopper may like (or what sells, for a new one), with reasons,
+    and the categories as quick replies."""
+    try:
+        picks = runtime.recommendations().recommend(tracker.sender_id, k=SHOWN)
+    except Exception:  # no recommender: the categories alone still lead somewhere
+        picks = []
+    buttons = [(c, f"看看{c}") for c in CATEGORY_BUTTONS]
+    if not picks:
+        dispatcher.utter_message(
+            text="想先看看哪一类呢？",
+            buttons=[{"title": t, "payload": p} for t, p in buttons],
+        )
+        return []
+    products = [{**r.product, "reason": r.reason} if r.reason else r.product for r in picks]
+    send_products(
+        dispatcher, "随便逛逛也好～先看看这几样，有感兴趣的品类点一下就行：", products, buttons
+    )
+    return state.showing([p["sku"] for p in products], tracker)
 
 
 _HAVE_QUESTION = re.compile(r"有没有|有.{0,8}吗|还有|有货")
@@ -203,6 +299,7 @@ def asks_about_focus(
 
 _CHEAPER = re.compile(r"便宜|实惠|预算低|价格低|少花|划算")
 _PRICIER = re.compile(r"贵一?点|高端|好一点|预算高|更好")
+_NOT_THESE = re.compile(r"不要|除了|别要|不考虑|排除|不喜欢|去掉")
 _OTHER_BRAND = re.compile(r"换个?牌子|别的牌子|其他牌子|其它牌子|换个?品牌|不要这个牌子")
 
 
@@ -216,12 +313,21 @@ class ActionRefineSearch(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         view = runtime.view()
+        followed = answer_followup(dispatcher, tracker, view)
+        if followed is not None:
+            return followed
         text = state.text_of(tracker)
         base = state.last_filters(tracker) or qa.SearchFilters()
         shown = [view.graph.products[s] for s in state.shown(tracker) if s in view.graph.products]
-        if not base.category and shown:
+        if not base.category and shown and len({p["category"] for p in shown}) == 1:
             base = replace(base, category=shown[0]["category"])
         new = qa.filters_from(view, text, state.entities(tracker))
+        if new.category and new.category != base.category:
+            # 「耳机呢」: the same budget (and brand, where it makes that category) on earphones
+            base = moved_to(view, base, new.category)
+            shown = []
+        if not new.category and base.category:
+            new.attributes = qa.requirements_in(view, text, base.category)  # 「要带GPS的」
         # Every earlier constraint stays unless this message changes it.
         filters = replace(
             base,
@@ -229,6 +335,8 @@ class ActionRefineSearch(Action):
             colour=new.colour or base.colour,
             size=new.size or base.size,
             gender=new.gender or base.gender,
+            kind=new.kind or base.kind,
+            attributes={**base.attributes, **new.attributes},
             min_price=new.min_price if new.min_price is not None else base.min_price,
             max_price=new.max_price if new.max_price is not None else base.max_price,
             terms=list(dict.fromkeys([*base.terms, *new.terms])),
@@ -245,15 +353,40 @@ class ActionRefineSearch(Action):
                 filters, min_price=round(max(p["price"] for p in shown) * 1.05), max_price=None
             )
         exclude_brands = {p["brand"] for p in shown} if _OTHER_BRAND.search(text) else set()
+        if _NOT_THESE.search(text) and new.brands:
+            exclude_brands = set(new.brands)  # 「不要红魔」「除了苹果都行」
         if exclude_brands:
-            brands = {
-                p["brand"] for p in view.graph.filter(category=filters.category)
-            } - exclude_brands
+            kept = set(base.brands) - exclude_brands
+            brands = (
+                kept
+                or {p["brand"] for p in view.graph.filter(category=filters.category)}
+                - exclude_brands
+            )
             filters = replace(filters, brands=sorted(brands))
         if not filters.category and not filters.brands and not shown:
             dispatcher.utter_message(text="您想找哪类商品呢？比如「三千左右的手机」。")
             return []
         return show_results(dispatcher, tracker, view, filters, " ".join([text, *filters.terms]))
+
+
+def moved_to(view: CatalogView, filters: qa.SearchFilters, category: str) -> qa.SearchFilters:
+    """The constraints that still apply on another category: budget, colour, the brands that
+    make it, gender where it has gendered lines, size where it has sizes."""
+    products = view.graph.filter(category=category)
+    brands = [b for b in filters.brands if any(p["brand"] == b for p in products)]
+    sized = any("尺码" in p["attributes"] for p in products)
+    gendered = any(qa.gender_fits(p, "男") != qa.gender_fits(p, "女") for p in products)
+    return replace(
+        filters,
+        category=category,
+        brands=brands,
+        kind=None,
+        attributes={},
+        within=None,
+        size=filters.size if sized else None,
+        gender=filters.gender if gendered else None,
+        terms=[],
+    )
 
 
 class ActionShowSimilar(Action):

@@ -50,11 +50,33 @@ def last_filters(tracker: Tracker) -> SearchFilters | None:
     if not isinstance(data, dict):
         return None
     known = {k: v for k, v in data.items() if k in SearchFilters.__dataclass_fields__}
+    known["attributes"] = {
+        key: _requirement_from_json(value) for key, value in (known.get("attributes") or {}).items()
+    }
     return SearchFilters(**known)
 
 
 def filters_slot(filters: SearchFilters) -> SlotSet:
-    return SlotSet("last_filters", dict(filters.__dict__))
+    data = dict(filters.__dict__)
+    data["attributes"] = {k: _requirement_to_json(v) for k, v in filters.attributes.items()}
+    return SlotSet("last_filters", data)
+
+
+def _requirement_to_json(wanted: Any) -> Any:
+    """Slots travel as JSON: a set of value words and a number range get a tagged form."""
+    if isinstance(wanted, frozenset | set):
+        return {"any": sorted(wanted)}
+    if isinstance(wanted, tuple):
+        return {"range": list(wanted)}
+    return wanted
+
+
+def _requirement_from_json(value: Any) -> Any:
+    if isinstance(value, dict) and "any" in value:
+        return frozenset(value["any"])
+    if isinstance(value, dict) and "range" in value:
+        return tuple(value["range"])
+    return value
 
 
 def showing(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+import httpx
 import yaml
 
 from daogou import botprep
@@ -71,3 +74,18 @@ def running_bot(private: str | None = None) -> Iterator[Settings]:
         yield settings
     finally:
         stop_all(processes)
+
+
+class RestChat:
+    """Rasa's REST channel as a callable (sender, text) -> replies, one HTTP client per thread."""
+
+    def __init__(self, rasa_url: str) -> None:
+        self.url = f"{rasa_url}/webhooks/rest/webhook"
+        self.local = threading.local()
+
+    def __call__(self, sender: str, text: str) -> list[dict[str, Any]]:
+        if not hasattr(self.local, "client"):
+            self.local.client = httpx.Client(timeout=60)
+        response = self.local.client.post(self.url, json={"sender": sender, "message": text})
+        response.raise_for_status()
+        return response.json()

@@ -14,18 +14,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._services import running_bot  # noqa: E402
+from benchmarks._services import RestChat, running_bot  # noqa: E402
 from daogou.botprep import model_path  # noqa: E402
 from daogou.settings import Settings, load_settings  # noqa: E402
 from tests import catalog_suite as suite  # noqa: E402
@@ -33,21 +30,6 @@ from tests import catalog_suite as suite  # noqa: E402
 # Four senders at a time keep both cores busy (Rasa's NLU thread and the action server)
 # without queueing turns long enough to time out; each case still has its own sender.
 THREADS = 4
-
-
-class RestChat:
-    """`Transport.chat` over Rasa's REST channel, one HTTP client per thread."""
-
-    def __init__(self, rasa_url: str) -> None:
-        self.url = f"{rasa_url}/webhooks/rest/webhook"
-        self.local = threading.local()
-
-    def __call__(self, sender: str, text: str) -> list[dict[str, Any]]:
-        if not hasattr(self.local, "client"):
-            self.local.client = httpx.Client(timeout=60)
-        response = self.local.client.post(self.url, json={"sender": sender, "message": text})
-        response.raise_for_status()
-        return response.json()
 
 
 def run_search(cases: list[suite.Case], settings: Settings, run_id: str) -> list[suite.Outcome]:

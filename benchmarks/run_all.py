@@ -14,12 +14,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     ["recsys.py"],
+    ["rec_relevance.py"],
     ["sts.py"],
     ["search_quality.py"],
     ["search_speed.py"],
     ["nlu_quality.py"],
     ["dialogue_latency.py"],
     ["catalog_suite.py"],
+    ["shopper_suite.py"],
 ]
 
 

@@ -26,6 +26,7 @@ from knowledge_graph.resolve import ProductResolver
 
 MAX_TEXT = 500  # characters of a message considered for linking; longer text is noise
 RECENT_TEXTS = 256  # linked texts remembered per catalog version
+KIND_KEYS = ("品类", "类型", "款式")  # the catalog's "what kind of product" attributes
 _DROPPED = set(" \t\r\n-_·・/\\'\"")
 _LATIN_CHUNK = re.compile(r"[a-z][a-z0-9+]{2,}|[0-9]+[a-z][a-z0-9+]*")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -166,8 +167,17 @@ class EntityLinker:
             for c in g.categories.values()
             for a in {c["name"], *c.get("aliases", [])}
         }
+        # Kinds two or more products share (空气炸锅, 坚果礼盒, 口红) describe a search too.
+        kind_counts: dict[str, int] = {}
+        for product in g.products.values():
+            attributes = product.get("attributes") or {}
+            kind = next((attributes[k] for k in KIND_KEYS if attributes.get(k)), None)
+            if isinstance(kind, str):
+                kind_counts[normalise_key(kind)] = kind_counts.get(normalise_key(kind), 0) + 1
+        kinds = {k for k, n in kind_counts.items() if n >= 2 and len(k) >= 2}
         self._category_keys = categories
-        return brands | categories | {b + c for b in brands for c in categories}
+        described = categories | kinds
+        return brands | described | {b + c for b in brands for c in described}
 
     def _brand_with_category(self, key: str, brand_keys: set[str]) -> bool:
         return any(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cn_text.numbers import extract_prices
+from knowledge_graph import constraints
 from knowledge_graph.linking import Mention, normalise_key
 from knowledge_graph.resolve import gender_of
 from knowledge_graph.service import CatalogView
@@ -143,9 +144,18 @@ def masked(text: str, mentions: Sequence[Mention]) -> str:
     return "".join(chars)
 
 
+_RAISED_TO = re.compile(
+    r"(?:加|提|放宽|涨|降|调|增加|提高|放|改|升)(?:到|至)\s*([0-9一二两三四五六七八九十百千万kKwW.]+(?:元|块)?)"
+)
+# 「跑马拉松用什么表」「买块表」: 表 after a measure word is a watch (not 表格, 表情, 表演)
+_WATCH = re.compile(r"(?:什么|块|个|款|只|的|好)表(?![格情演达示白哥姐妹弟])")
+
+
 def prices_in(text: str) -> tuple[float | None, float | None]:
     """(min, max) yuan from Chinese price wishes, parsed by the same rules as the NLU's."""
     low = high = None
+    # 「预算加到6000」「放宽到4000」: the new ceiling, not a price around it
+    text = _RAISED_TO.sub(lambda m: f"{m.group(1)}以内", text)
     for constraint in extract_prices(text):
         if constraint.around is not None:
             low, high = round(constraint.around * 0.8), round(constraint.around * 1.2)
@@ -180,6 +190,19 @@ def filters_from(
     if not filters.category and not any(m.kind == "product" for m in mentions):
         # 「五百以内的吹风机」: a kind of product that only the titles name.
         filters.category = view.linker.resolver.category_of_kind_words(normalise_key(plain))
+    named_product = any(m.kind == "product" for m in mentions)
+    if not filters.category and not named_product and _WATCH.search(plain):
+        filters.category = "智能手表" if "智能手表" in view.graph.schema else None
+    kind = constraints.kind_in(view.graph, normalise_key(plain))
+    if kind and not named_product and filters.category in (None, kind[1]):
+        filters.kind, filters.category = kind  # 「口红推荐」: lipsticks, not every 彩妆
+    filters.attributes = constraints.attribute_requirements(
+        view.graph, plain, filters.category, [m for m in mentions if m.kind == "attribute"]
+    )
+    for wanted in filters.attributes.values():
+        for token in wanted if isinstance(wanted, frozenset) else ():
+            if token.isdigit():  # 「要4060显卡」 names a GPU, not a budget of about 4060
+                plain = re.sub(token, "、" * len(token), plain, flags=re.I)
     filters.min_price, filters.max_price = prices_in(plain)
     filters.size = asked_size(plain)
     filters.gender = _GENDER_OF.get(gender_of(plain) or "")
@@ -187,6 +210,15 @@ def filters_from(
         spans = [(m.start, m.end) for m in mentions if m.kind == "product"]
         _apply_price_entities(filters, [e for e in entities if not _inside(e, spans)])
     return filters
+
+
+def requirements_in(view: CatalogView, text: str, category: str | None) -> dict[str, Any]:
+    """Attribute requirements of a follow-up (「要带GPS的」) on the category already searched."""
+    mentions = view.linker.link(text)
+    attributes = [m for m in mentions if m.kind == "attribute"]
+    return constraints.attribute_requirements(
+        view.graph, masked(text, mentions), category, attributes
+    )
 
 
 def understand_query(view: CatalogView, text: str) -> SearchFilters:
@@ -266,6 +298,8 @@ def filter_products(
         products = [p for p in products if gender_fits(p, filters.gender)]
     if filters.kind:
         products = [p for p in products if kind_of(p) == filters.kind]
+    if filters.attributes:
+        products = [p for p in products if constraints.fits(p, view.graph, filters.attributes)]
     if filters.within is not None:
         allowed = set(filters.within)
         products = [p for p in products if p["sku"] in allowed]

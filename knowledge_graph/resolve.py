@@ -234,10 +234,16 @@ class ProductResolver:
         wanted = message_features(words_key(context_text, self._key))
         alias_words = features(words_key(alias_text, self._key))
         named_set = set(named)
+        brands = {self._products[s].brand for s in named}
+        device_words = set().union(*(self._products[s].words for s in named)) | alias_words
 
         def rank(sku: str) -> tuple[float, float]:
             product = self._products[sku]
             explained = wanted & product.words
+            if sku not in named_set and product.brand not in brands and explained <= device_words:
+                # 「AirPods Pro 2多少钱」 is the earbuds: an accessory made for them wins only on
+                # a word of its own (保护套, 壳), never on the device's name it carries.
+                return (-1.0, 0.0)
             if sku not in named_set:
                 # Gender and colour pick between the variants named, never another line:
                 # 「小米14有蓝色吗」 is about the 小米14, even if the 14 Ultra comes in blue.

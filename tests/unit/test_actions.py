@@ -108,7 +108,8 @@ def test_stock_question_reports_out_of_stock():
 
 def test_comparison_gives_values_and_verdict():
     _, text, products, *_ = run(ActionCompareProducts(), tracker("Mate60 Pro和小米14哪个续航好"))
-    assert "5000mAh" in text and "4610mAh" in text and "结论：电池容量方面 Mate 60 Pro 更好" in text
+    assert "5000mAh" in text and "4610mAh" in text
+    assert "结论：续航方面 Mate 60 Pro 更好（电池容量领先）" in text
     assert len(products) == 2
 
 

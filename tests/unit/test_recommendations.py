@@ -106,3 +106,123 @@ def test_saved_model_is_picked_up_by_a_serving_process(mini_service, events, tmp
     import numpy as np
 
     assert np.allclose(server._model.model.weights, trainer._model.model.weights)
+    # the co-views behind 「看过X的人也看了」 travel with the weights
+    assert (server._model.together != trainer._model.together).nnz == 0
+
+
+# -- issue 14: recommendations fit what the shopper is looking at ------------------------
+
+
+def _views(events: EventStore, user: str, skus: list[str], start: datetime) -> None:
+    events.record_many(
+        {"user_id": user, "sku": s, "type": "view", "ts": start + timedelta(minutes=2 * i)}
+        for i, s in enumerate(skus)
+    )
+
+
+def test_viewed_products_and_their_model_lines_are_never_suggested_again(service, events):
+    # Mate 60 Pro and 小米14 are ALTERNATIVE_TO each other: before, each came back as
+    # 「…的同级替代款」 of the other although the shopper had just viewed both.
+    _views(events, "v1", ["PH-HW-M60P-256", "PH-XM-14-256"], datetime.now(UTC))
+    recs = service.recommend("v1", k=3)
+    assert [(r.product["sku"], r.reason) for r in recs] == [
+        ("PH-HW-M60-256", "和你看过的华为 Mate 60 Pro同系列"),
+        # the phones run out (the iPhone is sold out): the rest is said plainly
+        ("AC-CASE-IP15", "近期热销的手机配件"),
+        ("SH-NK-PEG40-42", "近期热销的跑步鞋"),
+    ]
+
+
+def test_accessory_of_a_viewed_phone_says_what_it_fits(service, events):
+    _views(events, "v2", ["PH-AP-15-128"], datetime.now(UTC))
+    recs = {r.product["sku"]: r.reason for r in service.recommend("v2", k=4)}
+    assert recs == {
+        "PH-HW-M60P-256": "和你看过的苹果 iPhone 15价位相近",
+        "PH-HW-M60-256": "和你看过的苹果 iPhone 15价位相近",
+        "PH-XM-14-256": "手机里好评率很高（4.8分）",  # 3999 is below 5999's price band
+        "AC-CASE-IP15": "适配你看过的苹果 iPhone 15",
+    }
+
+
+# The seed catalog's hair dryers (小家电, 品类 吹风机); the fifth, 米家 H501, is not viewed.
+HAIR_DRYERS = ["HA-DY-DYHD15", "HA-LF-LF03", "HA-LF-LFSE", "HA-PA-PANA98"]
+DRYER_NAMES = {"HA-DY-DYHD15": "戴森 Supersonic HD15", "HA-LF-LF03": "徕芬 LF03",
+               "HA-LF-LFSE": "徕芬 SE", "HA-PA-PANA98": "松下 EH-NA98"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def seed_shop(tmp_path_factory):
+    """The seed catalog and its seeded behaviour, loaded as `daogou db init` loads them."""
+    from data.generate_catalog import build_catalog
+    from knowledge_graph.service import CatalogService
+    from knowledge_graph.store import CatalogStore
+
+    catalog = build_catalog()
+    store = CatalogStore.from_url(f"sqlite:///{tmp_path_factory.mktemp('seed') / 'seed.db'}")
+    store.create_schema()
+    store.load_catalog(catalog)
+    events = EventStore(store)
+    events.record_many(catalog["interactions"])
+    service = RecommendationService(CatalogService(store, check_interval=0.0), events)
+    service.train()
+    return service, events, catalog
+
+
+def _true_reasons(view, catalog, product, viewed: list[str]) -> set[str]:
+    """Every reason that would be true of `product` for a shopper who viewed `viewed`."""
+    products = view.graph.products
+    category = product["category"]
+    kind = product["attributes"].get("品类")
+    true = {f"{category}里好评率很高（{product['rating']}分）" if product["rating"] >= 4.8
+            else f"近期热销的{category}"}  # fmt: skip
+    viewers: dict[str, set[str]] = {}
+    for e in catalog["interactions"]:
+        viewers.setdefault(e["sku"], set()).add(e["user_id"])
+    for sku in viewed:
+        seen, name = products[sku], DRYER_NAMES[sku]
+        relations = {r for other, r in view.graph.related(sku) if other == product["sku"]}
+        templates = {"SAME_SERIES": "和你看过的{}同系列", "BUNDLE_WITH": "常和{}一起买",
+                     "ALTERNATIVE_TO": "{}的同级替代款"}  # fmt: skip
+        true |= {templates[r].format(name) for r in relations if r in templates}
+        if category != seen["category"]:
+            continue
+        in_band = seen["price"] / 1.5 <= product["price"] <= seen["price"] * 1.5
+        same_kind = kind is not None and kind == seen["attributes"].get("品类")
+        if viewers.get(sku, set()) & viewers.get(product["sku"], set()):
+            true.add(f"看过{name}的人也看了")
+        if in_band:
+            true.add(f"和你看过的{name}价位相近")
+        if same_kind:
+            true.add(f"和你看过的{name}同类")
+        if same_kind and in_band:
+            true.add(f"和你看过的{name}同类，价位相近")
+    return true
+
+
+def test_four_hair_dryers_viewed_bring_small_appliances_with_true_reasons(seed_shop):
+    service, events, catalog = seed_shop
+    view = service.catalog.current()
+    assert all(view.graph.products[s]["attributes"]["品类"] == "吹风机" for s in HAIR_DRYERS)
+    _views(events, "dryers", HAIR_DRYERS, datetime.now(UTC) - timedelta(minutes=10))
+    recs = service.recommend("dryers", k=10)
+    skus = [r.product["sku"] for r in recs]
+    assert len(skus) == 10 and not set(skus) & set(HAIR_DRYERS)
+    # 小家电 has no accessories in the catalog: all ten should be small appliances (>= 8 needed)
+    assert [r.product["category"] for r in recs] == ["小家电"] * 10
+    reasons = dict(zip(skus, (r.reason for r in recs), strict=True))
+    # the one hair dryer left, named after the viewed dryer of its kind and price band
+    assert reasons["HA-XM-MIH501"] == "和你看过的徕芬 SE同类，价位相近"
+    for r in recs:
+        assert r.reason in _true_reasons(view, catalog, r.product, HAIR_DRYERS), r
+
+
+def test_an_earlier_visit_does_not_steer_this_one(seed_shop):
+    service, events, _ = seed_shop
+    now = datetime.now(UTC)
+    phones = ["PH-HW-MATE60PRO-256", "PH-XM-XIAOMI14-256", "PH-AP-IPHONE15-128"]
+    _views(events, "back-again", phones, now - timedelta(days=3))
+    _views(events, "back-again", HAIR_DRYERS, now - timedelta(minutes=10))
+    recs = service.recommend("back-again", k=10)
+    in_category = [r.product["sku"] for r in recs if r.product["category"] == "小家电"]
+    assert len(recs) == 10 and len(in_category) >= 8
+    assert not {r.product["sku"] for r in recs} & {*phones, *HAIR_DRYERS}

@@ -1,0 +1,361 @@
+"""Follow-ups answered from the conversation's state (slots), whatever intent the NLU chose:
+bundles and their total, accessories of a device by shoppers' words, 「差价多少」, 「哪个便宜」
+over the list shown, 「那13呢」 and 「第五个呢」 beyond the list.
+
+`answer_followup` returns the events when the message was one of these, else None, and the
+calling action goes on as usual. Only slots are read: the action server gets this turn's events
+only (bot/serve.py), so nothing here may look back through the tracker.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import state
+from actions.formatting import quick_replies, send_products, yuan
+from knowledge_graph import context, policy, qa
+from knowledge_graph.graph import format_value
+from knowledge_graph.service import CatalogView
+
+_ORDINAL = re.compile(r"第\s*([一二两三四五六七八九十\d]+)\s*(?:个|款|台|件|种|部|双|支|瓶)")
+_WANTS = re.compile(
+    r"推荐|配|买|有没有|有吗|有啥|有什么|要|看看|多少|适合|合适|能用|还有|别的|其他|换"
+)
+
+
+def answer_followup(
+    dispatcher: CollectingDispatcher, tracker: Tracker, view: CatalogView
+) -> list[dict[str, Any]] | None:
+    text = state.text_of(tracker)
+    refs = qa.product_refs(view, text)
+    for handler in (_policy, _bundle, _accessories, _difference, _which, _beyond_list, _brands):
+        events = handler(dispatcher, tracker, view, text, refs)
+        if events is not None:
+            return events
+    return None
+
+
+def _policy(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | None:
+    """Policy questions about a product, whatever intent they came with: 「Mate60 Pro保修多久」,
+    「小米20000mAh充电宝能上飞机不」, 「耳机是坏的 左耳没声音」, 「拆封了还能退吗」."""
+    from actions.faq import ActionAnswerFaq, product_in_question
+
+    flight, warranty = policy.asks_flight(text), policy.asks_warranty(text)
+    opened = policy.asks_about_opened(text) and re.search(r"退|换", text)
+    defect = policy.reports_defect(text)
+    if not (flight or warranty or opened or defect):
+        return None
+    product = product_in_question(view, tracker)
+    if defect:
+        ActionAnswerFaq.defect(dispatcher, product)
+        return []
+    if product is None:
+        return None
+    if flight and policy.air_travel(product):
+        answer = policy.air_travel(product)
+    elif warranty:
+        answer = policy.warranty(product)
+    elif opened:
+        answer = policy.opened_return(product)
+    else:
+        return None
+    send_products(dispatcher, answer, [product], quick_replies("还有货吗", "多少钱", "转人工"))
+    return state.showing([product["sku"]], tracker, focus_sku=product["sku"])
+
+
+def _device(
+    view: CatalogView, tracker: Tracker, refs: list[qa.ProductRef]
+) -> dict[str, Any] | None:
+    """The device the shopper means: named (the phone in 「iPhone 15的壳」), else the focus."""
+    for ref in refs:
+        named = [view.graph.products[s] for s in ref.named if s in view.graph.products]
+        devices = [p for p in named if p["category"] != context.ACCESSORY_CATEGORY]
+        if devices:
+            return qa.representative(view, [p["sku"] for p in devices])
+    if refs:
+        return None
+    focus = state.focus(tracker)
+    product = view.graph.products.get(focus) if focus else None
+    if product is not None and product["category"] != context.ACCESSORY_CATEGORY:
+        return product
+    return _device_of_accessory(view, product) if product is not None else None
+
+
+def _bundle(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | None:
+    """「我想买iPhone 16，顺便配个壳和膜，一共多少钱」: the items and their total."""
+    if not context.asks_total(text):
+        return None
+    kinds = context.accessory_kinds_in(qa.masked(text, view.linker.link(text)))
+    device = _device(view, tracker, refs)
+    focus = view.graph.products.get(state.focus(tracker) or "")
+    if device is not None and kinds:
+        found = context.bundle(view, device, kinds)
+        items = found.items
+        if any(re.search(re.escape(ref.text) + r"\s*的", text) for ref in refs):
+            # 「iPhone 16 Pro Max的壳和膜一起买多少钱」: the accessories, not the phone too
+            items = items[1:] or items
+            found = context.Bundle(items, round(sum(p["price"] for p in items), 2), found.missing)
+    elif device is None and not refs and kinds and focus is not None:
+        # 「再加个壳一共多少」 after a film: the film and a case for the same phone
+        made_for = _device_of_accessory(view, focus)
+        if made_for is None:
+            return None
+        extra = context.fitting(view, view.graph.variants(made_for["sku"]), kinds, per_kind=1)
+        items = [focus, *(group[0] for kind, group in extra.items() if kind != qa.kind_of(focus))]
+        found = context.Bundle(items, round(sum(p["price"] for p in items), 2), [])
+        device = made_for
+    elif len(refs) >= 2:
+        items = [qa.representative(view, ref.skus) for ref in refs]
+        found = context.Bundle(items, round(sum(p["price"] for p in items), 2), [])
+    elif not refs and not kinds and len(state.shown(tracker)) >= 2:
+        # 「这几个一共多少钱」: what was just shown
+        items = [view.graph.products[s] for s in state.shown(tracker) if s in view.graph.products]
+        found = context.Bundle(items, round(sum(p["price"] for p in items), 2), [])
+    else:
+        return None
+    lines = "\n".join(f"· {p['title']}：{yuan(p['price'])}" for p in items)
+    text_out = f"按您说的搭配：\n{lines}\n一共 {yuan(found.total)}。"
+    if found.missing:
+        text_out += f"（暂时没有适配 {device.get('model') or device['title']} 的{'、'.join(found.missing)}）"
+    variants = view.graph.variants(items[0]["sku"])
+    if len(variants) > 1:
+        text_out += f"\n{items[0]['title']} 是最低配的价格，换其他版本总价会变。"
+    send_products(dispatcher, text_out, items, quick_replies("还有别的壳吗", "还有货吗", "转人工"))
+    return state.showing([p["sku"] for p in items], tracker, focus_sku=items[0]["sku"])
+
+
+def _device_of_accessory(view: CatalogView, accessory: dict[str, Any]) -> dict[str, Any] | None:
+    if accessory["category"] != context.ACCESSORY_CATEGORY:
+        return None
+    for sku, _ in view.graph.related(accessory["sku"], ["COMPATIBLE_WITH", "ACCESSORY_OF"]):
+        product = view.graph.products[sku]
+        if product["category"] != context.ACCESSORY_CATEGORY:
+            return product
+    return None
+
+
+def _accessories(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | None:
+    """「我是小米14 推荐个壳和膜」: that device's cases and films, not chargers."""
+    mentions = view.linker.link(text)
+    kinds = context.accessory_kinds_in(qa.masked(text, mentions))
+    if not kinds:
+        return None
+    if any(ref.exact for ref in refs):
+        return None  # a pasted accessory title is a question about that accessory
+    pointed = qa.resolve_references(text, state.shown(tracker), state.focus(tracker))
+    if any(
+        view.graph.products.get(s, {}).get("category") == context.ACCESSORY_CATEGORY
+        for s in pointed
+    ):
+        return None  # 「这个壳iPhone 15能用吗」: about the case already in focus
+    named_accessory = any(
+        all(view.graph.products[s]["category"] == context.ACCESSORY_CATEGORY for s in ref.skus)
+        and set(ref.named) != set(ref.skus)
+        for ref in refs
+    )
+    device = _device(view, tracker, refs)
+    if device is None or not (refs or _WANTS.search(text)):
+        return None
+    if named_accessory and len(kinds) == 1 and qa.asked_fields(view, text):
+        return None  # 「小米手环9的腕带多少钱」: the linker found the strap; the QA answers it
+    found = context.fitting(view, view.graph.variants(device["sku"]), kinds, per_kind=4)
+    brands = qa.filters_from(view, qa.masked(text, mentions), []).brands
+    if brands:
+        # 「Mate 70能用的华为充电器」: the brand asked for, where it makes one
+        found = {
+            kind: [p for p in group if p["brand"] in brands] or group
+            for kind, group in found.items()
+        }
+    found = {kind: group[:2] for kind, group in found.items()}
+    name = device.get("model") or device["title"]
+    if not found:
+        dispatcher.utter_message(
+            text=f"抱歉，暂时没有适配 {name} 的{'、'.join(kinds[:2])}。",
+            buttons=[{"title": t, "payload": t} for t in (f"{name}有什么配件", "转人工")],
+        )
+        return []
+    products = [p for group in found.values() for p in group]
+    parts = [
+        f"{kind}：" + "、".join(f"{p['title']} {yuan(p['price'])}" for p in group)
+        for kind, group in found.items()
+    ]
+    lacking = [k for k in kinds if k not in found and not context._alias_of_found(k, found)]
+    tail = f"（暂时没有适配的{'、'.join(lacking)}）" if lacking else ""
+    send_products(
+        dispatcher,
+        f"适配 {name} 的{'和'.join(found)}有这些：\n" + "\n".join(parts) + tail,
+        products,
+        quick_replies("第一个多少钱", "一共多少钱" if len(products) > 1 else "还有货吗", "转人工"),
+    )
+    # The first accessory is in focus (「这个多少钱」, 「再加个壳一共多少」 know the phone from it).
+    return state.showing([p["sku"] for p in products], tracker, focus_sku=products[0]["sku"])
+
+
+def pair(view: CatalogView, tracker: Tracker, refs: list[qa.ProductRef]) -> list[dict[str, Any]]:
+    """The two products a 「差价多少」 or 「哪个好」 is about: named ones, the pair compared,
+    the two shown, or the focus and the one before it."""
+    products = view.graph.products
+    named = [qa.representative(view, ref.skus) for ref in refs]
+    if len(named) >= 2:
+        return named[:2]
+    candidates = [
+        *(tracker.get_slot("compare_pair") or []),
+        *(state.shown(tracker) if len(state.shown(tracker)) == 2 else []),
+        *[s for s in (state.focus(tracker), state.previous_focus(tracker)) if s],
+    ]
+    picked = [*named]
+    for sku in candidates:
+        if sku in products and all(p["sku"] != sku for p in picked):
+            picked.append(products[sku])
+        if len(picked) == 2:
+            return picked
+    return []
+
+
+def _difference(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | None:
+    if not context.asks_difference(text) or len(refs) > 2:
+        return None
+    two = pair(view, tracker, refs)
+    if len(two) < 2:
+        return None
+    a, b = sorted(two, key=lambda p: -p["price"])
+    gap = context.price_difference(a, b)
+    if gap == 0:
+        line = f"{a['title']} 和 {b['title']} 价格一样，都是 {yuan(a['price'])}。"
+    else:
+        line = (
+            f"{a['title']} 售价 {yuan(a['price'])}，{b['title']} 售价 {yuan(b['price'])}，"
+            f"差价 {yuan(gap)}（{a.get('model') or a['title']} 贵 {yuan(gap)}）。"
+        )
+    send_products(dispatcher, line, [a, b], quick_replies("对比一下这两款", "哪个性价比高"))
+    return [
+        *state.showing([a["sku"], b["sku"]], tracker),
+        SlotSet("compare_pair", [a["sku"], b["sku"]]),
+    ]
+
+
+def _which(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | None:
+    """「哪个便宜」「哪个充电快」 over the list shown (or the pair compared)."""
+    if not context.asks_which(text) or refs:
+        return None
+    shown = [view.graph.products[s] for s in state.shown(tracker) if s in view.graph.products]
+    if len(shown) < 2:
+        pair_skus = tracker.get_slot("compare_pair") or []
+        shown = [view.graph.products[s] for s in pair_skus if s in view.graph.products]
+    if len(shown) < 2:
+        return None
+    filters = qa.filters_from(view, text, [])
+    if filters.category and filters.category != shown[0]["category"]:
+        return None  # 「哪款耳机降噪好」 after phones: a new search
+    result = context.superlative(view, text, shown)
+    if result is None:
+        return _by_wishes(dispatcher, tracker, view, text, shown)
+    listed = "，".join(
+        f"{p.get('model') or p['title']} {format_value(v, result.unit) if v is not None else '无'}"
+        for p, v in result.values
+    )
+    winner = result.winner
+    if result.direction is None:
+        verdict = f"{result.label}没有绝对的好坏，看您的喜好"
+    else:
+        word = "最低" if result.direction == "lower" else "最高"
+        if result.label == "价格":
+            word = "最便宜" if result.direction == "lower" else "最贵"
+        verdict = f"{result.label}{word}的是 {winner['title']}"
+    send_products(
+        dispatcher,
+        f"刚才这几款的{result.label}：{listed}。\n结论：{verdict}。",
+        [winner],
+        quick_replies("还有货吗", "有没有类似的", "对比一下前两个"),
+    )
+    # The list stays what it was (「第二个呢」 still means its second), the winner is in focus.
+    return state.showing([p["sku"] for p in shown], tracker, focus_sku=winner["sku"])
+
+
+def _by_wishes(dispatcher, tracker, view, text, shown) -> list[dict[str, Any]] | None:
+    """「哪个适合干皮」: the products whose tags or description name what the shopper wants."""
+    wishes = qa.tags_in(view, text)
+    if not wishes:
+        return None
+
+    def hits(product: dict[str, Any]) -> float:
+        values = [str(v) for v in product["attributes"].values()]
+        words = " ".join([*product.get("tags", []), product.get("description", ""), *values])
+        own = sum(w in words for w in wishes)
+        # 「所有肤质」 suits a dry or oily skin too, after the products made for it
+        return own if own or "所有肤质" not in words else 0.5
+
+    fitting = [p for p in shown if hits(p)]
+    if not fitting:
+        dispatcher.utter_message(
+            text=f"刚才这几款都没有特别标注适合「{'、'.join(wishes)}」，要不要我按这个重新找找？",
+            buttons=[
+                {"title": f"找{wishes[0]}的", "payload": f"{wishes[0]}的{shown[0]['category']}"}
+            ],
+        )
+        return []
+    best = sorted(fitting, key=lambda p: (-hits(p), -p["rating"]))
+    names = "、".join(p["title"] for p in best)
+    send_products(
+        dispatcher,
+        f"刚才这几款里，适合「{'、'.join(wishes)}」的是：{names}。\n结论：首选 {best[0]['title']}（评分 {best[0]['rating']}）。",
+        best,
+        quick_replies("第一个多少钱", "还有货吗"),
+    )
+    return state.showing([p["sku"] for p in best], tracker, focus_sku=best[0]["sku"])
+
+
+def _beyond_list(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | None:
+    """「第五个呢」 after three were shown: say how many there were instead of 「没找到」."""
+    match = _ORDINAL.search(text)
+    shown = state.shown(tracker)
+    if not match or refs or not shown:
+        return None
+    index = qa._small_number(match.group(1))
+    if index is None or index <= len(shown):
+        return None
+    names = "、".join(
+        f"第{i}个 {view.graph.products[s]['title']}"
+        for i, s in enumerate(shown, start=1)
+        if s in view.graph.products
+    )
+    dispatcher.utter_message(
+        text=f"刚才只列了 {len(shown)} 款：{names}。您想了解哪一个？",
+        buttons=[
+            {"title": f"第{i}个", "payload": f"第{i}个怎么样"} for i in range(1, len(shown) + 1)
+        ][:4],
+    )
+    return []
+
+
+_BRANDS_QUESTION = re.compile(r"(?:什么|啥|哪些|哪几个|几个|有啥|有什么)(?:牌子|品牌)")
+
+
+def _brands(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | None:
+    """「你们有啥牌子」: the brands of the category being talked about, with how many models."""
+    if not _BRANDS_QUESTION.search(text) or refs:
+        return None
+    filters = qa.filters_from(view, text, [])
+    last = state.last_filters(tracker)
+    category = (
+        filters.category
+        or tracker.get_slot("need_category")
+        or (last.category if last is not None else None)
+    )
+    if not category:
+        return None
+    models: dict[str, set[str]] = {}
+    for product in view.graph.filter(category=category, in_stock=True):
+        models.setdefault(product["brand"], set()).add(product.get("model") or product["sku"])
+    ranked_brands = sorted(models, key=lambda b: -len(models[b]))
+    listed = "、".join(f"{b}（{len(models[b])}款）" for b in ranked_brands)
+    dispatcher.utter_message(
+        text=f"店里在售的{category}有这些牌子：{listed}。想看哪个牌子？",
+        buttons=[{"title": b, "payload": f"看看{b}的{category}"} for b in ranked_brands[:4]],
+    )
+    return []
