@@ -89,10 +89,18 @@ class ActionOutOfScope(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         answered = answer_what_it_says(dispatcher, tracker, domain)
-        if answered is None:
-            dispatcher.utter_message(response="utter_out_of_scope")
+        if answered is not None:
+            return answered
+        steps = next_steps(runtime.view(), tracker)
+        if steps:
+            # 「？」 in the middle of choosing: back to the products on the table
+            dispatcher.utter_message(
+                text="这个我可能帮不上～要不接着看看刚才的？也可以直接告诉我预算或用途：",
+                buttons=[{"title": t, "payload": p} for t, p in steps],
+            )
             return []
-        return answered
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return []
 
 
 def answer_what_it_says(
@@ -181,7 +189,7 @@ class ActionAcknowledge(Action):
         view = runtime.view()
         text = state.text_of(tracker)
         last = state.last_filters(tracker)
-        brands = qa.filters_from(view, text, []).brands
+        brands = [m.value for m in view.linker.link(text) if m.kind == "brand"]
         if brands and last is not None and _EXCLUDE.search(text):
             return ActionRefineSearch().run(dispatcher, tracker, domain)  # 「不要红魔」
         denied = state.intent_of(tracker) == "deny"

@@ -353,8 +353,9 @@ class ActionRefineSearch(Action):
                 filters, min_price=round(max(p["price"] for p in shown) * 1.05), max_price=None
             )
         exclude_brands = {p["brand"] for p in shown} if _OTHER_BRAND.search(text) else set()
-        if _NOT_THESE.search(text) and new.brands:
-            exclude_brands = set(new.brands)  # 「不要红魔」「除了苹果都行」
+        named_brands = {m.value for m in view.linker.link(text) if m.kind == "brand"}
+        if _NOT_THESE.search(text) and named_brands:
+            exclude_brands = named_brands  # 「不要红魔」「除了苹果都行」
         if exclude_brands:
             kept = set(base.brands) - exclude_brands
             brands = (

@@ -37,6 +37,8 @@ GENERIC_KINDS = frozenset({"套装"})
 # Attributes other filters own, or whose values are not requirements.
 SKIPPED_KEYS = frozenset({"颜色", "尺码", "适用人群", *KIND_KEYS, "适配机型", "处理器", "操作系统"})
 ALL_SKINS = "所有肤质"
+# Shoppers' skin words for the catalog's 适用肤质 values (same length, so positions hold).
+SKIN_WORDS = {"油皮": "油性", "干皮": "干性", "混油": "混合", "混干": "混合", "油痘": "痘痘"}
 _NUMBER_AFTER = re.compile(
     r"^\D{0,4}?(\d+(?:\.\d+)?)\s*(tb|t|gb|g|mah|w|hz|小时|天|寸|英寸)?", re.I
 )
@@ -123,6 +125,8 @@ def attribute_requirements(
     schema = graph.schema.get(category, {})
     wanted: dict[str, Any] = {}
     lowered = text.lower()
+    for word, value in SKIN_WORDS.items():
+        lowered = lowered.replace(word, value)  # 「油皮」 is the catalog's 油性
     for mention in attribute_mentions:
         key = graph.attribute_key(category, mention.value)
         spec = schema.get(key) if key else None

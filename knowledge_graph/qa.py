@@ -144,6 +144,8 @@ def masked(text: str, mentions: Sequence[Mention]) -> str:
     return "".join(chars)
 
 
+_REFUSED = re.compile(r"(?:不要|不喜欢|除了|别买|不考虑|不想要|排除)[^，,。]{0,2}$")
+_NOT_BOUGHT = re.compile(r"(?:我是|我用|我的|用的是|我有|在用)[^，,。 ]{0,3}$|[打接]$")
 _RAISED_TO = re.compile(
     r"(?:加|提|放宽|涨|降|调|增加|提高|放|改|升)(?:到|至)\s*([0-9一二两三四五六七八九十百千万kKwW.]+(?:元|块)?)"
 )
@@ -175,11 +177,21 @@ def filters_from(
     (the same parser, inside Rasa) are used only where they lie outside those products."""
     filters = SearchFilters()
     mentions = view.linker.link(text)
+    excluded: set[str] = set()
     for mention in mentions:
         if mention.kind == "category":
             # The head noun comes last in Chinese: 「能打电话的手表」 is a watch, 「给笔记本充电的
-            # 充电器」 a charger.
-            filters.category = mention.value
+            # 充电器」 a charger; what the shopper owns or does (「我是安卓手机」「能打电话」) is not
+            # what they buy.
+            if not (
+                filters.category
+                and _NOT_BOUGHT.search(text[max(0, mention.start - 5) : mention.start])
+            ):
+                filters.category = mention.value
+        elif mention.kind == "brand" and _REFUSED.search(
+            text[max(0, mention.start - 4) : mention.start]
+        ):
+            excluded.add(mention.value)  # 「他不喜欢苹果」「除了华为」
         elif mention.kind == "brand" and mention.value not in filters.brands:
             filters.brands.append(mention.value)
         elif mention.kind == "color" and not filters.colour:
@@ -190,6 +202,9 @@ def filters_from(
     if not filters.category and not any(m.kind == "product" for m in mentions):
         # 「五百以内的吹风机」: a kind of product that only the titles name.
         filters.category = view.linker.resolver.category_of_kind_words(normalise_key(plain))
+    if excluded and not filters.brands and filters.category:
+        makers = {p["brand"] for p in view.graph.filter(category=filters.category)}
+        filters.brands = sorted(makers - excluded)
     named_product = any(m.kind == "product" for m in mentions)
     if not filters.category and not named_product and _WATCH.search(plain):
         filters.category = "智能手表" if "智能手表" in view.graph.schema else None
