@@ -56,8 +56,9 @@ def _policy(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | Non
         return []
     if product is None:
         return None
-    if flight and policy.air_travel(product):
-        answer = policy.air_travel(product)
+    flight_answer = policy.air_travel(product) if flight else None
+    if flight_answer:
+        answer = flight_answer
     elif warranty:
         answer = policy.warranty(product)
     elif opened:
@@ -184,7 +185,7 @@ def _accessories(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] 
         f"{kind}：" + "、".join(f"{p['title']} {yuan(p['price'])}" for p in group)
         for kind, group in found.items()
     ]
-    lacking = [k for k in kinds if k not in found and not context._alias_of_found(k, found)]
+    lacking = [k for k in kinds if k not in found and not context.found_as_alias(k, found)]
     tail = f"（暂时没有适配的{'、'.join(lacking)}）" if lacking else ""
     send_products(
         dispatcher,

@@ -80,8 +80,10 @@ class ActionAnswerFaq(Action):
             dispatcher.utter_message(text=policy.opened_return(product))
         elif topic == "warranty" and product is not None:
             dispatcher.utter_message(text=policy.warranty(product))
-        elif topic == "air_travel" and product is not None and policy.air_travel(product):
-            dispatcher.utter_message(text=policy.air_travel(product))
+        elif (
+            topic == "air_travel" and product is not None and (flight := policy.air_travel(product))
+        ):
+            dispatcher.utter_message(text=flight)
         elif topic == "defect":
             self.defect(dispatcher, product)
         elif topic == "bargain" and product is not None:

@@ -176,11 +176,11 @@ def bundle(view: CatalogView, device: dict[str, Any], kinds: Sequence[str]) -> B
     """The device with the best-rated fitting accessory of each kind asked, and the total."""
     picks = fitting(view, view.graph.variants(device["sku"]), kinds, per_kind=1)
     items = [device, *(products[0] for products in picks.values())]
-    missing = [k for k in kinds if k not in picks and not _alias_of_found(k, picks)]
+    missing = [k for k in kinds if k not in picks and not found_as_alias(k, picks)]
     return Bundle(items, round(sum(p["price"] for p in items), 2), missing)
 
 
-def _alias_of_found(kind: str, picks: dict[str, Any]) -> bool:
+def found_as_alias(kind: str, picks: dict[str, Any]) -> bool:
     """保护套 asked: found as a phone case, so not missing as an earbuds case."""
     shared = set(ACCESSORY_WORDS[kind])
     return any(shared & set(ACCESSORY_WORDS[k]) for k in picks)
