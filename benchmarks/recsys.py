@@ -5,6 +5,13 @@ Amazon Beauty (leave-one-out, ranked against all items) and MovieLens-100k
 knobs) on validation folds carved from the training part only, then fit on
 the full training part and scored once on the test items.
 
+The published figure is ``served``: the ranker the shop serves
+(``recommender.cf.served.ServedRanker``, fixed hand-tuned constants, no
+tuning here; without a catalog it has no categories, relations or prices to
+use). The baselines (``pop``, ``itemknn``, ``als``, ``ease``) and
+``session_blend`` (a tuned session-aware blend the shop does not serve) are
+measured beside it; the issue's targets are checked on ``served``.
+
     .venv/bin/python benchmarks/recsys.py [--data-dir ../shared/data/recsys] [--json out.json]
 
 Exits 1 when a target from the issue is missed.
@@ -24,8 +31,9 @@ sys.path.insert(0, str(REPO))
 
 from recommender.evaluation import load_interactions, make_split, run_model  # noqa: E402
 
-MODELS = ("pop", "itemknn", "als", "ease", "best")
-BASELINES = MODELS[:-1]
+SERVED = "served"
+BASELINES = ("pop", "itemknn", "als", "ease")
+MODELS = (*BASELINES, "session_blend", SERVED)
 
 
 @dataclass(frozen=True)
@@ -119,7 +127,7 @@ def format_table(dataset: Dataset, results: list[dict[str, object]]) -> str:
     lines = [dataset.title, header, "-" * len(header)]
     for result in results:
         cells = "".join(f"{result[m]:>13.4f}" for m in metrics)
-        label = f"{result['model']} (ours)"
+        label = f"{result['model']} (ours{', shop' if result['model'] == SERVED else ''})"
         lines.append(f"{label:<22}{cells}{result['train_s']:>10.1f}{result['score_s']:>10.1f}")
     for model, numbers in dataset.published.items():
         cells = "".join(f"{numbers[m]:>13.4f}" if m in numbers else f"{'-':>13}" for m in metrics)
@@ -130,18 +138,18 @@ def format_table(dataset: Dataset, results: list[dict[str, object]]) -> str:
 
 def check_targets(dataset: Dataset, results: list[dict[str, object]]) -> list[tuple[str, bool]]:
     by_model = {r["model"]: r for r in results}
-    best = by_model["best"]
+    served = by_model[SERVED]
     checks = [
-        (f"{dataset.key}: best {metric} {best[metric]:.4f} >= {goal}", best[metric] >= goal)
+        (f"{dataset.key}: served {metric} {served[metric]:.4f} >= {goal}", served[metric] >= goal)
         for metric, goal in dataset.targets.items()
     ]
     for metric in dataset.targets:
         runner_up = max(BASELINES, key=lambda name: by_model[name][metric])
         checks.append(
             (
-                f"{dataset.key}: best {metric} {best[metric]:.4f} ahead of every baseline "
-                f"(next: {runner_up} {by_model[runner_up][metric]:.4f})",
-                all(best[metric] > by_model[name][metric] for name in BASELINES),
+                f"{dataset.key}: served {metric} {served[metric]:.4f} ahead of every baseline "
+                f"(best baseline: {runner_up} {by_model[runner_up][metric]:.4f})",
+                all(served[metric] > by_model[name][metric] for name in BASELINES),
             )
         )
     return checks

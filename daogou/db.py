@@ -8,7 +8,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from daogou.settings import REPO_ROOT, Settings
+from daogou.settings import Settings
 from knowledge_graph.store import CatalogStore
 from recommender.events import EventStore
 
@@ -30,9 +30,6 @@ def seed_catalog_path(settings: Settings) -> Path:
     """Generates the deterministic seed catalog into var/seed/ once."""
     path = settings.var_dir / "seed" / "catalog.json"
     if not path.exists():
-        import sys
-
-        sys.path.insert(0, str(REPO_ROOT))
         from data.generate_catalog import build_catalog
 
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,10 @@
 """``daogou recs ...``: offline evaluation of the recommendation models.
 
 ``daogou recs eval --data PATH --format seq|inter --protocol loo|ratio --k 10
-[--model NAME] [--seed 42]`` prints one JSON object of metrics to stdout.
+[--model NAME] [--seed 42]`` prints one JSON object of metrics to stdout. The default
+model is ``served``, the ranker the shop serves (``recommender.cf.served``); the
+others (``pop``, ``itemknn``, ``als``, ``ease``, ``session_blend``) are baselines and
+comparisons.
 Bad input (missing file, wrong format) prints one line to stderr and exits 2.
 """
 
@@ -12,7 +15,7 @@ import json
 import sys
 from collections.abc import Callable
 
-from recommender.cf import MODEL_NAMES
+from recommender.cf import MODEL_NAMES, SERVED_MODEL
 from recommender.evaluation import FORMATS, PROTOCOLS, DataError, evaluate
 
 EXIT_BAD_INPUT = 2
@@ -41,7 +44,10 @@ def add_eval_parser(recs_subparsers: argparse._SubParsersAction) -> None:
     )
     evaluate_parser.add_argument("--k", type=int, default=10, help="cut-off (default 10)")
     evaluate_parser.add_argument(
-        "--model", choices=MODEL_NAMES, default="best", help="model (default: best)"
+        "--model",
+        choices=MODEL_NAMES,
+        default=SERVED_MODEL,
+        help=f"model (default: {SERVED_MODEL}, the ranker the shop serves)",
     )
     evaluate_parser.add_argument("--seed", type=int, default=42, help="split seed (default 42)")
     evaluate_parser.set_defaults(func=run_eval)

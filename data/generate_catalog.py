@@ -1,11 +1,12 @@
 """Deterministic seed catalog for Daogou: products, relations, users, orders and behaviour.
 
-    python data/generate_catalog.py --out var/seed/catalog.json
+    python -m data.generate_catalog --out var/seed/catalog.json
 
-Everything comes from the hand-written tables in `data/seed/` plus seeded
+Everything comes from the data files in `data/catalog/` (checked by
+`data/catalog_schema.py`, rows expanded by `data/catalog_builder.py`) plus seeded
 randomness (base seed 42), so every run writes the same bytes. Per-product
 randomness (stock, rating, description wording) is seeded by the product's sku,
-so adding a product does not reshuffle the others. Standard library only.
+so adding a product does not reshuffle the others.
 """
 
 from __future__ import annotations
@@ -23,20 +24,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):  # run as a script: make the repository root importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from data.seed import CATEGORY_MODULES, people, relations
-from data.seed._rows import Draft, display_name
-from data.seed.brands import BRAND_BY_NAME, BRANDS
-from data.seed.skincare import STEP_ORDER
-from data.seed.taxonomy import (
-    ATTRIBUTE_SCHEMA,
-    CATEGORIES,
-    CATEGORY_MERCHANT,
-    MERCHANTS,
-    TAGS,
-)
+from data.catalog_builder import Builder, Draft, holds
+from data.catalog_schema import CatalogData, Description, People, load_catalog
 
 SEED = 42
 CST = timezone(timedelta(hours=8))
@@ -67,18 +56,40 @@ def _rng(*parts: object) -> random.Random:
     return random.Random(":".join(str(p) for p in (SEED, *parts)))
 
 
+def _brand_aliases(brand: dict[str, Any]) -> list[str]:
+    """The names shoppers type for a brand, its own name included."""
+    names = list(brand["aliases"])
+    return names if brand["name"] in names else [*names, brand["name"]]
+
+
+class Catalog:
+    """The loaded data files, their builder and the lookups the generator needs."""
+
+    def __init__(self, data: CatalogData) -> None:
+        self.data = data
+        self.builder = Builder(data)
+        self.people: People = data.people
+        self.brands = [{**b, "aliases": _brand_aliases(b)} for b in data.brands]
+        self.brand = {b["name"]: b for b in self.brands}
+        self.tags = list(data.taxonomy.tags)
+        self.merchant = {c.info.name: c.info.merchant for c in data.categories}
+        self.routine = self.data.category("护肤品").spec.routine_order or []
+
+
 # -- products ----------------------------------------------------------------------------
 
 
-def _sku(prefix: str, brand: str, key: str, variant: str | None) -> str:
-    parts = [prefix, BRAND_BY_NAME[brand]["code"], key] + ([variant] if variant else [])
+def _sku(cat: Catalog, prefix: str, brand: str, key: str, variant: str | None) -> str:
+    parts = [prefix, cat.brand[brand]["code"], key] + ([variant] if variant else [])
     sku = "-".join(parts)
     if not sku.isascii() or " " in sku:
         raise ValueError(f"sku must be ASCII without spaces: {sku!r}")
     return sku
 
 
-def product_aliases(brand: str, model: str | None, extra: Iterable[str], title: str) -> list[str]:
+def product_aliases(
+    cat: Catalog, brand: str, model: str | None, extra: Iterable[str], title: str
+) -> list[str]:
     """How shoppers type a product: spaced, no-space, lower-case, brand-prefixed, nicknames."""
     forms: list[str] = []
     if model:
@@ -86,11 +97,11 @@ def product_aliases(brand: str, model: str | None, extra: Iterable[str], title: 
         model = re.sub(r"\s20\d\d$", "", model)  # 'Redmi Book 14 2024' is typed without its year
         compact = model.replace(" ", "")
         forms += [model, model.lower(), compact, compact.lower()]
-        names = [brand, *BRAND_BY_NAME[brand]["aliases"]]
+        names = [brand, *cat.brand[brand]["aliases"]]
         if not any(model.lower().startswith(n.lower()) for n in names):
             forms.append(f"{brand}{compact}")
             latin = next(
-                (a for a in BRAND_BY_NAME[brand]["aliases"] if a.isascii() and a.isalpha()), None
+                (a for a in cat.brand[brand]["aliases"] if a.isascii() and a.isalpha()), None
             )
             if latin and any(ch.isascii() and ch.isalpha() for ch in model):
                 forms.append(f"{latin.lower()} {model.lower()}")
@@ -109,68 +120,11 @@ def product_aliases(brand: str, model: str | None, extra: Iterable[str], title: 
     return aliases
 
 
-def _derived_tags(category: str, a: dict[str, Any], price: float) -> list[str]:
-    """Tags that follow from specifications, so they stay consistent with the attributes."""
-    rules: dict[str, list[tuple[Callable[[], bool], str]]] = {
-        "手机": [
-            (lambda: price <= 1500, "性价比"),
-            (lambda: price <= 1000, "入门"),
-            (lambda: price >= 6000, "旗舰"),
-            (lambda: a["电池容量"] >= 5500, "长续航"),
-            (lambda: a["屏幕尺寸"] >= 6.7 and not a["折叠屏"], "大屏"),
-            (lambda: a["重量"] <= 180, "轻薄"),
-            (lambda: a["充电功率"] >= 100, "快充"),
-        ],
-        "笔记本电脑": [
-            (lambda: a["重量"] <= 1.3, "轻薄"),
-            (lambda: a["续航"] >= 14, "长续航"),
-            (lambda: price <= 4000, "性价比"),
-        ],
-        "平板电脑": [(lambda: a["屏幕尺寸"] >= 12.5, "大屏"), (lambda: price <= 1500, "性价比")],
-        "耳机": [
-            (lambda: a["降噪"], "降噪"),
-            (lambda: (a.get("续航") or 0) >= 40, "长续航"),
-            (lambda: price <= 200, "性价比"),
-        ],
-        "智能手表": [(lambda: a["续航"] >= 300, "长续航"), (lambda: price <= 500, "性价比")],
-        "跑步鞋": [
-            (lambda: True, "跑步"),
-            (lambda: a["碳板"], "马拉松"),
-            (lambda: a["缓震"] == "高缓震", "缓震"),
-            (lambda: a["支撑类型"] == "稳定支撑", "扁平足"),
-        ],
-        "运动服饰": [
-            (lambda: "跑步" in a["适用场景"], "跑步"),
-            (lambda: "瑜伽" in a["适用场景"], "瑜伽"),
-            (lambda: "健身" in a["适用场景"], "健身"),
-            (lambda: "户外" in a["适用场景"], "户外"),
-        ],
-        "护肤品": [
-            (lambda: "敏感肌" in a["适用肤质"], "敏感肌"),
-            (lambda: "油性" in a["适用肤质"], "油皮"),
-            (lambda: "干性" in a["适用肤质"], "干皮"),
-        ]
-        + [
-            (lambda e=e: e in a["功效"], e)
-            for e in ("保湿", "美白", "抗老", "控油", "修护", "防晒")
-        ],
-        "彩妆": [
-            (lambda: "油性" in a["适用肤质"], "油皮"),
-            (lambda: "干性" in a["适用肤质"], "干皮"),
-        ],
-        "零食饮料": [(lambda: a["是否低糖"], "低糖")],
-    }
-    return [tag for test, tag in rules.get(category, []) if test()]
-
-
-def _tags(category: str, draft: Draft, entry_price: float) -> list[str]:
+def _tags(cat: Catalog, category: str, draft: Draft, entry_price: float) -> list[str]:
     """Hand tags plus derived ones; price tags use the model's entry price so variants agree."""
-    derived = _derived_tags(category, draft["attributes"], entry_price)
+    derived = cat.builder.derived_tags(category, draft, entry_price)
     tags = list(dict.fromkeys(draft["tags"] + derived))
-    unknown = [t for t in tags if t not in TAGS]
-    if unknown:
-        raise ValueError(f"{draft['key']}: tags outside the controlled list: {unknown}")
-    return sorted(tags[:8], key=TAGS.index)
+    return sorted(tags[:8], key=cat.tags.index)
 
 
 def _stock_and_rating(sku: str, price: float) -> tuple[int, float]:
@@ -197,7 +151,7 @@ def _plain(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def description_context(module: Any, product: Product) -> dict[str, Any]:
+def description_context(cat: Catalog, product: Product) -> dict[str, Any]:
     ctx: dict[str, Any] = {k: _plain(v) for k, v in product["attributes"].items()}
     for key, value in product["attributes"].items():
         if isinstance(value, list) and value:
@@ -211,22 +165,14 @@ def description_context(module: Any, product: Product) -> dict[str, Any]:
             )
     model = product["model"]
     ctx.update(
-        name=display_name(product["brand"], model) if model else product["title"],
+        name=cat.builder.display_name(product["brand"], model) if model else product["title"],
         brand=product["brand"],
         model=model,
         price=_plain(product["price"]),
         tags=set(product["tags"]),
     )
-    if hasattr(module, "context"):
-        ctx.update(module.context(ctx))
+    cat.builder.description_fields(product["category"], ctx)
     return ctx
-
-
-def _holds(test: Callable[[dict[str, Any]], Any], ctx: dict[str, Any]) -> bool:
-    try:
-        return bool(test(ctx))
-    except (KeyError, TypeError):
-        return False
 
 
 def _render(templates: list[str], ctx: dict[str, Any], rng: random.Random) -> str | None:
@@ -238,13 +184,13 @@ def _render(templates: list[str], ctx: dict[str, Any], rng: random.Random) -> st
     return None
 
 
-def describe(spec: dict[str, Any], ctx: dict[str, Any], rng: random.Random) -> str:
+def describe(spec: Description, ctx: dict[str, Any], rng: random.Random) -> str:
     """2-4 sentences: an opener, one or two attribute-driven features, a tag-driven closer."""
-    sentences = [_render(spec["openers"], ctx, rng)]
-    eligible = [templates for test, templates in spec["features"] if _holds(test, ctx)]
+    sentences = [_render(spec.openers, ctx, rng)]
+    eligible = [feature.say for feature in spec.features if holds(feature.when, ctx)]
     picked = sorted(rng.sample(range(len(eligible)), min(len(eligible), rng.choice((1, 2, 2)))))
     sentences += [_render(eligible[i], ctx, rng) for i in picked]
-    closers = spec["closers"]
+    closers = spec.closers
     tagged = [t for t in closers if t != "_" and t in ctx["tags"]]
     key = rng.choice(tagged) if tagged and rng.random() < 0.7 else "_"
     sentences.append(_render(closers[key], ctx, rng) or _render(closers["_"], ctx, rng))
@@ -254,31 +200,28 @@ def describe(spec: dict[str, Any], ctx: dict[str, Any], rng: random.Random) -> s
 # -- assembling products -----------------------------------------------------------------
 
 
-def build_products() -> tuple[list[Product], dict[str, list[str]], dict[str, Draft]]:
+def build_products(cat: Catalog) -> tuple[list[Product], dict[str, list[str]], dict[str, Draft]]:
     """Products in table order, the skus of each model key, and each sku's draft."""
     products: list[Product] = []
     skus_by_key: dict[str, list[str]] = defaultdict(list)
     draft_by_sku: dict[str, Draft] = {}
-    key_category: dict[str, str] = {}
-    for module in CATEGORY_MODULES:
-        category = module.CATEGORY
-        drafts = module.drafts()
+    for table in cat.data.categories:
+        category = table.info.name
+        drafts = cat.builder.drafts(table)
         entry_price: dict[str, float] = {}
         for draft in drafts:
             entry_price[draft["key"]] = min(draft["price"], entry_price.get(draft["key"], math.inf))
         for draft in drafts:
-            if key_category.setdefault(draft["key"], category) != category:
-                raise ValueError(f"model key {draft['key']} used in two categories")
-            sku = _sku(module.PREFIX, draft["brand"], draft["key"], draft["variant"])
+            sku = _sku(cat, table.spec.sku_prefix, draft["brand"], draft["key"], draft["variant"])
             if sku in draft_by_sku:
                 raise ValueError(f"duplicate sku {sku}")
-            products.append(_product(module, category, sku, draft, entry_price[draft["key"]]))
+            products.append(_product(cat, category, sku, draft, entry_price[draft["key"]]))
             skus_by_key[draft["key"]].append(sku)
             draft_by_sku[sku] = draft
     return products, dict(skus_by_key), draft_by_sku
 
 
-def _product(module: Any, category: str, sku: str, draft: Draft, entry_price: float) -> Product:
+def _product(cat: Catalog, category: str, sku: str, draft: Draft, entry_price: float) -> Product:
     stock, rating = _stock_and_rating(sku, draft["price"])
     product: Product = {
         "sku": sku,
@@ -288,19 +231,20 @@ def _product(module: Any, category: str, sku: str, draft: Draft, entry_price: fl
         "series": draft["series"],
         "model": draft["model"],
         "aliases": product_aliases(
-            draft["brand"], draft["model"], draft["aliases"], draft["title"]
+            cat, draft["brand"], draft["model"], draft["aliases"], draft["title"]
         ),
         "price": draft["price"],
         "attributes": draft["attributes"],
-        "tags": _tags(category, draft, entry_price),
+        "tags": _tags(cat, category, draft, entry_price),
         "description": "",
         "stock": stock,
         "rating": rating,
-        "merchant_id": CATEGORY_MERCHANT[category],
+        "merchant_id": cat.merchant[category],
         "image": None,
     }
-    ctx = description_context(module, product)
-    product["description"] = describe(module.DESCRIPTION, ctx, _rng("desc", sku))
+    ctx = description_context(cat, product)
+    spec = cat.data.category(category).spec.description
+    product["description"] = describe(spec, ctx, _rng("desc", sku))
     return product
 
 
@@ -327,15 +271,18 @@ class RelationSet:
 
 
 def build_relations(
-    products: list[Product], skus_by_key: dict[str, list[str]], draft_by_sku: dict[str, Draft]
+    cat: Catalog,
+    products: list[Product],
+    skus_by_key: dict[str, list[str]],
+    draft_by_sku: dict[str, Draft],
 ) -> list[dict[str, str]]:
     by_sku = {p["sku"]: p for p in products}
     base = {key: skus[0] for key, skus in skus_by_key.items()}
     rel = RelationSet()
     _accessory_relations(rel, draft_by_sku, skus_by_key, base)
     _series_relations(rel, products)
-    _alternative_relations(rel, products, draft_by_sku, base)
-    _bundle_relations(rel, products, draft_by_sku, skus_by_key, base, by_sku)
+    _alternative_relations(cat, rel, products, draft_by_sku, base)
+    _bundle_relations(cat, rel, products, draft_by_sku, base, by_sku)
     return sorted(
         rel.items, key=lambda r: (RELATION_TYPES.index(r["type"]), r["source"], r["target"])
     )
@@ -348,7 +295,7 @@ def _accessory_relations(
     base: dict[str, str],
 ) -> None:
     for sku, draft in draft_by_sku.items():
-        compat = draft.get("compat", [])
+        compat = draft["compatible_with"]
         wide = len(compat) >= WIDE_COMPAT
 
         def targets(keys: list[str], wide: bool = wide) -> list[str]:
@@ -356,7 +303,7 @@ def _accessory_relations(
 
         for target in targets(compat):
             rel.add(sku, target, "COMPATIBLE_WITH")
-        for target in targets(draft.get("accessory_of", [])):
+        for target in targets(draft["accessory_of"]):
             rel.add(sku, target, "ACCESSORY_OF")
 
 
@@ -376,28 +323,6 @@ def _series_relations(rel: RelationSet, products: list[Product]) -> None:
             rel.add(a, b, "SAME_SERIES")
 
 
-def _substitute_group(p: Product, draft: Draft) -> tuple[Any, ...]:
-    """Only products that can stand in for each other compete: same category and sub-type."""
-    a = p["attributes"]
-    kind = {
-        "手机": lambda: a["折叠屏"],
-        "笔记本电脑": lambda: a["独立显卡"],
-        "耳机": lambda: {"半入耳式": "入耳式", "骨传导": "开放式"}.get(a["类型"], a["类型"]),
-        "智能手表": lambda: "儿童" if "儿童" in p["tags"] else ("手环" in (p["model"] or "")),
-        "手机配件": lambda: (
-            a["类型"],
-            tuple(draft.get("compat", [])) if a["类型"] in {"手机壳", "贴膜"} else (),
-        ),
-        "跑步鞋": lambda: (a["碳板"], a["适用人群"]),
-        "运动服饰": lambda: a["款式"],
-        "护肤品": lambda: a["品类"],
-        "彩妆": lambda: a["品类"],
-        "小家电": lambda: a["品类"],
-        "零食饮料": lambda: a["品类"],
-    }.get(p["category"], lambda: ())()
-    return (p["category"], kind)
-
-
 def _tag_distance(p: Product, q: Product) -> float:
     """1 - Jaccard similarity of the two tag sets."""
     a, b = set(p["tags"]), set(q["tags"])
@@ -405,7 +330,11 @@ def _tag_distance(p: Product, q: Product) -> float:
 
 
 def _alternative_relations(
-    rel: RelationSet, products: list[Product], draft_by_sku: dict[str, Draft], base: dict[str, str]
+    cat: Catalog,
+    rel: RelationSet,
+    products: list[Product],
+    draft_by_sku: dict[str, Draft],
+    base: dict[str, str],
 ) -> None:
     """Cross-brand alternatives within a price band (0.8x-1.25x): the two closest ones.
 
@@ -416,7 +345,7 @@ def _alternative_relations(
     groups: dict[tuple[Any, ...], list[Product]] = defaultdict(list)
     for p in products:
         if p["sku"] in bases:
-            groups[_substitute_group(p, draft_by_sku[p["sku"]])].append(p)
+            groups[cat.builder.substitute_group(p, draft_by_sku[p["sku"]])].append(p)
     for members in groups.values():
         for p in members:
             near = [
@@ -426,34 +355,36 @@ def _alternative_relations(
             ]
             for _, other in sorted(near)[:2]:
                 rel.add(p["sku"], other, "ALTERNATIVE_TO")
-    for a, b in relations.ALTERNATIVES:
-        rel.add(base[a], base[b], "ALTERNATIVE_TO")
+    for kind, a, b in cat.data.relations:
+        if kind == "ALTERNATIVE_TO":
+            rel.add(base[a], base[b], kind)
 
 
 def _bundle_relations(
+    cat: Catalog,
     rel: RelationSet,
     products: list[Product],
     draft_by_sku: dict[str, Draft],
-    skus_by_key: dict[str, list[str]],
     base: dict[str, str],
     by_sku: dict[str, Product],
 ) -> None:
     bases = [by_sku[s] for s in base.values()]
     # Device + its model-specific accessory (case, film, strap) and its brand's official charger.
     for sku, draft in draft_by_sku.items():
-        kind = draft.get("kind")
+        kind = draft["attributes"].get("类型") if draft["accessory_of"] else None
         if kind in {"手机壳", "贴膜", "表带", "耳机保护套"} and not draft["key"].startswith(
             "CASE2"
         ):
             for key in draft["accessory_of"][:3]:
                 rel.add(base[key], sku, "BUNDLE_WITH")
-        if kind == "充电器" and draft.get("model") and draft.get("accessory_of"):
+        if kind == "充电器" and draft["model"]:
             for key in draft["accessory_of"]:
                 rel.add(base[key], sku, "BUNDLE_WITH")
     _shoe_bundles(rel, bases)
-    _routine_bundles(rel, bases)
-    for a, b in relations.BUNDLES:
-        rel.add(base[a], base[b], "BUNDLE_WITH")
+    _routine_bundles(rel, bases, cat.routine)
+    for kind, a, b in cat.data.relations:
+        if kind == "BUNDLE_WITH":
+            rel.add(base[a], base[b], kind)
 
 
 def _shoe_bundles(rel: RelationSet, bases: list[Product]) -> None:
@@ -474,14 +405,14 @@ def _shoe_bundles(rel: RelationSet, bases: list[Product]) -> None:
             rel.add(shoe["sku"], same_brand_tops[i % len(same_brand_tops)]["sku"], "BUNDLE_WITH")
 
 
-def _routine_bundles(rel: RelationSet, bases: list[Product]) -> None:
+def _routine_bundles(rel: RelationSet, bases: list[Product], steps: list[str]) -> None:
     """Skin-care steps of one brand (cleanser -> toner -> serum -> cream); base + powder make-up."""
     by_brand: dict[str, list[Product]] = defaultdict(list)
     for p in bases:
         if p["category"] == "护肤品":
             by_brand[p["brand"]].append(p)
     for items in by_brand.values():
-        items.sort(key=lambda p: (STEP_ORDER.index(p["attributes"]["品类"]), p["sku"]))
+        items.sort(key=lambda p: (steps.index(p["attributes"]["品类"]), p["sku"]))
         for a, b in zip(items, items[1:], strict=False):
             if a["attributes"]["品类"] != b["attributes"]["品类"]:
                 rel.add(a["sku"], b["sku"], "BUNDLE_WITH")
@@ -508,18 +439,27 @@ def _weighted(rng: random.Random, items: list[Any], weights: list[float]) -> Any
     return rng.choices(items, weights=weights, k=1)[0]
 
 
-def build_users(rng: random.Random) -> list[dict[str, str]]:
-    segments = list(people.SEGMENTS)
-    shares = [people.SEGMENTS[s]["share"] for s in segments]
-    cities, city_weights = zip(*people.CITIES, strict=True)
+def nickname(people: People, segment: str, rng: random.Random) -> str:
+    """A believable Chinese shop nickname such as 「考研的橘子」 or 「豆豆妈」."""
+    prefix = rng.choice(people.segments[segment].nicknames)
+    whole = people.whole_nickname
+    if prefix.endswith(tuple(whole.endings)) or prefix.startswith(tuple(whole.beginnings)):
+        return prefix if rng.random() < 0.6 else f"{prefix}{rng.randint(1, 99)}"
+    return f"{prefix}{rng.choice(people.nickname_cores)}"
+
+
+def build_users(people: People, rng: random.Random) -> list[dict[str, str]]:
+    segments = list(people.segments)
+    shares = [people.segments[s].share for s in segments]
+    cities, city_weights = list(people.cities), list(people.cities.values())
     users = []
     for i in range(1, N_USERS + 1):
         segment = _weighted(rng, segments, shares)
         users.append(
             {
                 "user_id": f"u{i:04d}",
-                "nickname": people.nickname(segment, rng),
-                "city": _weighted(rng, list(cities), list(city_weights)),
+                "nickname": nickname(people, segment, rng),
+                "city": _weighted(rng, cities, city_weights),
                 "segment": segment,
             }
         )
@@ -530,8 +470,13 @@ class Shop:
     """Read-only views of the catalog the behaviour simulation needs."""
 
     def __init__(
-        self, products: list[Product], rels: list[dict[str, str]], rng: random.Random
+        self,
+        people: People,
+        products: list[Product],
+        rels: list[dict[str, str]],
+        rng: random.Random,
     ) -> None:
+        self.people = people
         self.by_category: dict[str, list[Product]] = defaultdict(list)
         for p in products:
             self.by_category[p["category"]].append(p)
@@ -558,7 +503,9 @@ class Shop:
             order = sorted(
                 items,
                 key=lambda p: (
-                    rng.random() * (p["rating"] - 3.0) ** 2 * people.BRAND_PULL.get(p["brand"], 1.0)
+                    rng.random()
+                    * (p["rating"] - 3.0) ** 2
+                    * self.people.brand_pull.get(p["brand"], 1.0)
                 ),
                 reverse=True,
             )
@@ -571,13 +518,13 @@ class Shopper:
     """One user's tastes: category mix, price level, favourite brands, segment tags."""
 
     def __init__(self, user: dict[str, str], shop: Shop, rng: random.Random) -> None:
-        seg = people.SEGMENTS[user["segment"]]
+        seg = shop.people.segments[user["segment"]]
         self.user, self.shop, self.rng = user, shop, rng
-        self.categories = list(seg["weights"])
-        self.category_weights = [w * rng.lognormvariate(0, 0.5) for w in seg["weights"].values()]
-        self.price_bias = seg["price_bias"] + rng.gauss(0, 0.35)
-        self.tags = set(seg["tags"])
-        self.sessions = max(3, min(60, round(rng.lognormvariate(math.log(seg["sessions"]), 0.55))))
+        self.categories = list(seg.weights)
+        self.category_weights = [w * rng.lognormvariate(0, 0.5) for w in seg.weights.values()]
+        self.price_bias = seg.price_bias + rng.gauss(0, 0.35)
+        self.tags = set(seg.tags)
+        self.sessions = max(3, min(60, round(rng.lognormvariate(math.log(seg.sessions), 0.55))))
         hits = [p for c in self.categories for p in shop.by_category[c]]
         weights = [shop.popularity[p["sku"]] for p in hits]
         self.brands = {_weighted(rng, hits, weights)["brand"] for _ in range(3)}
@@ -613,7 +560,7 @@ def simulate_user(shopper: Shopper) -> list[dict[str, Any]]:
     rng, shop = shopper.rng, shopper.shop
     events: list[dict[str, Any]] = []
     clock = HISTORY_START
-    sources, source_weights = zip(*people.EVENT_SOURCES, strict=True)
+    sources, source_weights = zip(*shop.people.event_sources.items(), strict=True)
     for n, start in enumerate(_session_starts(rng, shopper.sessions)):
         clock = max(start, clock + timedelta(minutes=20))
         if clock > SNAPSHOT - timedelta(hours=2):
@@ -694,14 +641,16 @@ def build_interactions(
     return events
 
 
-def _tracking(rng: random.Random, price: float) -> tuple[str, str]:
-    carriers = people.CARRIERS
+def _tracking(people: People, rng: random.Random, price: float) -> tuple[str, str]:
+    carriers = people.carriers
     weights = [
-        w * (3 if price >= 3000 and name in {"顺丰速运", "京东物流"} else 1)
-        for name, _, _, w in carriers
+        c.weight * (3 if price >= 3000 and c.name in {"顺丰速运", "京东物流"} else 1)
+        for c in carriers
     ]
-    name, prefix, digits, _ = _weighted(rng, carriers, weights)
-    return name, prefix + "".join(str(rng.randrange(10)) for _ in range(digits))
+    carrier = _weighted(rng, carriers, weights)
+    return carrier.name, carrier.prefix + "".join(
+        str(rng.randrange(10)) for _ in range(carrier.digits)
+    )
 
 
 def _status(rng: random.Random, age_days: float) -> str:
@@ -747,7 +696,7 @@ def build_orders(
         )
     _ensure_every_status(orders)
     for order in orders:
-        _ship(order, rng)
+        _ship(shop.people, order, rng)
     return sorted(orders, key=lambda o: (o["created_at"], o["order_id"]))
 
 
@@ -767,12 +716,12 @@ def _ensure_every_status(orders: list[dict[str, Any]]) -> None:
         present[status] += 1
 
 
-def _ship(order: dict[str, Any], rng: random.Random) -> None:
+def _ship(people: People, order: dict[str, Any], rng: random.Random) -> None:
     status, created = order["status"], order["created_at"]
     total = sum(i["price"] * i["qty"] for i in order["items"])
     carrier = tracking = eta = None
     if status in {"shipped", "delivered", "refunding", "refunded"}:
-        carrier, tracking = _tracking(rng, total)
+        carrier, tracking = _tracking(people, rng, total)
         arrival = (created + timedelta(days=rng.randint(1, 4))).date()
         if status == "shipped":
             arrival = max(arrival, SNAPSHOT.date() + timedelta(days=1))
@@ -793,26 +742,45 @@ def _finish_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # -- the catalog -------------------------------------------------------------------------
 
 
-def build_catalog() -> dict[str, Any]:
-    """The whole seed document (see the module docstring); same result on every call."""
-    products, skus_by_key, draft_by_sku = build_products()
-    rels = build_relations(products, skus_by_key, draft_by_sku)
+def build_catalog(root: Path | None = None) -> dict[str, Any]:
+    """The whole seed document (see the module docstring); same result on every call.
+
+    `root` is the data directory (default data/catalog/); CatalogError names a bad file.
+    """
+    cat = Catalog(load_catalog(root))
+    products, skus_by_key, draft_by_sku = build_products(cat)
+    rels = build_relations(cat, products, skus_by_key, draft_by_sku)
     rng = random.Random(SEED)
-    users = build_users(rng)
-    shop = Shop(products, rels, rng)
+    users = build_users(cat.people, rng)
+    shop = Shop(cat.people, products, rels, rng)
     events = build_interactions(users, shop, rng)
     orders = build_orders(events, users, shop, rng)
     for order in orders:
         order["created_at"] = order["created_at"].isoformat()
     used_brands = {p["brand"] for p in products}
+    taxonomy = cat.data.taxonomy
     return {
         "version": 1,
-        "merchants": MERCHANTS,
-        "categories": CATEGORIES,
-        "attribute_schema": ATTRIBUTE_SCHEMA,
+        "merchants": [{"id": m.id, "name": m.name} for m in taxonomy.merchants],
+        "categories": [
+            {"name": c.name, "parent": c.parent, "aliases": list(c.aliases)}
+            for c in taxonomy.categories
+        ],
+        "attribute_schema": {
+            c.info.name: {
+                name: {
+                    "type": a.type,
+                    "unit": a.unit,
+                    "better": a.better,
+                    "aliases": list(a.aliases),
+                }
+                for name, a in c.spec.attributes.items()
+            }
+            for c in cat.data.categories
+        },
         "brands": [
             {"name": b["name"], "aliases": b["aliases"], "origin": b["origin"]}
-            for b in BRANDS
+            for b in cat.brands
             if b["name"] in used_brands
         ],
         "products": products,
@@ -837,6 +805,11 @@ def build_catalog() -> dict[str, Any]:
         "users": users,
         "interactions": _finish_events(events),
     }
+
+
+def catalog_json(catalog: dict[str, Any]) -> str:
+    """The document as `main` writes it: these are the bytes that must not drift."""
+    return json.dumps(catalog, ensure_ascii=False, indent=1) + "\n"
 
 
 def summary(catalog: dict[str, Any], seconds: float) -> str:
@@ -870,7 +843,7 @@ def main(argv: list[str] | None = None) -> int:
     catalog = build_catalog()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(catalog, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    tmp.write_text(catalog_json(catalog), encoding="utf-8")
     tmp.replace(args.out)
     print(summary(catalog, time.perf_counter() - started), file=sys.stderr)
     print(f"wrote {args.out}", file=sys.stderr)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recommender.cf import MODEL_NAMES, build_model
+from recommender.cf import MODEL_NAMES, SERVED_MODEL, build_model
 from recommender.cf.base import Fold, Recommender
 
 FORMATS = ("seq", "inter")
@@ -362,12 +362,13 @@ def evaluated_users(split: Split) -> np.ndarray:
 def recommend_for(model: Recommender, split: Split, users: np.ndarray, k: int) -> np.ndarray:
     """Top-``k`` items for ``users`` from their training histories, history excluded."""
     out = np.full((len(users), k), -1, dtype=np.int64)
+    weights = split.weights if model.reads_ratings else None
     for start in range(0, len(users), SCORE_BATCH):
         batch = users[start : start + SCORE_BATCH]
         ids, _ = model.recommend_sequences(
             [split.histories[u] for u in batch],
             n=k,
-            weights=None if split.weights is None else [split.weights[u] for u in batch],
+            weights=None if weights is None else [weights[u] for u in batch],
             timestamps=None if split.timestamps is None else [split.timestamps[u] for u in batch],
         )
         out[start : start + len(batch), : ids.shape[1]] = ids
@@ -392,7 +393,8 @@ def run_model(
     started = time.perf_counter()
     model = build_model(name, seed=seed)
     params = model.tune(folds, k=k)
-    model.fit_sequences(test.histories, test.n_items, test.weights, test.timestamps)
+    ratings = test.weights if model.reads_ratings else None
+    model.fit_sequences(test.histories, test.n_items, ratings, test.timestamps)
     train_s = time.perf_counter() - started
     metrics, score_s = score_split(model, test, k)
     result: dict[str, object] = {"model": name}
@@ -413,10 +415,11 @@ def evaluate(
     fmt: str,
     protocol: str,
     k: int = 10,
-    model: str = "best",
+    model: str = SERVED_MODEL,
     seed: int = 42,
 ) -> dict[str, object]:
-    """Load, split and evaluate one model; the dict is what ``daogou recs eval`` prints."""
+    """Load, split and evaluate one model (by default the served ranker); the dict is what
+    ``daogou recs eval`` prints."""
     check_request(fmt, protocol, k, model)
     data = load_interactions(data_path, fmt)
     folds, test = make_split(data, protocol, seed=seed)

@@ -6,6 +6,9 @@ from knowledge_graph.service import CatalogService, CatalogView
 from knowledge_graph.store import CatalogStore
 from tests.fixtures import mini_catalog
 
+# tests/rasa runs under the Rasa environment's Python (`make test`), not this one.
+collect_ignore = ["rasa"]
+
 
 @pytest.fixture()
 def mini_store(tmp_path) -> CatalogStore:

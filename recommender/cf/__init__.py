@@ -1,18 +1,26 @@
 """Collaborative-filtering models, one class per algorithm (benfred/implicit style).
 
 All share :class:`Recommender`: ``fit(user_items)``, ``recommend(user_ids,
-user_items, n, filter_already_liked, item_filter)``, ``similar_items``, plus
-``fit_sequences`` / ``recommend_sequences`` for ordered histories, which the
-evaluation runner uses for every model.
+user_items, n, filter_already_liked, item_filter)``, ``similar_items``,
+``save(path)`` / ``load(path)``, plus ``fit_sequences`` /
+``recommend_sequences`` for ordered histories, which the evaluation runner
+uses for every model. ``served`` (:class:`ServedRanker`) is what the shop
+serves and what the benchmark publishes; the others are baselines and
+comparisons.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
+
 from recommender.cf.als import ALS
-from recommender.cf.base import Fold, Histories, Recommender, to_user_items, top_n
+from recommender.cf.base import Fold, Histories, Recommender, npz_path, to_user_items, top_n
 from recommender.cf.ease import EASE
 from recommender.cf.itemknn import ItemKNN
 from recommender.cf.popularity import Popularity
+from recommender.cf.served import ItemFacts, ServedRanker
 from recommender.cf.session_blend import SessionBlend
 
 MODELS: dict[str, type[Recommender]] = {
@@ -20,17 +28,28 @@ MODELS: dict[str, type[Recommender]] = {
     "itemknn": ItemKNN,
     "als": ALS,
     "ease": EASE,
-    "best": SessionBlend,
+    "session_blend": SessionBlend,
+    "served": ServedRanker,
 }
 MODEL_NAMES = tuple(MODELS)
+SERVED_MODEL = ServedRanker.name
 
 
 def build_model(name: str, seed: int = 42) -> Recommender:
-    """A fresh model by its CLI name (``pop``, ``itemknn``, ``als``, ``ease``, ``best``)."""
+    """A fresh model by its CLI name (one of ``MODEL_NAMES``)."""
     if name not in MODELS:
         raise KeyError(f"unknown model {name!r}; expected one of {', '.join(MODEL_NAMES)}")
     model_class = MODELS[name]
     return model_class(seed=seed) if model_class in (ALS, SessionBlend) else model_class()
+
+
+def load_model(path: str | Path) -> Recommender:
+    """Whatever model ``save`` wrote to ``path``."""
+    with np.load(npz_path(path), allow_pickle=False) as saved:
+        name = str(saved["model"]) if "model" in saved.files else ""
+    if name not in MODELS:
+        raise ValueError(f"{path}: not a saved model of {', '.join(MODEL_NAMES)}")
+    return MODELS[name].load(path)
 
 
 __all__ = [
@@ -39,12 +58,16 @@ __all__ = [
     "Fold",
     "MODEL_NAMES",
     "MODELS",
+    "SERVED_MODEL",
     "Histories",
+    "ItemFacts",
     "ItemKNN",
     "Popularity",
     "Recommender",
+    "ServedRanker",
     "SessionBlend",
     "build_model",
+    "load_model",
     "to_user_items",
     "top_n",
 ]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Mapping
 from typing import Self
 
 import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from recommender.cf.base import Recommender, check_item_ids, similar_from_rows
+from recommender.cf.base import Recommender, StateValue, check_item_ids, similar_from_rows
 
 
 class ALS(Recommender):
@@ -59,6 +61,25 @@ class ALS(Recommender):
         with threadpool_limits(1, "blas"):
             users = self._model.recalculate_user(np.arange(rows.shape[0]), rows)
         return np.asarray(users @ self._model.item_factors.T, dtype=np.float32)
+
+    def state(self) -> dict[str, StateValue]:
+        """implicit's own ``save`` of the fitted model, as bytes."""
+        if self._model is None:
+            return {}
+        buffer = io.BytesIO()
+        self._model.save(buffer)
+        return {"implicit": np.frombuffer(buffer.getvalue(), dtype=np.uint8)}
+
+    def restore(self, n_items: int, state: Mapping[str, StateValue]) -> None:
+        from implicit.cpu.als import AlternatingLeastSquares
+
+        super().restore(n_items, state)
+        saved = state.get("implicit")
+        self._model = (
+            None
+            if saved is None
+            else AlternatingLeastSquares.load(io.BytesIO(np.asarray(saved).tobytes()))
+        )
 
     def similar_items(self, item_ids: np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Cosine of the item factors."""

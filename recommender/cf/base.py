@@ -3,17 +3,26 @@
 Sparse ``users x items`` matrices in, arrays out. ``recommend`` takes the
 users' *current* histories as rows of ``user_items``, so a shopper's new
 clicks count at once, without a refit. Models that use the order of a
-history (``SessionBlend``) also read the ordered ``histories`` given to
+history (``SessionBlend``, ``ServedRanker``) also read the ordered ``histories`` given to
 :meth:`Recommender.fit_sequences` / :meth:`Recommender.recommend_sequences`;
 the evaluation runner only calls those two, so every model runs under it.
+
+Every model saves what it learned with :meth:`Recommender.save` and comes back
+with :meth:`Recommender.load` (implicit's shape: one ``.npz`` at the caller's
+path, no pickle): the constructor arguments as JSON, the learned arrays as
+they are. A model defines what it learned in :meth:`Recommender.state` and
+:meth:`Recommender.restore`; nothing outside a model sets its arrays.
 """
 
 from __future__ import annotations
 
+import inspect
+import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Self
+from pathlib import Path
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -99,10 +108,77 @@ def rows_for(user_ids: np.ndarray, user_items: sp.csr_matrix) -> sp.csr_matrix:
     return user_items[user_ids]
 
 
+# One saved value: an array, a sparse matrix, a number, or None (not saved).
+StateValue = np.ndarray | sp.spmatrix | float | int | None
+CSR_PARTS = ("csr_data", "csr_indices", "csr_indptr", "csr_shape")
+
+
+def npz_path(path: str | Path) -> Path:
+    """``path`` with the ``.npz`` suffix numpy's ``savez`` would give it (as implicit does)."""
+    path = Path(path)
+    return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+
+
+def flatten_state(state: Mapping[str, StateValue], prefix: str = "") -> dict[str, np.ndarray]:
+    """Arrays for ``np.savez``: a sparse matrix becomes its CSR parts, ``None`` is left out."""
+    arrays: dict[str, np.ndarray] = {}
+    for key, value in state.items():
+        if value is None:
+            continue
+        if sp.issparse(value):
+            matrix = sp.csr_matrix(value)
+            parts = (matrix.data, matrix.indices, matrix.indptr, np.array(matrix.shape))
+            arrays.update({f"{prefix}{key}.{n}": a for n, a in zip(CSR_PARTS, parts, strict=True)})
+        else:
+            arrays[prefix + key] = np.asarray(value)
+    return arrays
+
+
+def unflatten_state(arrays: Mapping[str, np.ndarray], prefix: str = "") -> dict[str, StateValue]:
+    """The inverse of :func:`flatten_state` for the keys under ``prefix``."""
+    state: dict[str, StateValue] = {}
+    for key, value in arrays.items():
+        if not key.startswith(prefix):
+            continue
+        key = key[len(prefix) :]
+        name, _, part = key.rpartition(".")
+        if part == CSR_PARTS[0]:
+            data, indices, indptr, shape = (arrays[f"{prefix}{name}.{n}"] for n in CSR_PARTS)
+            state[name] = sp.csr_matrix((data, indices, indptr), shape=tuple(shape.tolist()))
+        elif part not in CSR_PARTS:
+            state[key] = value
+    return state
+
+
+def sub_state(state: Mapping[str, StateValue], prefix: str) -> dict[str, StateValue]:
+    """The part of a flat state that belongs to a sub-model saved under ``prefix``."""
+    return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+
+
+def json_ready(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [json_ready(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
 class Recommender(ABC):
-    """Base class: subclasses implement ``fit``, ``score`` and ``similar_items``."""
+    """Base class: subclasses implement ``fit``, ``score`` and ``similar_items``.
+
+    Persistence: ``save``/``load`` keep the constructor arguments (read back
+    from attributes of the same names, as scikit-learn does; those listed in
+    ``unsaved_params`` are part of ``state`` instead) and what ``state``
+    returns.
+    """
 
     name: ClassVar[str] = "base"
+    unsaved_params: ClassVar[tuple[str, ...]] = ()
+    # Whether star ratings may be passed as ``weights`` (the evaluation data's weights are
+    # ratings). A model whose weights mean something else says False and gets none there.
+    reads_ratings: ClassVar[bool] = True
     n_items: int = 0
 
     @abstractmethod
@@ -169,6 +245,46 @@ class Recommender(ABC):
     def tune(self, folds: Sequence[Fold], k: int = 10) -> dict[str, object]:
         """Pick hyper-parameters on validation folds; returns the choice (none here)."""
         return {}
+
+    # ------------------------------------------------------------ persistence
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor arguments, JSON-ready."""
+        names = [n for n in inspect.signature(type(self).__init__).parameters if n != "self"]
+        return {n: json_ready(getattr(self, n)) for n in names if n not in self.unsaved_params}
+
+    def state(self) -> dict[str, StateValue]:
+        """What ``fit`` (and ``tune``) learned, by name; ``None`` where nothing was."""
+        return {}
+
+    def restore(self, n_items: int, state: Mapping[str, StateValue]) -> None:
+        """Take back what :meth:`state` returned (``load`` calls this on a fresh model)."""
+        self.n_items = n_items
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model to ``path`` (``.npz`` added if missing); returns the file written."""
+        path = npz_path(path)
+        arrays = {
+            "model": np.array(self.name),
+            "params": np.array(json.dumps(self.get_params(), ensure_ascii=False)),
+            "n_items": np.array(self.n_items, dtype=np.int64),
+            **flatten_state(self.state(), prefix="state."),
+        }
+        with path.open("wb") as file:
+            np.savez(file, **arrays)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Self:
+        """A model written by :meth:`save` of this class."""
+        with np.load(npz_path(path), allow_pickle=False) as saved:
+            arrays = {key: saved[key] for key in saved.files}
+        name = str(arrays.get("model", ""))
+        if name != cls.name:
+            raise ValueError(f"{path}: holds a {name or 'unknown'!r} model, not {cls.name!r}")
+        model = cls(**json.loads(str(arrays["params"])))
+        model.restore(int(arrays["n_items"]), unflatten_state(arrays, prefix="state."))
+        return model
 
 
 def check_item_ids(item_ids: np.ndarray, n_items: int) -> np.ndarray:

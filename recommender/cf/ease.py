@@ -10,13 +10,14 @@ items on one machine.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Self
 
 import numpy as np
 import scipy.linalg.lapack as lapack
 import scipy.sparse as sp
 
-from recommender.cf.base import Recommender, check_item_ids, similar_from_rows
+from recommender.cf.base import Recommender, StateValue, check_item_ids, similar_from_rows
 
 # lambda = LAMBDA_SCALE x (mean interactions per item): picked on the
 # validation splits of Amazon Beauty (lambda ~100) and MovieLens-100k
@@ -108,6 +109,14 @@ class EASE(Recommender):
 
     def score(self, user_items: sp.csr_matrix) -> np.ndarray:
         return np.asarray(sp.csr_matrix(user_items, dtype=np.float32) @ self.weights)
+
+    def state(self) -> dict[str, StateValue]:
+        return {"weights": self.weights, "fitted_regularization": self.fitted_regularization}
+
+    def restore(self, n_items: int, state: Mapping[str, StateValue]) -> None:
+        super().restore(n_items, state)
+        self.weights = np.asarray(state["weights"], dtype=np.float32)
+        self.fitted_regularization = float(state.get("fitted_regularization", 0.0))
 
     def similar_items(self, item_ids: np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Items that item ``i`` predicts most strongly (row ``B[i]``)."""

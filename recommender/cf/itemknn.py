@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Self
 
 import numpy as np
 import scipy.sparse as sp
 
-from recommender.cf.base import Recommender, check_item_ids, similar_from_rows
+from recommender.cf.base import Recommender, StateValue, check_item_ids, similar_from_rows
 
 
 def cosine_neighbours(
@@ -72,6 +73,13 @@ class ItemKNN(Recommender):
         binary = sp.csr_matrix(user_items, dtype=np.float32, copy=True)
         binary.data[:] = 1.0
         return np.asarray((binary @ self.similarity).todense(), dtype=np.float32)
+
+    def state(self) -> dict[str, StateValue]:
+        return {"similarity": self.similarity}
+
+    def restore(self, n_items: int, state: Mapping[str, StateValue]) -> None:
+        super().restore(n_items, state)
+        self.similarity = sp.csr_matrix(state["similarity"], dtype=np.float32)
 
     def similar_items(self, item_ids: np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         item_ids = check_item_ids(item_ids, self.n_items)

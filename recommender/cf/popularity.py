@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Self
 
 import numpy as np
 import scipy.sparse as sp
 
-from recommender.cf.base import Recommender, check_item_ids, top_n
+from recommender.cf.base import Recommender, StateValue, check_item_ids, top_n
 
 
 class Popularity(Recommender):
@@ -28,6 +29,13 @@ class Popularity(Recommender):
 
     def score(self, user_items: sp.csr_matrix) -> np.ndarray:
         return np.broadcast_to(self.item_counts, (user_items.shape[0], self.n_items))
+
+    def state(self) -> dict[str, StateValue]:
+        return {"item_counts": self.item_counts}
+
+    def restore(self, n_items: int, state: Mapping[str, StateValue]) -> None:
+        super().restore(n_items, state)
+        self.item_counts = np.asarray(state["item_counts"], dtype=np.float32)
 
     def similar_items(self, item_ids: np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Without co-occurrence, the most popular other items."""

@@ -1,4 +1,9 @@
-"""SessionBlend: our best model, a session-aware blend that weighs the shopper's latest items.
+"""SessionBlend: a session-aware blend that weighs the shopper's latest items.
+
+A measured comparison, not what the shop serves: the shop serves
+:class:`recommender.cf.served.ServedRanker`, and ``benchmarks/recsys.py``
+reports both side by side. This blend shows how far a richer collaborative
+model gets on the public data sets without the catalog.
 
 Each signal is scored for every item, scaled to a maximum of 1 per shopper,
 and summed with blend weights that :meth:`SessionBlend.tune` picks on a
@@ -27,7 +32,7 @@ tuned per data set (``tune``); ``DEFAULT_BLEND`` serves untuned use.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Self
 
 import numpy as np
@@ -38,8 +43,10 @@ from recommender.cf.base import (
     Fold,
     Histories,
     Recommender,
+    StateValue,
     check_item_ids,
     similar_from_rows,
+    sub_state,
     to_user_items,
     top_n,
 )
@@ -140,7 +147,7 @@ def transition_weights(
 class SessionBlend(Recommender):
     """Blend of linear item-item, next-item, factor and popularity signals (see module doc)."""
 
-    name = "best"
+    name = "session_blend"
 
     def __init__(
         self,
@@ -254,6 +261,40 @@ class SessionBlend(Recommender):
             (np.maximum(np.asarray(w, np.float32), 0) / self.mean_weight) ** self.rating_power
             for w in weights
         ]
+
+    # --------------------------------------------------------- persistence
+
+    def state(self) -> dict[str, StateValue]:
+        """The signals' weights; the tuned ``blend`` is saved with the parameters."""
+        state: dict[str, StateValue] = {
+            "ease": self.ease,
+            "slit": self.slit,
+            "popularity": self.popularity,
+            "first_seen": self.first_seen,
+            "mean_weight": self.mean_weight,
+        }
+        if self.als is not None:
+            state.update({f"als.{k}": v for k, v in self.als.state().items()})
+        return state
+
+    def restore(self, n_items: int, state: Mapping[str, StateValue]) -> None:
+        super().restore(n_items, state)
+        self.ease = np.asarray(state["ease"], dtype=np.float32)
+        slit, first_seen = state.get("slit"), state.get("first_seen")
+        self.slit = None if slit is None else np.asarray(slit, dtype=np.float32)
+        self.popularity = np.asarray(state["popularity"], dtype=np.float32)
+        self.first_seen = None if first_seen is None else np.asarray(first_seen)
+        self.mean_weight = float(state.get("mean_weight", 1.0))
+        als_state = sub_state(state, "als.")
+        self.als = None
+        if als_state:
+            self.als = ALS(
+                factors=self.als_factors,
+                regularization=self.als_regularization,
+                alpha=self.als_alpha,
+                seed=self.seed,
+            )
+            self.als.restore(n_items, als_state)
 
     # ------------------------------------------------------------- scoring
 

@@ -10,15 +10,20 @@ from recommender.cf import (
     ALS,
     EASE,
     MODEL_NAMES,
+    MODELS,
     Fold,
+    ItemFacts,
     ItemKNN,
     Popularity,
+    ServedRanker,
     SessionBlend,
     build_model,
+    load_model,
     to_user_items,
     top_n,
 )
 from recommender.cf.blend_tuning import CandidatePool, coordinate_ascent
+from recommender.cf.served import Reason
 
 N_ITEMS = 7  # two clusters {0,1,2} and {3,4,5}; item 6 is liked by nobody
 
@@ -36,6 +41,7 @@ def small_models() -> list:
         EASE(regularization=1.0),
         ALS(factors=2, regularization=0.1, alpha=5.0, iterations=20, seed=1),
         SessionBlend(als_factors=2, als_regularization=0.1),
+        ServedRanker(regularization=1.0),
     ]
 
 
@@ -183,8 +189,131 @@ def test_top_n_pads_and_orders() -> None:
 
 
 def test_build_model_knows_every_cli_name() -> None:
-    assert set(MODEL_NAMES) == {"pop", "itemknn", "als", "ease", "best"}
+    assert set(MODEL_NAMES) == {"pop", "itemknn", "als", "ease", "session_blend", "served"}
     for name in MODEL_NAMES:
         assert build_model(name).name == name
     with pytest.raises(KeyError):
         build_model("nope")
+
+
+# -- save / load ----------------------------------------------------------------------
+
+
+def fitted(name: str):
+    """Every model fitted on the cluster walks, with times (two sessions for some users)."""
+    histories = cluster_histories()
+    stamps = [np.array([0.0, 60.0, 7200.0])[: len(h)] for h in histories]
+    model = {
+        "als": ALS(factors=2, regularization=0.1, iterations=5, seed=1),
+        "session_blend": SessionBlend(
+            als_factors=2, als_regularization=0.1, blend={"ease@0.8": 1.0, "slit": 1.0, "als": 0.5}
+        ),
+    }.get(name) or build_model(name)
+    return model.fit_sequences(histories, N_ITEMS, timestamps=stamps)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_save_load_round_trip_gives_identical_recommendations(name, tmp_path) -> None:
+    model = fitted(name)
+    path = model.save(tmp_path / name)
+    assert path == tmp_path / f"{name}.npz" and path.exists()
+    loaded = type(model).load(path)
+    also = load_model(path)
+    assert type(also) is type(model) is MODELS[name]
+    assert loaded.get_params() == model.get_params()
+    probes = to_user_items([np.array([0, 1]), np.array([3]), np.array([], np.int64)], N_ITEMS)
+    users = np.arange(3)
+    expected = model.recommend(users, probes, n=5)
+    for other in (loaded, also):
+        ids, scores = other.recommend(users, probes, n=5)
+        assert ids.tolist() == expected[0].tolist()
+        assert scores.tolist() == expected[1].tolist()
+    histories = [np.array([3, 0]), np.array([0, 3, 4])]
+    stamps = [np.array([0.0, 10.0]), np.array([0.0, 5000.0, 5010.0])]
+    expected = model.recommend_sequences(histories, n=4, timestamps=stamps)
+    ids, scores = loaded.recommend_sequences(histories, n=4, timestamps=stamps)
+    assert ids.tolist() == expected[0].tolist() and scores.tolist() == expected[1].tolist()
+    assert loaded.similar_items(np.array([0, 4]), n=2)[0].tolist() == (
+        model.similar_items(np.array([0, 4]), n=2)[0].tolist()
+    )
+
+
+def test_load_refuses_another_models_file(tmp_path) -> None:
+    path = fitted("ease").save(tmp_path / "m.npz")
+    with pytest.raises(ValueError, match="ease"):
+        Popularity.load(path)
+
+
+# -- the served ranker ----------------------------------------------------------------
+#
+# Items: phones 0 (brand X, model A), 1, 2, 6 (another variant of model A), 7 (sold out);
+# 3 a case that fits phone 0; 4 and 5 running shoes.
+
+
+def shop_facts() -> ItemFacts:
+    phone, case, shoe = "手机", "手机配件", "跑步鞋"
+    categories = [phone, phone, phone, case, shoe, shoe, phone, phone]
+    lines = [("X", "A"), ("Y", "B"), ("Z", "C"), ("K", "壳"), ("N", "S"), ("M", "T"), ("X", "A"),
+             ("W", "D")]  # fmt: skip
+    return ItemFacts.build(
+        keys=[f"sku{i}" for i in range(8)],
+        version=3,
+        category=categories,
+        kind=[None] * 8,
+        price=[5000, 4800, 1500, 39, 800, 700, 5500, 3000],
+        rating=[4.8] * 8,
+        in_stock=[True] * 7 + [False],
+        line=lines,
+        brand=[(brand, c) for (brand, _), c in zip(lines, categories, strict=True)],
+        relations=[[(3, "COMPATIBLE_WITH")], [], [], [(0, "COMPATIBLE_WITH")], [], [], [], []],
+        accessory_category=case,
+    )
+
+
+def shop_histories() -> list[np.ndarray]:
+    """Phone viewers mostly go on to look at running shoes: the co-views pull shoes up."""
+    walks = [[0, 4]] * 10 + [[1, 4]] * 10 + [[0, 5]] * 6 + [[1, 5]] * 6
+    walks += [[2, 0], [2, 1], [3, 0], [3, 0], [7, 6]]
+    return [np.array(w) for w in walks]
+
+
+def test_served_ranker_keeps_the_visit_category_and_excludes_what_was_seen() -> None:
+    model = ServedRanker(regularization=1.0, items=shop_facts()).fit_sequences(shop_histories(), 8)
+    ranked = model.rank(model.request([0, 1]), n=8, explain=True)
+    # Phones (and the case that fits phone 0) first, though the shoes score higher; never the
+    # viewed phones 0 and 1, nor 6 (another variant of phone 0), nor the sold-out 7.
+    assert ranked.items == [3, 2, 4, 5]
+    assert ranked.scores[2] > ranked.scores[0]
+    assert ranked.reasons[0] == Reason("COMPATIBLE_WITH", 0)
+    assert ranked.reasons[1] == Reason("CO_VIEW", 1)
+    assert ranked.reasons[2:] == [None, None]  # a shoe co-viewed with a phone is not "similar"
+    ids, _ = model.recommend_sequences([np.array([0, 1])], n=8)
+    assert ids[0].tolist() == [3, 2, 4, 5, -1, -1, -1, -1]
+    # Without the catalog the same behaviour puts the shoes first.
+    plain = ServedRanker(regularization=1.0).fit_sequences(shop_histories(), 8)
+    assert plain.recommend_sequences([np.array([0, 1])], n=4)[0][0].tolist() == [4, 5, 2, 3]
+
+
+def test_served_ranker_intent_follows_the_current_visit() -> None:
+    model = ServedRanker(regularization=1.0, items=shop_facts()).fit_sequences(shop_histories(), 8)
+    # Shoe 4 two hours ago, phone 1 now: this visit is about phones. One variant of model A
+    # (6 scores above 0), then, the phones used up, the other shoe before the case that fits
+    # a phone the shopper never looked at.
+    ids, _ = model.recommend_sequences(
+        [np.array([4, 1])], n=4, timestamps=[np.array([0.0, 7200.0])]
+    )
+    assert ids[0].tolist() == [2, 6, 5, 3]
+    # The same two views in one visit: shoes and phones share the attention.
+    ids, _ = model.recommend_sequences([np.array([4, 1])], n=4, timestamps=[np.array([0.0, 60.0])])
+    assert ids[0].tolist() == [5, 0, 2, 3]
+
+
+def test_served_ranker_round_trip_keeps_facts_and_reasons(tmp_path) -> None:
+    model = ServedRanker(regularization=1.0, items=shop_facts()).fit_sequences(shop_histories(), 8)
+    loaded = ServedRanker.load(model.save(tmp_path / "served.npz"))
+    assert loaded.items is not None and loaded.items.version == 3
+    assert loaded.items.keys.tolist() == [f"sku{i}" for i in range(8)]
+    for history, context in (([0, 1], None), ([4], 2), ([], 0)):
+        a = model.rank(model.request(history, context=context), n=5, explain=True)
+        b = loaded.rank(loaded.request(history, context=context), n=5, explain=True)
+        assert a == b

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from daogou import recs_cli
+from recommender.cf import MODEL_NAMES
 from recommender.evaluation import (
     DataError,
     evaluate,
@@ -202,6 +203,27 @@ def test_evaluate_ranks_the_next_step_of_the_walk(tmp_path) -> None:
     assert result["hr@2"] < 1.0
 
 
+@pytest.mark.parametrize("model", MODEL_NAMES)
+def test_every_model_runs_under_the_evaluation(tmp_path, model) -> None:
+    result = evaluate(write_inter(tmp_path / "m.inter"), "inter", "ratio", k=5, model=model)
+    assert result["model"] == model
+    assert 0.0 <= result["ndcg@5"] <= 1.0 and result["users"] == 20
+
+
+def test_the_served_ranker_reads_no_star_ratings(tmp_path) -> None:
+    """Its weights are shop interaction strengths; on rated data every rated item counts once,
+    so changing the ratings changes nothing."""
+    path = write_inter(tmp_path / "m.inter")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    flat = [lines[0]] + ["\t".join([*r.split("\t")[:2], "3", r.split("\t")[3]]) for r in lines[1:]]
+    same = tmp_path / "flat.inter"
+    same.write_text("\n".join(flat) + "\n", encoding="utf-8")
+    ours = [evaluate(p, "inter", "ratio", model="served") for p in (path, same)]
+    assert {k: v for k, v in ours[0].items() if not k.endswith("_s")} == {
+        k: v for k, v in ours[1].items() if not k.endswith("_s")
+    }
+
+
 def test_evaluate_rejects_unknown_names(tmp_path) -> None:
     path = write_seq(tmp_path / "walks.txt")
     with pytest.raises(DataError):
@@ -233,7 +255,7 @@ def test_cli_prints_one_json_object_for_seq(tmp_path, capsys) -> None:
     assert code == 0
     result = json.loads(out)
     assert set(result) >= REQUIRED_KEYS
-    assert result["model"] == "best"
+    assert result["model"] == "served"  # the default: the ranker the shop serves
     assert 0.0 <= result["ndcg@10"] <= result["hr@10"] <= 1.0
 
 

@@ -108,6 +108,25 @@ def test_saved_model_is_picked_up_by_a_serving_process(mini_service, events, tmp
     assert np.allclose(server._model.model.weights, trainer._model.model.weights)
     # the co-views behind 「看过X的人也看了」 travel with the weights
     assert (server._model.together != trainer._model.together).nnz == 0
+    # the file is the served model class's own save, loadable without the service
+    from recommender.cf import ServedRanker
+
+    ranker = ServedRanker.load(path)
+    assert ranker.items is not None and list(ranker.items.keys) == server._model.skus
+    assert [(r.product["sku"], r.reason) for r in server.recommend("a0", k=3)] == [
+        (r.product["sku"], r.reason) for r in trainer.recommend("a0", k=3)
+    ]
+
+
+def test_a_model_file_in_an_older_format_is_refitted_not_fatal(mini_service, events, tmp_path):
+    import numpy as np
+
+    path = tmp_path / "recs" / "model.npz"
+    path.parent.mkdir()
+    np.savez(path, version=1, skus=np.array(["x"]), weights=np.zeros((1, 1)))  # the old layout
+    server = RecommendationService(mini_service, events, model_path=path)
+    assert server.recommend("a0", k=3)
+    assert server._model is not None and server._model.trained_events > 0
 
 
 # -- issue 14: recommendations fit what the shopper is looking at ------------------------

@@ -26,11 +26,11 @@ from benchmarks.label_queries import (
     parse_number,
     validate_spec,
 )
+from data.catalog_schema import load_catalog
 from data.generate_catalog import build_catalog
-from data.seed.taxonomy import CATEGORY_NAMES
 
 # The contract's leaf categories (test_seed_catalog pins them to CONTRACT.md).
-CATEGORIES = CATEGORY_NAMES
+CATEGORIES = [c.name for c in load_catalog().taxonomy.categories]
 
 
 @pytest.fixture(scope="module")
