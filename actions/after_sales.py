@@ -9,6 +9,7 @@ from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime, state
+from actions.fallback import where_we_are
 from actions.formatting import yuan
 from knowledge_graph.conversations import find_order_id, record_flag
 
@@ -106,5 +107,6 @@ class ActionRecordFeedback(Action):
                 buttons=[{"title": "转人工", "payload": "转人工"}],
             )
         else:
-            dispatcher.utter_message(text="谢谢您的肯定！还有什么可以帮您的吗？")
+            hint = where_we_are(runtime.view(), tracker)
+            dispatcher.utter_message(text=f"谢谢您的肯定！{hint or '还有什么可以帮您的吗？'}")
         return []

@@ -23,6 +23,10 @@ from knowledge_graph.graph import format_value
 from knowledge_graph.service import CatalogView
 
 _ORDINAL = re.compile(r"第\s*([一二两三四五六七八九十\d]+)\s*(?:个|款|台|件|种|部|双|支|瓶)")
+# 「iPhone 15的」「小米14能用的」「给Mate 60用的呢」: a device named for the accessories shown
+_FOR_DEVICE = re.compile(
+    r"^(?:给|那|要)?.{2,24}?(?:的|用的|能用的|适用的|可以用的)(?:呢|吗|有吗)?[?？]?$"
+)
 _WANTS = re.compile(
     r"推荐|配|买|有没有|有吗|有啥|有什么|要|看看|多少|适合|合适|能用|还有|别的|其他|换"
 )
@@ -33,7 +37,11 @@ def answer_followup(
 ) -> list[dict[str, Any]] | None:
     text = state.text_of(tracker)
     refs = qa.product_refs(view, text)
-    for handler in (_policy, _bundle, _accessories, _difference, _which, _beyond_list, _brands):
+    handlers = (
+        _policy, _bundle, _accessories, _difference, _which, _beyond_list, _brands,
+        _price_guidance, _undecided,
+    )  # fmt: skip
+    for handler in handlers:
         events = handler(dispatcher, tracker, view, text, refs)
         if events is not None:
             return events
@@ -94,6 +102,8 @@ def _bundle(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | Non
     kinds = context.accessory_kinds_in(qa.masked(text, view.linker.link(text)))
     device = _device(view, tracker, refs)
     focus = view.graph.products.get(state.focus(tracker) or "")
+    if not refs and focus is not None and focus["category"] == context.ACCESSORY_CATEGORY:
+        device = None  # 「再加个壳一共多少」 after a film: the film and a case, not the phone
     if device is not None and kinds:
         found = context.bundle(view, device, kinds)
         items = found.items
@@ -144,6 +154,19 @@ def _accessories(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] 
     """「我是小米14 推荐个壳和膜」: that device's cases and films, not chargers."""
     mentions = view.linker.link(text)
     kinds = context.accessory_kinds_in(qa.masked(text, mentions))
+    original = context.asks_original(text)
+    if not kinds and original and not refs:
+        return _originals_of_focus(dispatcher, tracker, view)
+    last = state.last_filters(tracker)
+    if (
+        not kinds
+        and refs
+        and last is not None
+        and last.category == context.ACCESSORY_CATEGORY
+        and last.kind
+        and _FOR_DEVICE.match(text.strip())
+    ):
+        kinds = [last.kind]  # 「iPhone 15的」 after cases: cases for the iPhone 15
     if not kinds:
         return None
     if any(ref.exact for ref in refs):
@@ -160,13 +183,27 @@ def _accessories(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] 
         for ref in refs
     )
     device = _device(view, tracker, refs)
-    if device is None or not (refs or _WANTS.search(text)):
+    if device is not None and not (refs or _WANTS.search(text)):
+        return None
+    if device is None:
+        # 「苹果手表表带 46mm的」: no model named, but the maker, kind and size leave one
+        device = qa.described_device(view, text, context.ACCESSORY_CATEGORY)
+    if device is None:
         return None
     if named_accessory and len(kinds) == 1 and qa.asked_fields(view, text):
         return None  # 「小米手环9的腕带多少钱」: the linker found the strap; the QA answers it
-    found = context.fitting(view, view.graph.variants(device["sku"]), kinds, per_kind=4)
+    found = context.fitting(
+        view, view.graph.variants(device["sku"]), kinds, per_kind=8 if original else 4
+    )
     brands = qa.filters_from(view, qa.masked(text, mentions), []).brands
-    if brands:
+    if original:
+        # 「原装壳」: made by the device's own brand, nothing else passes for it
+        found = {
+            kind: [p for p in group if p["brand"] == device["brand"]]
+            for kind, group in found.items()
+        }
+        found = {kind: group for kind, group in found.items() if group}
+    elif brands:
         # 「Mate 70能用的华为充电器」: the brand asked for, where it makes one
         found = {
             kind: [p for p in group if p["brand"] in brands] or group
@@ -175,8 +212,9 @@ def _accessories(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] 
     found = {kind: group[:2] for kind, group in found.items()}
     name = device.get("model") or device["title"]
     if not found:
+        made = f"{device['brand']}原装" if original else "适配"
         dispatcher.utter_message(
-            text=f"抱歉，暂时没有适配 {name} 的{'、'.join(kinds[:2])}。",
+            text=f"抱歉，暂时没有{made} {name} 的{'、'.join(kinds[:2])}。",
             buttons=[{"title": t, "payload": t} for t in (f"{name}有什么配件", "转人工")],
         )
         return []
@@ -187,14 +225,43 @@ def _accessories(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] 
     ]
     lacking = [k for k in kinds if k not in found and not context.found_as_alias(k, found)]
     tail = f"（暂时没有适配的{'、'.join(lacking)}）" if lacking else ""
+    made = f"{device['brand']}原装、适配" if original else "适配"
     send_products(
         dispatcher,
-        f"适配 {name} 的{'和'.join(found)}有这些：\n" + "\n".join(parts) + tail,
+        f"{made} {name} 的{'和'.join(found)}有这些：\n" + "\n".join(parts) + tail,
         products,
         quick_replies("第一个多少钱", "一共多少钱" if len(products) > 1 else "还有货吗", "转人工"),
     )
     # The first accessory is in focus (「这个多少钱」, 「再加个壳一共多少」 know the phone from it).
     return state.showing([p["sku"] for p in products], tracker, focus_sku=products[0]["sku"])
+
+
+def _originals_of_focus(dispatcher, tracker, view) -> list[dict[str, Any]] | None:
+    """「要原装的」 after accessories were shown: the same kind from the device's own brand."""
+    focus = view.graph.products.get(state.focus(tracker) or "")
+    device = _device_of_accessory(view, focus) if focus is not None else None
+    if device is None:
+        return None
+    kind = qa.kind_of(focus)
+    found = context.fitting(view, view.graph.variants(device["sku"]), [kind], per_kind=8)
+    originals = [p for p in found.get(kind, []) if p["brand"] == device["brand"]][:2]
+    name = device.get("model") or device["title"]
+    if not originals:
+        others = [p for p in found.get(kind, []) if p["brand"] != device["brand"]][:2]
+        dispatcher.utter_message(
+            text=f"抱歉，{device['brand']}暂时没有适配 {name} 的原装{kind}"
+            + ("，刚才这些是适配的第三方品牌。" if others else "。"),
+            buttons=[{"title": t, "payload": t} for t in (f"{name}有什么配件", "转人工")],
+        )
+        return []
+    lines = "\n".join(f"· {p['title']}：{yuan(p['price'])}" for p in originals)
+    send_products(
+        dispatcher,
+        f"{device['brand']}原装、适配 {name} 的{kind}：\n{lines}",
+        originals,
+        quick_replies("还有货吗", "第一个多少钱", "转人工"),
+    )
+    return state.showing([p["sku"] for p in originals], tracker, focus_sku=originals[0]["sku"])
 
 
 def pair(view: CatalogView, tracker: Tracker, refs: list[qa.ProductRef]) -> list[dict[str, Any]]:
@@ -360,3 +427,64 @@ def _brands(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | Non
         buttons=[{"title": b, "payload": f"看看{b}的{category}"} for b in ranked_brands[:4]],
     )
     return []
+
+
+_PRICE_GUIDANCE = re.compile(
+    r"(?:多少钱|什么价位?|啥价位?|多少预算|预算多少|价位)(?:的)?(?:合适|比较好|够用?|差不多|好)"
+    r"|不知道(?:预算|价位|买多少钱)|不清楚(?:价格|价位|行情)"
+)
+
+
+def _price_guidance(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | None:
+    """「不知道多少钱合适」 while choosing a category: its price band, with budgets to pick."""
+    from actions.needs import budget_buttons
+
+    last = state.last_filters(tracker)
+    category = qa.filters_from(view, text, []).category or (last.category if last else None)
+    if refs or not category or not _PRICE_GUIDANCE.search(text):
+        return None
+    prices = sorted(p["price"] for p in view.graph.filter(category=category, in_stock=True))
+    if not prices:
+        return None
+    low, high = prices[len(prices) // 4], prices[len(prices) * 3 // 4]
+    dispatcher.utter_message(
+        text=f"店里的{category}从 {yuan(prices[0])} 到 {yuan(prices[-1])} 都有，一半左右在 "
+        f"{yuan(low)} 到 {yuan(high)} 之间，日常用这个价位就够了；要求高一些再往上加。"
+        "选个预算，我按它帮您挑：",
+        buttons=[{"title": t, "payload": p} for t, p in budget_buttons(view, category)],
+    )
+    return []
+
+
+_UNDECIDED = re.compile(
+    r"^(?:嗯+|额+|呃+)?\s*(?:不知道|不清楚|没想好|随便|都行|都可以|无所谓|你定|你看着办|不懂)"
+    r"(?:呀|啊|吧|哦|诶|欸|呢|耶)?[。.!！~～…]*$"
+)
+
+
+def _undecided(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | None:
+    """「不知道」「随便」 while choosing a category: its best-rated picks, and the price band."""
+    from actions.needs import budget_buttons
+    from actions.search import price_span, show_results
+
+    last = state.last_filters(tracker)
+    if refs or last is None or not last.category or not _UNDECIDED.match(text.strip()):
+        return None
+    if tracker.active_loop.get("name"):
+        return None  # the needs dialogue takes 「随便」 as its own answer
+    hits = qa.rank_by_quality(view.graph.filter(category=last.category, in_stock=True))
+    span = price_span(hits) if hits else ""
+    return show_results(
+        dispatcher,
+        tracker,
+        view,
+        last,
+        " ".join([last.kind or last.category, *last.terms]),
+        lead=f"没关系～先看看这几款口碑好的热门{describe_noun(last)}；店里的价位在 {span}，"
+        "告诉我预算或用途，我再帮您缩小范围：",
+        buttons=budget_buttons(view, last.category),
+    )
+
+
+def describe_noun(filters: qa.SearchFilters) -> str:
+    return filters.kind or filters.category or "商品"

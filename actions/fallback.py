@@ -1,4 +1,6 @@
-"""The first stage of the two-stage fallback, in Chinese: "您是想……吗？" with buttons."""
+"""Unclear messages (nlu_fallback) and the talk around shopping: what the graph can still read
+in the message is answered; otherwise the likeliest next steps for this conversation, or
+"您是想……吗？" with buttons. Greetings, small talk and thanks mid-choice lead back to it."""
 
 from __future__ import annotations
 
@@ -6,7 +8,6 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime, state
@@ -49,17 +50,19 @@ class ActionDefaultAskAffirmation(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         followed = answer_followup(dispatcher, tracker, runtime.view())
+        if followed is None:
+            followed = answer_what_it_says(dispatcher, tracker, domain)
         if followed is not None:
-            return [*followed, ActiveLoop(None)]
-        answered = answer_what_it_says(dispatcher, tracker, domain)
-        if answered is not None:
-            return [*answered, ActiveLoop(None)]  # and leave the fallback loop
-        steps = next_steps(runtime.view(), tracker)
-        if steps:
-            # Unclear, but the conversation has a thread: the three likeliest next steps on it.
+            return followed  # answered after all: the turn's slots stay (bot/data/rules.yml)
+        view = runtime.view()
+        steps = next_steps(view, tracker)
+        hint = where_we_are(view, tracker)
+        if steps or hint:
+            # Unclear, but the conversation has a thread: back to it, with the likeliest steps.
             text = state.text_of(tracker)[:20]
             dispatcher.utter_message(
-                text=f"不好意思，我没太明白「{text}」的意思。您是想接着刚才的继续吗？可以点下面的选项，或者换个说法告诉我：",
+                text=f"不好意思，我没太明白「{text}」的意思。"
+                + (hint or "您是想接着刚才的继续吗？可以点下面的选项，或者换个说法告诉我："),
                 buttons=[{"title": t, "payload": p} for t, p in steps],
             )
             return []
@@ -91,11 +94,14 @@ class ActionOutOfScope(Action):
         answered = answer_what_it_says(dispatcher, tracker, domain)
         if answered is not None:
             return answered
-        steps = next_steps(runtime.view(), tracker)
-        if steps:
+        view = runtime.view()
+        steps = next_steps(view, tracker)
+        hint = where_we_are(view, tracker)
+        if steps or hint:
             # 「？」 in the middle of choosing: back to the products on the table
             dispatcher.utter_message(
-                text="这个我可能帮不上～要不接着看看刚才的？也可以直接告诉我预算或用途：",
+                text="这个我可能帮不上～"
+                + (hint or "要不接着看看刚才的？也可以直接告诉我预算或用途："),
                 buttons=[{"title": t, "payload": p} for t, p in steps],
             )
             return []
@@ -110,7 +116,12 @@ def answer_what_it_says(
     about it, a request with a category or kind (「电饭煲 300以内」), or, after a list, a
     constraint on it (「要速干的」「华为的有吗」). None when the message has none of these."""
     from actions.product_qa import ActionAnswerAttribute
-    from actions.search import ActionRefineSearch, ActionSearchProducts
+    from actions.search import (
+        ActionRefineSearch,
+        ActionSearchProducts,
+        asks_cheaper,
+        constrains_last_search,
+    )
 
     if names_a_product_and_asks(tracker):
         # 「OPPO findn3 512G有货吗」 with a model the NLU has not seen
@@ -121,6 +132,8 @@ def answer_what_it_says(
     if qa.product_refs(view, text):
         return ActionAnswerAttribute().run(dispatcher, tracker, domain)
     base = state.last_filters(tracker)
+    if constrains_last_search(view, tracker, filters, []):
+        return ActionRefineSearch().run(dispatcher, tracker, domain)  # 「要头戴式的」 on the list
     if base is not None and base.category and not filters.category:
         wanted = qa.requirements_in(view, text, base.category)
         if (
@@ -130,6 +143,7 @@ def answer_what_it_says(
             or filters.size
             or filters.gender
             or (filters.min_price or filters.max_price)
+            or asks_cheaper(text)  # 「就想要个好看的 别太贵」
         ):
             return ActionRefineSearch().run(dispatcher, tracker, domain)
     if filters.category or filters.kind:
@@ -170,7 +184,55 @@ def next_steps(view: CatalogView, tracker: Tracker) -> list[tuple[str, str]]:
     return []
 
 
+def where_we_are(view: CatalogView, tracker: Tracker) -> str | None:
+    """One sentence that takes the shopper back to what they were choosing or asking about."""
+    last = state.last_filters(tracker)
+    if last is not None and (last.kind or last.category):
+        noun = last.kind or last.category
+        if last.min_price is None and last.max_price is None:
+            return f"咱们接着挑{noun}吧：说说预算或用途，我帮您缩小范围～"
+        return f"咱们接着挑{noun}吧：看中哪一款可以接着问，也可以换个预算或品牌～"
+    product = view.graph.products.get(state.focus(tracker) or "")
+    if product is not None:
+        name = product.get("model") or product["title"]
+        return f"关于{name}，价格、参数、库存和配件都可以接着问我～"
+    return None
+
+
+class ActionGreet(Action):
+    """「你好」 opens a conversation; 「哈哈哈」 in the middle of one goes back to it."""
+
+    def name(self) -> str:
+        return "action_greet"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        hint = where_we_are(runtime.view(), tracker)
+        if hint:
+            dispatcher.utter_message(text=f"😊 我在呢～{hint}")
+        else:
+            dispatcher.utter_message(response="utter_greet")
+        return []
+
+
+class ActionWhereWeAre(Action):
+    """After small talk (weather, a joke), one line back to the shopping, when there is one."""
+
+    def name(self) -> str:
+        return "action_where_we_are"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        hint = where_we_are(runtime.view(), tracker)
+        if hint:
+            dispatcher.utter_message(text=hint)
+        return []
+
+
 _EXCLUDE = re.compile(r"不要|除了|别要|不考虑|排除|不喜欢|去掉")
+_VAGUE = re.compile(r"那个|那种|就是|啥来着|叫什么|怎么说")
 
 
 class ActionAcknowledge(Action):
@@ -212,6 +274,16 @@ class ActionAcknowledge(Action):
                 text="好的～您看中哪一款了吗？可以接着问，也可以告诉我预算或用途帮您再缩小范围：",
                 buttons=[{"title": t, "payload": p} for t, p in steps],
             )
+        elif _VAGUE.search(text) and len(text) > 4:
+            # 「有没有那种 就是 可以 嗯 放在桌上的 那个」: they are looking for words; help them
+            dispatcher.utter_message(
+                text="没关系，慢慢说～您想找的是哪一类东西呢？说说它是干什么用的、大概什么样子，"
+                "或者在哪儿用，我帮您找。",
+                buttons=[{"title": c, "payload": f"看看{c}"} for c in _BROWSE],
+            )
         else:
             dispatcher.utter_message(response="utter_deny" if denied else "utter_affirm")
         return []
+
+
+_BROWSE = ("小家电", "手机", "耳机", "护肤品")

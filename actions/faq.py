@@ -41,6 +41,9 @@ def product_in_question(view: CatalogView, tracker: Tracker) -> dict[str, Any] |
     refs = qa.product_refs(view, text)
     if refs:
         return qa.representative(view, refs[0].skus)
+    described = qa.described_product(view, text)
+    if described is not None:
+        return described  # 「小米20000mAh充电宝能上飞机不」
     focus = state.focus(tracker)
     if focus not in view.graph.products:
         return None
@@ -61,13 +64,13 @@ class ActionAnswerFaq(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         key = faq_key(tracker)
-        if key is None:
-            dispatcher.utter_message(response="utter_ask_rephrase")
-            return []
         view = runtime.view()
         text = state.text_of(tracker)
+        if key is None and not policy.reports_defect(text):
+            dispatcher.utter_message(response="utter_ask_rephrase")
+            return []
         product = product_in_question(view, tracker)
-        topic = key.split("/", 1)[1]
+        topic = key.split("/", 1)[1] if key else "defect"
         if policy.reports_defect(text):
             topic = "defect"  # 「洗地机用了10天就不出水了」, whatever topic the selector chose
         if topic in ("air_travel", "warranty") and _WANTS_TO_BUY.search(text):
@@ -76,14 +79,25 @@ class ActionAnswerFaq(Action):
 
             if qa.filters_from(view, text, []).category:
                 return ActionSearchProducts().run(dispatcher, tracker, domain)
-        if topic in ("return_policy", "refund") and policy.asks_about_opened(text):
-            dispatcher.utter_message(text=policy.opened_return(product))
+        if policy.asks_about_opened(text) and re.search(r"退|换", text):
+            # 「薯片拆开吃了不好吃 能退不」, whichever return topic the selector chose
+            if product is None:
+                filters = qa.filters_from(view, text, [])
+                named = filters.kind or filters.category
+                answer = (
+                    policy.opened_return_in(filters.category, named)
+                    if filters.category and named
+                    else policy.opened_return(None)
+                )
+                dispatcher.utter_message(text=answer)
+                return []
+            return self.about(dispatcher, tracker, policy.opened_return(product), product)
         elif topic == "warranty" and product is not None:
-            dispatcher.utter_message(text=policy.warranty(product))
+            return self.about(dispatcher, tracker, policy.warranty(product), product)
         elif (
             topic == "air_travel" and product is not None and (flight := policy.air_travel(product))
         ):
-            dispatcher.utter_message(text=flight)
+            return self.about(dispatcher, tracker, flight, product)
         elif topic == "defect":
             self.defect(dispatcher, product)
         elif topic == "bargain" and product is not None:
@@ -91,6 +105,20 @@ class ActionAnswerFaq(Action):
         else:
             dispatcher.utter_message(response=f"utter_{key}")
         return []
+
+    @staticmethod
+    def about(
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        answer: str,
+        product: dict[str, Any] | None,
+    ) -> list[dict[str, Any]]:
+        """A policy answer fitted to one product shows that product, which stays in focus."""
+        if product is None:
+            dispatcher.utter_message(text=answer)
+            return []
+        send_products(dispatcher, answer, [product], quick_replies("还有货吗", "多少钱", "转人工"))
+        return state.showing([product["sku"]], tracker, focus_sku=product["sku"])
 
     @staticmethod
     def defect(dispatcher: CollectingDispatcher, product: dict[str, Any] | None) -> None:

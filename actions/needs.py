@@ -12,9 +12,18 @@ from rasa_sdk.types import DomainDict
 
 from actions import runtime, state
 from actions.context import answer_followup
-from actions.search import BROWSING, implied_category, ranked, show_popular, show_results
+from actions.search import (
+    BROWSING,
+    ActionRefineSearch,
+    constrains_last_search,
+    describe,
+    implied_category,
+    ranked,
+    show_popular,
+    show_results,
+)
 from knowledge_graph import qa
-from knowledge_graph.scenes import SCENES, is_gift, scene_of
+from knowledge_graph.scenes import SCENES, hobby_of, is_gift, scene_of
 from knowledge_graph.service import CatalogView
 
 ANY = "不限"
@@ -72,9 +81,16 @@ class ValidateNeedsForm(FormValidationAction):
             and not _ANYTHING.search(text)
         ):
             # 「她喜欢化妆」: the category most of the best matches share (彩妆)
-            implied = implied_category(ranked(view, text, filters, k=20), filters)
+            query = " ".join([hobby_of(text) or text, *SCENES.get(scene_of(text) or "", ())])
+            implied = implied_category(ranked(view, query, filters, k=20), filters)
             if implied:
-                return {"need_category": implied}
+                # What they like is also what it is for; picks come now, the budget as buttons.
+                found = {"need_category": implied}
+                if not tracker.get_slot("need_scene"):
+                    found["need_scene"] = text[:30]
+                if not tracker.get_slot("need_budget"):
+                    found["need_budget"] = ANY
+                return found
         return {}
 
     async def extract_need_budget(
@@ -126,19 +142,31 @@ class ActionRecommend(Action):
             return followed
         text = state.text_of(tracker)
         filters = qa.filters_from(view, text, state.entities(tracker))
+        if constrains_last_search(view, tracker, filters, qa.product_refs(view, text)):
+            return ActionRefineSearch().run(dispatcher, tracker, domain)  # 「华为的有吗」
         wishes = [scene_of(text) or "", *qa.tags_in(view, text)]
         has_budget = filters.min_price is not None or filters.max_price is not None
         if filters.category and (has_budget or filters.brands or any(wishes)):
             query = " ".join([text, *SCENES.get(wishes[0], ()), *wishes[1:]])
             return show_results(
-                dispatcher, tracker, view, filters, query, lead="按您说的要求，推荐这几款："
+                dispatcher,
+                tracker,
+                view,
+                filters,
+                query,
+                lead=f"按您说的要求（{describe(filters)}），推荐这几款：",
             )
         has_wish = has_budget or filters.colour or filters.brands or filters.attributes
         if not filters.category and has_wish and (any(wishes) or is_gift(scene_of(text))):
             # 「送女朋友的礼物 她喜欢粉色 300以内」: enough to show gifts now, across categories
             query = " ".join([text, *SCENES.get(wishes[0], ()), *wishes[1:]])
             return show_results(
-                dispatcher, tracker, view, filters, query, lead="按您说的要求，先挑了这几款："
+                dispatcher,
+                tracker,
+                view,
+                filters,
+                query,
+                lead=f"按您说的要求（{describe(filters)}），先挑了这几款：",
             )
         accessories_of_focus(view, tracker, filters)
         if filters.is_empty() and BROWSING.search(text):
@@ -214,7 +242,13 @@ class ActionNeedsResults(Action):
         tags = SCENES.get(scene, ()) if scene != ANY else ()
         query = " ".join([category or "", scene if scene != ANY else "", *tags]).strip()
         lead = f"根据您的需求（{category or '商品'}，预算{_budget_text(budget)}，{_scene_text(scene)}），为您挑了这几款："
-        events = show_results(dispatcher, tracker, view, filters, query, lead=lead)
+        buttons = None
+        if budget == ANY and category:
+            lead = (
+                f"按{_scene_text(scene)}，先挑了这几款口碑好的{category}；说个预算，我再帮您调整："
+            )
+            buttons = budget_buttons(view, category)
+        events = show_results(dispatcher, tracker, view, filters, query, lead=lead, buttons=buttons)
         return [
             *events,
             SlotSet("need_category", None),

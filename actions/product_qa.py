@@ -260,13 +260,17 @@ class ActionAnswerAttribute(Action):
             # 「Bondi 8和Clifton 9哪个缓震好」: two products and a 「哪个」 is a comparison
             return ActionCompareProducts().run(dispatcher, tracker, domain)
         groups = groups or only_model_named(view, tracker)
+        from actions.search import ActionRefineSearch, constrains_last_search
+
+        if not groups and constrains_last_search(
+            view, tracker, qa.filters_from(view, text, []), []
+        ):
+            return ActionRefineSearch().run(dispatcher, tracker, domain)  # 「vivo呢」 on the list
         if (
             not groups
             and state.last_filters(tracker)
             and (qa.asked_size(text) or qa.asked_colour(view, text))
         ):
-            from actions.search import ActionRefineSearch
-
             return ActionRefineSearch().run(dispatcher, tracker, domain)  # 「38码有吗」 on the list
         if not groups:
             return search_instead(dispatcher, tracker, view) or not_found(dispatcher, view, tracker)
@@ -306,16 +310,21 @@ class ActionAnswerAttribute(Action):
         send_products(dispatcher, "\n".join(answers), shown, buttons)
         asked = {"fields": fields, "size": size, "colour": colour}
         remembered = [SlotSet("last_question", asked)] if fields or size or colour else []
-        return [
-            *state.showing([p["sku"] for p in shown], tracker, focus_sku=shown[0]["sku"]),
-            *remembered,
-        ]
+        events = state.showing([p["sku"] for p in shown], tracker, focus_sku=shown[0]["sku"])
+        listed = state.shown(tracker)
+        if len(listed) > len(shown) and all(set(g) & set(listed) for g in groups[: len(shown)]):
+            # 「第一个电池多大」 picks from the list; 「第三个呢」 next still counts on that list.
+            events = [e for e in events if e.get("name") != "shown_products"]
+        return [*events, *remembered]
 
     @staticmethod
     def default_fields(tracker: Tracker) -> list[str]:
         return (
             ["stock"] if tracker.latest_message.get("intent", {}).get("name") == "ask_stock" else []
         )
+
+
+_DIFFERENCE = re.compile(r"区别|不同|差别|差异|不一样")
 
 
 class ActionCompareProducts(Action):
@@ -355,7 +364,7 @@ class ActionCompareProducts(Action):
         if skin and "适用肤质" not in asked:
             asked.insert(0, "适用肤质")
         comparison = view.graph.compare(a["sku"], b["sku"])
-        text = compare_text(view, a, b, comparison, asked)
+        text = compare_text(view, a, b, comparison, asked, bool(_DIFFERENCE.search(message)))
         verdict = use_verdict(a, b, comparison, use, use_keys, skin)
         if verdict:
             text = "\n".join([*text.split("\n")[:-1], verdict])
@@ -407,6 +416,7 @@ def compare_text(
     b: dict[str, Any],
     comparison: Comparison,
     asked: list[str],
+    differences: bool = False,
 ) -> str:
     name_a, name_b = a.get("model") or a["title"], b.get("model") or b["title"]
     rows = {r.key: r for r in comparison.rows}
@@ -415,6 +425,13 @@ def compare_text(
         for f in asked
         if ("价格" if f == "price" else f) in rows
     ]
+    if not asked_rows and differences:
+        # 「K70和K70 Pro有啥区别」: every spec in which they differ, not only the ranked ones
+        asked_rows = [
+            r
+            for r in comparison.rows
+            if r.value_a != r.value_b and r.key not in ("颜色", "价格", "评分")
+        ][:6]
     lines = []
     for row in asked_rows or [r for r in comparison.rows if r.better in ("a", "b")][:5]:
         spec = view.graph.attribute_spec(a["category"], row.key)

@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import runtime, state
 from actions.context import answer_followup
 from actions.formatting import quick_replies, send_products, yuan
-from knowledge_graph import qa
+from knowledge_graph import policy, qa
 from knowledge_graph.scenes import is_gift, scene_of
 from knowledge_graph.service import CatalogView
 
@@ -51,7 +51,8 @@ def requirement_text(key: str, wanted: Any) -> str:
     if isinstance(wanted, tuple):
         return f"{key}{wanted[0]:g}以上"
     if isinstance(wanted, frozenset | set):
-        return f"{key}{'/'.join(sorted(wanted))}"
+        values = "/".join(sorted(wanted))
+        return values if all(key in v for v in wanted) else f"{key}{values}"  # 「高缓震」
     return f"{key}{wanted}"
 
 
@@ -130,7 +131,7 @@ def show_results(
     if not found:
         return show_nearest(dispatcher, tracker, view, filters)
     shown = found[:SHOWN]
-    text = lead or f"为您找到这些{describe(filters)}，先看看这几款："
+    text = lead or f"为您找到这些{describe(filters)}，先看看这几款（{price_span(shown)}）："
     send_products(
         dispatcher,
         text,
@@ -138,6 +139,13 @@ def show_results(
         buttons or quick_replies("第一个怎么样", "有没有便宜点的", "对比一下前两个"),
     )
     return [*state.showing([p["sku"] for p in shown], tracker), state.filters_slot(filters)]
+
+
+def price_span(products: list[dict[str, Any]]) -> str:
+    """「1299元到6999元」 over the cards shown: the shopper sees the price band at a glance."""
+    prices = [p["price"] for p in products]
+    low, high = min(prices), max(prices)
+    return yuan(low) if low == high else f"{yuan(low)}到{yuan(high)}"
 
 
 def show_nearest(
@@ -217,7 +225,7 @@ class ActionSearchProducts(Action):
             and state.shown(tracker)
             and not refs
             and (not filters.category or same_category)
-        ):
+        ) or constrains_last_search(view, tracker, filters, refs):
             # 「三星的」「两千以内」 after a list: a constraint on what is shown, not a new search.
             return ActionRefineSearch().run(dispatcher, tracker, domain)
         if refs and not (filters.category or has_budget):
@@ -237,7 +245,41 @@ class ActionSearchProducts(Action):
                 buttons=[{"title": c, "payload": f"看看{c}"} for c in CATEGORY_BUTTONS],
             )
             return []
+        if policy.asks_flight(text) and filters.category:
+            # 「想要个能带上飞机的充电宝」: only those allowed in the cabin, and say so
+            allowed = [
+                p["sku"] for p in qa.filter_products(view, filters) if policy.may_carry_on(p)
+            ]
+            filters = replace(filters, within=allowed)
+            lead = f"这些{describe(filters)}都可以随身带上飞机（充电宝在100Wh以内），先看看这几款："
+            return show_results(dispatcher, tracker, view, filters, text, lead=lead)
         return show_results(dispatcher, tracker, view, filters, text)
+
+
+def constrains_last_search(
+    view: CatalogView, tracker: Tracker, filters: qa.SearchFilters, refs: list[qa.ProductRef]
+) -> bool:
+    """「华为的有吗」「vivo呢」「白色的」 after a list: a constraint on that search (平板 stay
+    平板), whichever intent the NLU chose. Long messages are requests of their own."""
+    last = state.last_filters(tracker)
+    text = state.text_of(tracker)
+    if refs or last is None or not last.category or len(text) > 12:
+        return False
+    if filters.category and filters.category != last.category:
+        return False
+    # 「要头戴式的」 names a kind of the same category: narrower, not a new search
+    narrower_kind = bool(filters.kind) and filters.kind != last.kind
+    return bool(
+        filters.brands
+        or filters.colour
+        or filters.size
+        or qa.bare_size(view, text, last.category)
+        or filters.gender
+        or narrower_kind
+        or filters.min_price is not None
+        or filters.max_price is not None
+        or qa.requirements_in(view, text, last.category)
+    )
 
 
 _ELLIPTICAL_CATEGORY = re.compile(
@@ -253,7 +295,7 @@ def elliptical_category(text: str, filters: qa.SearchFilters, refs: list[qa.Prod
 
 
 BROWSING = re.compile(
-    r"随便看看|随便逛逛|先逛逛|逛一逛|看看有啥|有什么好东西|好玩的|给我整点|我可能喜欢"
+    r"随便看看|随便逛逛|先逛逛|逛一逛|看看有啥|有(?:什么|啥)好东西|有啥好物|好玩的|给我整点|我可能喜欢"
 )
 
 
@@ -297,7 +339,13 @@ def asks_about_focus(
     )
 
 
-_CHEAPER = re.compile(r"便宜|实惠|预算低|价格低|少花|划算")
+_CHEAPER = re.compile(r"便宜|实惠|预算低|价格低|少花|划算|别太贵|不要太贵|不用太贵|不太贵")
+
+
+def asks_cheaper(text: str) -> bool:
+    return bool(_CHEAPER.search(text))
+
+
 _PRICIER = re.compile(r"贵一?点|高端|好一点|预算高|更好")
 _NOT_THESE = re.compile(r"不要|除了|别要|不考虑|排除|不喜欢|去掉")
 _OTHER_BRAND = re.compile(r"换个?牌子|别的牌子|其他牌子|其它牌子|换个?品牌|不要这个牌子")
@@ -322,6 +370,10 @@ class ActionRefineSearch(Action):
         if not base.category and shown and len({p["category"] for p in shown}) == 1:
             base = replace(base, category=shown[0]["category"])
         new = qa.filters_from(view, text, state.entities(tracker))
+        if not new.size and base.category:
+            new.size = qa.bare_size(view, text, base.category)  # 「43」 after running shoes
+            if new.size:
+                new.min_price = new.max_price = None  # a size, not a budget
         if new.category and new.category != base.category:
             # 「耳机呢」: the same budget (and brand, where it makes that category) on earphones
             base = moved_to(view, base, new.category)
@@ -365,6 +417,8 @@ class ActionRefineSearch(Action):
             )
             filters = replace(filters, brands=sorted(brands))
         if not filters.category and not filters.brands and not shown:
+            if filters.colour:
+                return ask_what_in_colour(dispatcher, view, filters.colour)  # 「有透明的吗」
             dispatcher.utter_message(text="您想找哪类商品呢？比如「三千左右的手机」。")
             return []
         return show_results(dispatcher, tracker, view, filters, " ".join([text, *filters.terms]))
@@ -422,6 +476,26 @@ class ActionShowSimilar(Action):
             quick_replies("对比一下前两个", "第一个多少钱", "有没有便宜点的"),
         )
         return state.showing([p["sku"] for p in similar], tracker, focus_sku=anchor["sku"])
+
+
+def ask_what_in_colour(
+    dispatcher: CollectingDispatcher, view: CatalogView, colour: str
+) -> list[dict[str, Any]]:
+    """A colour and nothing else to go on: which kinds of product come in it."""
+    kinds: dict[str, int] = {}
+    for product in view.graph.products.values():
+        if qa.colour_matches(product["attributes"].get("颜色"), colour):
+            noun = qa.kind_of(product) or product["category"]
+            kinds[noun] = kinds.get(noun, 0) + 1
+    common = sorted(kinds, key=lambda k: -kinds[k])[:3]
+    if not common:
+        dispatcher.utter_message(text=f"抱歉，店里暂时没有{colour}的商品。您想找哪类商品呢？")
+        return []
+    dispatcher.utter_message(
+        text=f"您想找{colour}的什么呢？比如{'、'.join(common)}都有{colour}的，告诉我品类我帮您挑。",
+        buttons=[{"title": f"{colour}的{k}", "payload": f"{colour}的{k}"} for k in common],
+    )
+    return []
 
 
 def _own_vector(view: CatalogView, sku: str) -> np.ndarray | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from knowledge_graph.graph import ProductGraph, numeric_value
@@ -31,6 +32,10 @@ KIND_SYNONYMS = {
     "运动文胸": "运动内衣",
     "t恤": "短袖T恤",
     "短袖": "短袖T恤",
+    "小锅": "料理锅",
+    "煮面锅": "料理锅",
+    "宿舍锅": "料理锅",
+    "多功能锅": "料理锅",
 }
 # Kinds too generic to name one (「充电器套装」 is not a skincare set).
 GENERIC_KINDS = frozenset({"套装"})
@@ -48,6 +53,20 @@ _NUMBER_BEFORE = re.compile(
 _SCALE = {"t": 1024.0, "tb": 1024.0}
 _PRICE_AFTER = re.compile(r"\s*(?:以内|以下|以上|左右|上下|元|块|rmb)")
 _NEGATED = re.compile(r"(?:不要|不用|不需要|别|没有|无需)$")
+# 「缓震好一点」「续航强的」: a graded text value asked above its plainest grade.
+_BETTER = re.compile(r"^\s*(?:要|更|再)?(?:好|强|足|高|棒|厉害|出色)")
+_PLAINEST_GRADE = re.compile(r"^(?:轻|低|弱|基础|普通|入门|一般)")
+# 「辣的」「要甜一点的」「有没有清淡的」: one short word standing for a value.
+_BARE_WORD = re.compile(
+    r"(?:要|有没有|有|来点|想要|换成?)?([\u4e00-\u9fff]{1,3}?)(?:一点|点)?的(?:吗|呢|吧|有吗)?[?？]?"
+)
+# The shopper's own phone decides which watches work with it: 「我用的iPhone」 needs iOS support.
+SYSTEM_KEY = "适配系统"
+_OWN_SYSTEMS = (
+    (re.compile(r"iphone|苹果手机|果粉|(?<![a-z])ios(?![a-z])", re.I), "ios"),
+    (re.compile(r"安卓|android", re.I), "android"),
+    (re.compile(r"鸿蒙|harmony", re.I), "harmonyos"),
+)
 
 
 class _Vocabulary:
@@ -56,6 +75,7 @@ class _Vocabulary:
     def __init__(self, graph: ProductGraph) -> None:
         self.kinds: dict[str, tuple[str, str]] = {}  # word → (kind, category)
         self.values: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        self.by_key: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         for product in graph.products.values():
             attributes = product.get("attributes") or {}
             kind = next((str(attributes[k]) for k in KIND_KEYS if attributes.get(k)), None)
@@ -65,12 +85,14 @@ class _Vocabulary:
                 if key in SKIPPED_KEYS or isinstance(value, bool | int | float):
                     continue
                 for item in value if isinstance(value, list) else [value]:
+                    self.by_key[product["category"]][key].add(str(item))
                     for token in _tokens(str(item)):
                         self.values[product["category"]][token].add(key)
         for word, kind in KIND_SYNONYMS.items():
             owner = self.kinds.get(kind.lower())
             if owner:
                 self.kinds[word] = owner
+        self.lines = _product_lines(graph)
 
 
 # Values that say nothing a shopper would require (「支持」 is 磁吸's yes).
@@ -97,6 +119,56 @@ def vocabulary(graph: ProductGraph) -> _Vocabulary:
                 _CACHE.clear()  # catalog versions come and go; keep the live few
             _CACHE[id(graph)] = _Vocabulary(graph)
         return _CACHE[id(graph)]
+
+
+# Latin words that begin models of several makers or say nothing of a line (Watch GT, Buds 3).
+_NOT_LINES = frozenset(
+    {"watch", "band", "buds", "pad", "book", "pro", "air", "max", "plus", "mini", "ultra",
+     "series", "smart", "sport", "lite", "note", "free", "open", "wireless", "fresh", "forever"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ProductLine:
+    """A maker's line of models (MacBook, iPhone, ThinkPad): 「想买MacBook」 is any of them."""
+
+    word: str
+    brand: str
+    category: str | None  # None when the line spans categories (Galaxy phones and watches)
+    skus: tuple[str, ...]
+
+
+def _product_lines(graph: ProductGraph) -> dict[str, ProductLine]:
+    brand_words = {
+        word.lower()
+        for name, brand in graph.brands.items()
+        for word in [name, *(brand.get("aliases") or [])]
+    }
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for product in graph.products.values():
+        match = re.match(r"([A-Za-z]{4,})(?![A-Za-z])", (product.get("model") or "").strip())
+        word = match.group(1).lower() if match else ""
+        if word and word not in brand_words and word not in _NOT_LINES:
+            grouped[word].append(product)
+    lines = {}
+    for word, products in grouped.items():
+        brands = {p["brand"] for p in products}
+        categories = {p["category"] for p in products}
+        if len(brands) == 1 and len({p.get("model") for p in products}) >= 2:
+            category = next(iter(categories)) if len(categories) == 1 else None
+            skus = tuple(sorted(p["sku"] for p in products))
+            lines[word] = ProductLine(word, brands.pop(), category, skus)
+    return lines
+
+
+def product_line_in(graph: ProductGraph, text: str) -> ProductLine | None:
+    """The line a message names as a whole word (「剪视频用 想买MacBook」 → MacBook)."""
+    lowered = text.lower()
+    for word, line in vocabulary(graph).lines.items():
+        # 「mate70 pro」 names one model (maybe one the shop lacks), not the Mate line
+        if re.search(rf"(?<![a-z]){word}(?![a-z])(?!\s*\d)", lowered):
+            return line
+    return None
 
 
 def kind_in(graph: ProductGraph, text: str) -> tuple[str, str] | None:
@@ -134,13 +206,35 @@ def attribute_requirements(
             continue
         if spec.type == "bool":
             wanted[key] = True
+        elif spec.type == "text" and _BETTER.search(text[mention.end : mention.end + 5]):
+            # 「缓震好一点的」: any grade above the plainest (均衡缓震, 高缓震; not 轻缓震)
+            grades = vocabulary(graph).by_key[category][key]
+            better = {v for v in grades if not _PLAINEST_GRADE.match(v)}
+            if better and better != grades:
+                wanted[key] = frozenset(better)
         elif spec.better == "higher":
             number = _number_near(text, mention.start, mention.end)
             if number is not None:
                 wanted[key] = (number, None)
+    if SYSTEM_KEY in schema:
+        system = next((name for pattern, name in _OWN_SYSTEMS if pattern.search(text)), None)
+        if system:
+            wanted[SYSTEM_KEY] = frozenset({system})
     for key, size in _memory_sizes(text, schema):
         wanted.setdefault(key, (size, size))
-    for token, keys in vocabulary(graph).values.get(category, {}).items():
+    for key, amount in _amounts_with_units(text, schema):
+        wanted[key] = (amount, None)  # 「20000mAh的充电宝」: the unit says which spec
+    values = vocabulary(graph).values.get(category, {})
+    bare = _BARE_WORD.fullmatch(lowered.strip())
+    if bare:
+        # 「辣的」: a word inside the values of one attribute (香辣味, 麻辣味 of 口味)
+        word = bare.group(1)
+        keys = {key for token, owners in values.items() if word in token for key in owners}
+        if len(keys) == 1:
+            wanted[keys.pop()] = frozenset({word})
+    for token, keys in values.items():
+        if bare and any(isinstance(w, frozenset) for w in wanted.values()):
+            break
         at = lowered.find(token)
         if at < 0 or _NEGATED.search(lowered[:at]):
             continue
@@ -159,6 +253,22 @@ _MEMORY = re.compile(r"(?<![\d+.])(\d{1,4})\s*(g|gb|t|tb)(?![a-z\d])", re.I)
 STORAGE_KEYS = ("存储容量", "硬盘")
 RAM_KEYS = ("运行内存", "内存")
 RAM_LIMIT = 64  # GB: no phone or laptop here has more RAM, none less storage
+
+
+_AMOUNT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(mah|毫安|w|瓦|hz)(?![a-z])", re.I)
+_UNIT_NAMES = {"毫安": "mah", "瓦": "w"}
+
+
+def _amounts_with_units(text: str, schema: dict[str, Any]) -> list[tuple[str, float]]:
+    """Numbers whose unit names one spec of the category (mAh → 容量, W → 功率, Hz → 刷新率)."""
+    found = []
+    for match in _AMOUNT.finditer(text):
+        unit = match.group(2).lower()
+        unit = _UNIT_NAMES.get(unit, unit)
+        keys = [k for k, spec in schema.items() if (spec.unit or "").lower() == unit]
+        if len(keys) == 1:
+            found.append((keys[0], float(match.group(1))))
+    return found
 
 
 def _memory_sizes(text: str, schema: dict[str, Any]) -> list[tuple[str, float]]:

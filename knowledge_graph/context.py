@@ -147,6 +147,14 @@ def accessory_kinds_in(text: str) -> list[str]:
     return list(dict.fromkeys(kind for _, kind in sorted(found)))
 
 
+_ORIGINAL = re.compile(r"原装|原厂|官方")
+
+
+def asks_original(text: str) -> bool:
+    """「原装壳」, 「要原装的」, 「官方的」: made by the device's own brand."""
+    return bool(_ORIGINAL.search(text))
+
+
 def fitting(
     view: CatalogView, device_skus: Sequence[str], kinds: Sequence[str], per_kind: int = 2
 ) -> dict[str, list[dict[str, Any]]]:

@@ -258,7 +258,8 @@ class ProductGraph:
         for key in keys:
             va, vb = a["attributes"].get(key), b["attributes"].get(key)
             spec = self.attribute_spec(spec_category or a["category"], key)
-            comparison.rows.append(ComparisonRow(key, va, vb, _better(spec, va, vb)))
+            better = model_number_better(va, vb) if key in CHIP_KEYS else _better(spec, va, vb)
+            comparison.rows.append(ComparisonRow(key, va, vb, better))
         for key, better in (("价格", "lower"), ("评分", "higher")):
             field_name = "price" if key == "价格" else "rating"
             va, vb = a[field_name], b[field_name]
@@ -301,6 +302,29 @@ def _matches(actual: Any, wanted: Any) -> bool:
     if isinstance(actual, list):
         return wanted in actual
     return actual == wanted
+
+
+# Chips are named by family and number: within one family and naming pattern the higher number
+# is the newer, faster part (骁龙8 Gen3 > 骁龙8 Gen2, i7-13620H > i5-13500H, RTX 4060 > 4050).
+CHIP_KEYS = frozenset({"处理器", "显卡"})
+_TRAILING_SUFFIX = re.compile(r"(?:[A-Za-z+\-\s]|星速版|for Galaxy)+$")
+
+
+def model_number_better(va: Any, vb: Any) -> str | None:
+    """ "a", "b" or "same" for two chip names of one family and pattern, else None (骁龙 and
+    天玑 are not compared by number; neither are 骁龙870 and 骁龙8 Gen3)."""
+    if not isinstance(va, str) or not isinstance(vb, str):
+        return None
+    shapes = [_TRAILING_SUFFIX.sub("", re.sub(r"\d+", "#", v)) for v in (va, vb)]
+    numbers = [re.findall(r"\d+", v) for v in (va, vb)]
+    if shapes[0] != shapes[1] or "#" not in shapes[0]:
+        return None
+    if [len(n) for n in numbers[0]] != [len(n) for n in numbers[1]]:
+        return None  # i5-1235U and i5-12450H: numbers of different generations' schemes
+    a, b = ([int(n) for n in ns] for ns in numbers)
+    if a == b:
+        return "same" if va == vb else None
+    return "a" if a > b else "b"
 
 
 def _better(spec: AttributeSpec | None, va: Any, vb: Any) -> str | None:

@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
+import jieba
 from opencc import OpenCC
 from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz, process
@@ -104,6 +105,20 @@ def _pinyin_key(text: str) -> str:
     return "".join(lazy_pinyin(text))
 
 
+# A word this common in jieba's general dictionary is meant as itself, not as a sound-alike typo
+# of a name (一家 ≈ 一加, 三星 is a name, 一家三口 is a family).
+_EVERYDAY_FREQUENCY = 50
+
+
+def _word_edges(text: str) -> set[int]:
+    return {edge for _, start, end in jieba.tokenize(text) for edge in (start, end)}
+
+
+def is_everyday_word(text: str) -> bool:
+    jieba.dt.check_initialized()
+    return (jieba.dt.FREQ.get(text) or 0) >= _EVERYDAY_FREQUENCY
+
+
 def _alnum_class(ch: str) -> str:
     if ch.isdigit():
         return "digit"
@@ -177,7 +192,29 @@ class EntityLinker:
         kinds = {k for k, n in kind_counts.items() if n >= 2 and len(k) >= 2}
         self._category_keys = categories
         described = categories | kinds
-        return brands | described | {b + c for b in brands for c in described}
+        # 「小米充电宝」 describes a search among Xiaomi's power banks, but 「玉泽面霜」 names the
+        # one cream 玉泽 makes: brand and kind together are generic only where they fit 2+ models.
+        models = self._models_by_brand_and_kind()
+        return (
+            brands
+            | described
+            | {b + c for b in brands for c in described if len(models.get(b + c, ())) != 1}
+        )
+
+    def _models_by_brand_and_kind(self) -> dict[str, set[str]]:
+        g = self.graph
+        found: dict[str, set[str]] = defaultdict(set)
+        for product in g.products.values():
+            brand = g.brands.get(product["brand"], {"name": product["brand"]})
+            category = g.categories.get(product["category"], {"name": product["category"]})
+            attributes = product.get("attributes") or {}
+            kind = next((attributes[k] for k in KIND_KEYS if attributes.get(k)), None)
+            words = {category["name"], *category.get("aliases", []), *([kind] if kind else [])}
+            for b in {brand["name"], *brand.get("aliases", [])}:
+                for word in words:
+                    key = normalise_key(b) + normalise_key(str(word))
+                    found[key].add(product.get("model") or product["title"])
+        return found
 
     def _brand_with_category(self, key: str, brand_keys: set[str]) -> bool:
         return any(
@@ -441,6 +478,7 @@ class EntityLinker:
     ) -> list[Mention]:
         found = []
         syllables = [(_pinyin_key(ch) if _CJK.match(ch) else None) for ch in norm]
+        word_edges: set[int] | None = None  # jieba's word boundaries, cut only when needed
         i = 0
         while i < len(norm):
             matched = False
@@ -449,8 +487,12 @@ class EntityLinker:
                 if any(s is None for s in span) or any(covered[i : i + length]):
                     continue
                 key = self.pinyin_table.get("".join(span))  # type: ignore[arg-type]
-                if key is None:
+                if key is None or is_everyday_word(norm[i : i + length]):
                     continue
+                if word_edges is None:
+                    word_edges = _word_edges(norm)
+                if i not in word_edges or i + length not in word_edges:
+                    continue  # 「买个礼物」 holds 个礼 ≈ 格力 across two words: not a name
                 target = self._target(key)
                 found.append(self._mention(target, text, positions, i, i + length, 0.85, "pinyin"))
                 for k in range(i, i + length):

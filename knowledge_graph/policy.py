@@ -27,7 +27,10 @@ _DEFECT = re.compile(
     r"坏了|是坏的|坏掉|没声音|没有声音|开不了机|开不开机|不开机|黑屏|蓝屏|充不进电|充不上电|不出水|"
     r"不出热风|漏液|漏了|是漏的|碎了|杂音|有划痕|开胶|亮点|坏点|失灵|不灵|连不上|死机|发错货|少发"
 )
-_OPENED = re.compile(r"拆封|拆了|拆开|打开|开封|开过|用过|使用过|试用|激活|撕了|试穿|穿过|洗过")
+_OPENED = re.compile(
+    r"拆封|拆了|拆开|打开|开封|开过|用过|使用过|试用|激活|撕了|试穿|穿过|洗过"
+    r"|[喝吃用穿戴涂抹擦]了(?:一|两|几|半)?[盒瓶包袋口次天回件只支片罐箱]"  # 「喝了一盒 剩下的能退吗」
+)
 
 
 def asks_about_opened(text: str) -> bool:
@@ -54,7 +57,11 @@ def opened_return(product: dict[str, Any] | None) -> str:
             "小家电拆封激活后也不支持无理由退货；鞋服试穿后吊牌完好、不影响二次销售的，签收7天内"
             "可以退。无论哪类，签收15天内出现质量问题都可以换货，来回运费由我们承担。"
         )
-    name, category = product["title"], product["category"]
+    return opened_return_in(product["category"], product["title"])
+
+
+def opened_return_in(category: str, name: str) -> str:
+    """The same answer for a kind of product named without a model (「薯片拆开了能退吗」)."""
     quality = "如果是质量问题，签收15天内可以直接换货，来回运费由我们承担"
     if category in CONSUMABLES:
         return f"抱歉，{name} 属于{category}，拆封后不支持7天无理由退货；{quality}。"
@@ -83,6 +90,15 @@ def warranty(product: dict[str, Any]) -> str:
         f"{name} 属于{category}，没有保修期的说法；签收15天内出现质量问题（比如开胶、破损、"
         "变质）可以申请换货或退货，运费由我们承担。"
     )
+
+
+def may_carry_on(product: dict[str, Any]) -> bool:
+    """Whether it may go in the cabin without an airline's approval (power banks ≤ 100Wh)."""
+    capacity = product["attributes"].get("容量")
+    kind = product["attributes"].get("类型") or product["attributes"].get("品类")
+    if kind == "充电宝" and isinstance(capacity, (int, float)):
+        return capacity * CELL_VOLTS / 1000 <= CARRY_ON_WH
+    return True
 
 
 def air_travel(product: dict[str, Any]) -> str | None:

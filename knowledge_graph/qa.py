@@ -198,6 +198,8 @@ def filters_from(
             filters.colour = mention.value
         elif mention.kind == "attribute":
             filters.terms.append(mention.text)
+    if not filters.category:
+        filters.category = _category_inside_attribute_words(view, mentions)  # 「有什么配件」
     plain = masked(text, mentions)
     if not filters.category and not any(m.kind == "product" for m in mentions):
         # 「五百以内的吹风机」: a kind of product that only the titles name.
@@ -211,8 +213,19 @@ def filters_from(
     kind = constraints.kind_in(view.graph, normalise_key(plain))
     if kind and not named_product and filters.category in (None, kind[1]):
         filters.kind, filters.category = kind  # 「口红推荐」: lipsticks, not every 彩妆
+    line = None if named_product else constraints.product_line_in(view.graph, text)
+    if line and filters.brands in ([], [line.brand]):
+        # 「想买MacBook」「iPhone推荐」: that maker's line, whatever its models are called
+        category = filters.category or line.category
+        skus = [s for s in line.skus if category in (None, view.graph.products[s]["category"])]
+        devices = [s for s in line.skus if view.graph.products[s]["category"] != category]
+        if category and len(devices) > len(skus):
+            # 「iPhone手机壳」: cases for the line's devices, of any maker
+            filters.within = related_in_category(view, devices, category)
+        elif skus:
+            filters.brands, filters.within, filters.category = [line.brand], skus, category
     filters.attributes = constraints.attribute_requirements(
-        view.graph, plain, filters.category, [m for m in mentions if m.kind == "attribute"]
+        view.graph, plain, filters.category, attribute_mentions(view, mentions)
     )
     for wanted in filters.attributes.values():
         for token in wanted if isinstance(wanted, frozenset) else ():
@@ -227,12 +240,44 @@ def filters_from(
     return filters
 
 
+def _category_inside_attribute_words(view: CatalogView, mentions: Sequence[Mention]) -> str | None:
+    """「什么配件」 is a question word of 类型, and it ends in the category word 配件."""
+    for mention in mentions:
+        if mention.kind == "attribute" and len(mention.text) > 2:
+            for inner in view.linker.link(mention.text[1:]):
+                if inner.kind == "category" and mention.text.endswith(inner.text):
+                    return inner.value
+    return None
+
+
+def attribute_mentions(view: CatalogView, mentions: Sequence[Mention]) -> list[Mention]:
+    """Attribute words, also those inside a category word: 「降噪耳机」 is an earphone that must
+    have noise cancelling (the head noun is the last character or two, so it is left off)."""
+    found = [m for m in mentions if m.kind == "attribute"]
+    for mention in mentions:
+        if mention.kind == "category" and len(mention.text) > 2:
+            inner = view.linker.link(mention.text[:-1])
+            found += [
+                replace(m, start=mention.start + m.start, end=mention.start + m.end)
+                for m in inner
+                if m.kind == "attribute" and _is_feature(view, mention.value, m.value)
+            ]
+    return found
+
+
+def _is_feature(view: CatalogView, category: str, attribute: str) -> bool:
+    """A yes/no feature (降噪, 速干): what a category word's modifier can require. 「充电宝」
+    holds 充电 but requires nothing."""
+    key = view.graph.attribute_key(category, attribute)
+    spec = view.graph.attribute_spec(category, key) if key else None
+    return spec is not None and spec.type == "bool"
+
+
 def requirements_in(view: CatalogView, text: str, category: str | None) -> dict[str, Any]:
     """Attribute requirements of a follow-up (「要带GPS的」) on the category already searched."""
     mentions = view.linker.link(text)
-    attributes = [m for m in mentions if m.kind == "attribute"]
     return constraints.attribute_requirements(
-        view.graph, masked(text, mentions), category, attributes
+        view.graph, masked(text, mentions), category, attribute_mentions(view, mentions)
     )
 
 
@@ -293,6 +338,40 @@ def _number(value: Any) -> float | None:
         return None
 
 
+def described_product(view: CatalogView, text: str) -> dict[str, Any] | None:
+    """The one product a description fits, when it names no model: a brand, a kind and a spec
+    (「小米20000mAh充电宝」). None when it fits none or several."""
+    filters = filters_from(view, text)
+    if not (filters.kind or filters.category) or not filters.brands or filters.within:
+        return None
+    fitting = one_per_model(filter_products(view, filters, in_stock=False))
+    return fitting[0] if len(fitting) == 1 else None
+
+
+def described_device(
+    view: CatalogView, text: str, accessory_category: str
+) -> dict[str, Any] | None:
+    """The device a description names for its accessories (「苹果手表表带 46mm的」 → the Apple
+    Watch of 46mm): its maker and category, narrowed by the sizes and numbers written, when one
+    model is left."""
+    filters = filters_from(view, text)
+    category = filters.category
+    if category == accessory_category or not filters.brands:
+        category = next(
+            (m.value for m in view.linker.link(text) if m.kind == "category"
+             and m.value != accessory_category), None,
+        )  # fmt: skip
+    if not category or not filters.brands:
+        return None
+    devices = view.graph.filter(category=category, brands=filters.brands, in_stock=False)
+    numbers = re.findall(r"\d+\s*(?:mm|英寸|寸)?", text.lower())
+    for number in numbers:
+        narrowed = [p for p in devices if number.replace(" ", "") in p["title"].lower()]
+        devices = narrowed or devices
+    models = one_per_model(devices)
+    return models[0] if len(models) == 1 else None
+
+
 def filter_products(
     view: CatalogView, filters: SearchFilters, in_stock: bool = True
 ) -> list[dict[str, Any]]:
@@ -335,6 +414,25 @@ def asked_size(text: str) -> str | None:
     if not match:
         return None
     return match.group(1) or match.group(2).upper()
+
+
+_BARE_NUMBER = re.compile(
+    r"^\s*(?:要|穿|我穿)?\s*(\d{2}(?:\.5)?|[smlx]{1,3}l?)\s*(?:的|吧|呢)?\s*$", re.I
+)
+
+
+def bare_size(view: CatalogView, text: str, category: str | None) -> str | None:
+    """「43」「XL」 alone, in a category sold by size (跑步鞋, 运动服饰): the size asked for."""
+    match = _BARE_NUMBER.match(text)
+    if not match or not category or "尺码" not in view.graph.schema.get(category, {}):
+        return None
+    size = match.group(1).upper()
+    sizes = {
+        str(s).upper()
+        for p in view.graph.filter(category=category)
+        for s in (p["attributes"].get("尺码") or [])
+    }
+    return size if size in sizes else None
 
 
 _BARE_HUE = re.compile(r"有(?:没有)?([白黑红蓝绿紫粉金银灰黄橙棕])(?:色|的)?(?:吗|么|嘛|没)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 # Who it is for and what it is for; each maps to catalog tags the search boosts.
 SCENES: dict[str, tuple[str, ...]] = {
     "送妈妈": ("老人", "送礼", "大屏"),
@@ -29,8 +31,33 @@ _SCENE_WORDS = {
     "拍照": ("拍照", "摄影", "自拍", "拍视频"),
     "办公": ("办公", "工作", "商务", "写代码"),
     "上班通勤": ("通勤", "地铁", "上班路上"),
-    "运动": ("运动", "跑步", "健身"),
+    "运动": (
+        "运动",
+        "跑步",
+        "健身",
+        "篮球",
+        "足球",
+        "打球",
+        "羽毛球",
+        "游泳",
+        "骑行",
+        "爬山",
+        "徒步",
+    ),
 }
+
+
+_LIKES = re.compile(
+    r"^(?:他|她|我妈|我爸|妈妈|爸爸|对方|孩子|女朋友|男朋友|老婆|老公)?\s*(?:平时|平常|一般|特别|很)?"
+    r"(?:喜欢|爱|爱好是?|热爱)\s*(.+?)[。！!~～]*$"
+)
+
+
+def hobby_of(text: str) -> str | None:
+    """「她平时喜欢做饭」 → "做饭": what someone likes, without the words around it (they pull
+    a search towards whatever mentions 喜欢)."""
+    match = _LIKES.match(text.strip())
+    return match.group(1) if match else None
 
 
 def scene_of(text: str) -> str | None:

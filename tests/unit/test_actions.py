@@ -377,7 +377,13 @@ def test_unsure_nlu_still_answers_a_named_product_question():
     t.latest_message["intent_ranking"] = [{"name": "nlu_fallback"}, {"name": "greet"}]
     _, text, products, _, events = run(ActionDefaultAskAffirmation(), t)
     assert [p["sku"] for p in products] == ["PH-HW-M60P-512"] and "库存" in text
-    assert {"event": "active_loop", "name": None, "timestamp": None} in events
+    # the turn's slots are returned as they are: the fallback is no loop that reverts them
+    assert {
+        "event": "slot",
+        "timestamp": None,
+        "name": "shown_products",
+        "value": ["PH-HW-M60P-512"],
+    } in events
 
 
 def test_size_written_in_a_search_is_a_hard_filter():
@@ -441,3 +447,65 @@ def test_a_version_the_shop_lacks_is_said_before_the_nearest():
     assert [p["sku"] for p in products] == ["PH-HW-M60-256"]
     _, text, *_ = run(ActionAnswerAttribute(), tracker("mate60 pro多少钱"))
     assert "没有找到" not in text
+
+
+PHONES = {"category": "手机", "brands": [], "min_price": None, "max_price": None}
+
+
+def test_a_brand_alone_after_a_list_keeps_its_category_whatever_the_intent():
+    shown = ["PH-HW-M60P-256", "PH-XM-14-256"]
+    for action, intent in ((ActionSearchProducts(), "search_product"), (ActionRecommend(), "")):
+        _, _, products, slots, _ = run(
+            action, tracker("小米的有吗", intent=intent, shown_products=shown, last_filters=PHONES)
+        )
+        assert [p["sku"] for p in products] == ["PH-XM-14-256"]
+        assert slots["last_filters"]["category"] == "手机"
+
+
+def test_undecided_shopper_sees_top_picks_and_the_price_band():
+    _, text, products, *_ = run(
+        ActionSearchProducts(), tracker("不知道", intent="inform", last_filters=PHONES)
+    )
+    assert products and {p["category"] for p in products} == {"手机"}
+    assert "热门手机" in text and "3999元到6999元" in text
+
+
+def test_price_guidance_gives_the_categorys_band_and_budget_buttons():
+    messages, text, products, *_ = run(
+        ActionSearchProducts(), tracker("不知道多少钱合适", intent="inform", last_filters=PHONES)
+    )
+    assert products is None
+    assert "3999元" in text and "6999元" in text  # the cheapest and dearest phone in stock
+    assert messages[0]["buttons"]
+
+
+def test_small_talk_and_greetings_mid_choice_lead_back_to_it():
+    from actions.fallback import ActionGreet, ActionWhereWeAre
+
+    _, text, *_ = run(ActionGreet(), tracker("哈哈哈哈", intent="greet", last_filters=PHONES))
+    assert "手机" in text and "预算" in text
+    _, text, *_ = run(ActionGreet(), tracker("你好", intent="greet"))
+    assert "手机" not in text  # the opening greeting, from the domain
+    _, text, *_ = run(ActionWhereWeAre(), tracker("今天天气怎么样", product_focus="PH-XM-14-256"))
+    assert "小米14" in text
+    _, text, *_ = run(ActionWhereWeAre(), tracker("讲个笑话"))
+    assert text == ""
+
+
+def test_original_accessories_are_the_devices_own_brand_or_said_missing():
+    # the only iPhone 15 case is 倍思's: asked for an original one, say there is none
+    _, text, products, *_ = run(ActionSearchProducts(), tracker("iPhone 15的原装手机壳"))
+    assert products is None and "苹果原装" in text and "iPhone 15" in text
+    _, text, products, *_ = run(
+        ActionSearchProducts(), tracker("要原装的", product_focus="AC-CASE-IP15")
+    )
+    assert products is None and "原装" in text and "第三方" in text
+
+
+def test_a_device_named_after_accessories_were_shown_means_its_accessories():
+    last = {"category": "手机配件", "kind": "手机壳", "brands": []}
+    _, _, products, *_ = run(
+        ActionSearchProducts(),
+        tracker("iPhone 15的", intent="inform", last_filters=last, shown_products=["AC-CASE-IP15"]),
+    )
+    assert [p["sku"] for p in products] == ["AC-CASE-IP15"]

@@ -193,7 +193,7 @@ def test_unclear_intent_with_a_clear_request_searches():
     )
     assert [p["sku"] for p in products] == ["SH-NK-PEG40-42"]
     assert "1000元以内的跑步鞋" in text
-    assert any(e.get("event") == "active_loop" and e.get("name") is None for e in events)
+    assert any(e.get("name") == "last_filters" for e in events)  # kept for the next turn
 
 
 def test_unclear_constraint_after_a_list_refines_it():

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge_graph.linking import normalise
+from knowledge_graph.linking import is_everyday_word, normalise
 
 
 def products(view, text):
@@ -45,6 +45,26 @@ def test_homophone_typos_match_by_pinyin(mini_view):
     brands = [m for m in mini_view.linker.link("华维的手机") if m.kind == "brand"]
     assert brands and brands[0].value == "华为" and brands[0].method == "pinyin"
     assert [m.value for m in mini_view.linker.link("小迷的手机") if m.kind == "brand"] == ["小米"]
+
+
+def test_everyday_words_are_not_sound_alike_typos(mini_view):
+    # 化为 sounds like 华为 and 一家 like 一加, but both are common words meant as themselves.
+    assert [m for m in mini_view.linker.link("冰化为水的时候") if m.kind == "brand"] == []
+    assert is_everyday_word("一家") and not is_everyday_word("华维")
+
+
+def test_sound_alikes_of_seed_brands_only_where_a_word_is_a_typo():
+    from knowledge_graph.linking import EntityLinker
+    from tests.shopper_suite import seed_graph
+
+    linker = EntityLinker(seed_graph())
+
+    def brands(text):
+        return [m.value for m in linker.link(text) if m.kind == "brand"]
+
+    assert brands("想给我妈买个礼物") == []  # 个礼 ≈ 格力 across 买个|礼物
+    assert brands("一家三口用的空气炸锅") == []  # 一家 ≈ 一加, but a word of its own
+    assert brands("华维的手机") == ["华为"]
 
 
 def test_traditional_characters(mini_view):
