@@ -367,6 +367,15 @@ class ActionRefineSearch(Action):
         text = state.text_of(tracker)
         base = state.last_filters(tracker) or qa.SearchFilters()
         shown = [view.graph.products[s] for s in state.shown(tracker) if s in view.graph.products]
+        from actions.fallback import names_a_product_and_asks
+
+        if qa.product_refs(view, text) and (
+            not (base.category or shown) or names_a_product_and_asks(tracker)
+        ):
+            from actions.product_qa import ActionAnswerAttribute
+
+            # 「美的 静音加湿器 5L有白色吗」: a question about the product it names
+            return ActionAnswerAttribute().run(dispatcher, tracker, domain)
         if not base.category and shown and len({p["category"] for p in shown}) == 1:
             base = replace(base, category=shown[0]["category"])
         new = qa.filters_from(view, text, state.entities(tracker))

@@ -16,7 +16,7 @@ from knowledge_graph import qa
 from knowledge_graph.graph import numeric_value
 from knowledge_graph.service import CatalogView
 
-ACCESSORY_CATEGORY = "手机配件"
+ACCESSORY_CATEGORY = qa.ACCESSORY_CATEGORY
 # Shoppers' words for an accessory kind (the catalog's 类型). One word may mean several kinds
 # (保护套: a phone case or an earbuds case); the device decides which exist.
 ACCESSORY_WORDS: dict[str, tuple[str, ...]] = {

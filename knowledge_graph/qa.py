@@ -214,12 +214,14 @@ def filters_from(
     if kind and not named_product and filters.category in (None, kind[1]):
         filters.kind, filters.category = kind  # 「口红推荐」: lipsticks, not every 彩妆
     line = None if named_product else constraints.product_line_in(view.graph, text)
+    if line and _OWNED_LINE.search(text.lower().split(line.word)[0][-6:]):
+        line = None  # 「我用的iPhone，想买个手表」: the phone they own, not what they buy
     if line and filters.brands in ([], [line.brand]):
         # 「想买MacBook」「iPhone推荐」: that maker's line, whatever its models are called
         category = filters.category or line.category
         skus = [s for s in line.skus if category in (None, view.graph.products[s]["category"])]
         devices = [s for s in line.skus if view.graph.products[s]["category"] != category]
-        if category and len(devices) > len(skus):
+        if category == ACCESSORY_CATEGORY and len(devices) > len(skus):
             # 「iPhone手机壳」: cases for the line's devices, of any maker
             filters.within = related_in_category(view, devices, category)
         elif skus:
@@ -240,10 +242,15 @@ def filters_from(
     return filters
 
 
+ACCESSORY_CATEGORY = "手机配件"
+_OWNED_LINE = re.compile(r"(?:我用的|我是|用的是|平时用|我的|用着)\s*$")
+_QUESTION_WORD = re.compile(r"(?:什么|啥|哪种|哪类|哪款)\S")
+
+
 def _category_inside_attribute_words(view: CatalogView, mentions: Sequence[Mention]) -> str | None:
     """「什么配件」 is a question word of 类型, and it ends in the category word 配件."""
     for mention in mentions:
-        if mention.kind == "attribute" and len(mention.text) > 2:
+        if mention.kind == "attribute" and _QUESTION_WORD.match(mention.text):
             for inner in view.linker.link(mention.text[1:]):
                 if inner.kind == "category" and mention.text.endswith(inner.text):
                     return inner.value
