@@ -439,9 +439,11 @@ def _price_guidance(dispatcher, tracker, view, text, refs) -> list[dict[str, Any
     """「不知道多少钱合适」 while choosing a category: its price band, with budgets to pick."""
     from actions.needs import budget_buttons
 
+    if refs or not _PRICE_GUIDANCE.search(text):
+        return None  # checked first: this runs before every shopping action
     last = state.last_filters(tracker)
     category = qa.filters_from(view, text, []).category or (last.category if last else None)
-    if refs or not category or not _PRICE_GUIDANCE.search(text):
+    if not category:
         return None
     prices = sorted(p["price"] for p in view.graph.filter(category=category, in_stock=True))
     if not prices:

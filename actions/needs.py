@@ -146,28 +146,17 @@ class ActionRecommend(Action):
             return ActionRefineSearch().run(dispatcher, tracker, domain)  # 「华为的有吗」
         wishes = [scene_of(text) or "", *qa.tags_in(view, text)]
         has_budget = filters.min_price is not None or filters.max_price is not None
-        if filters.category and (has_budget or filters.brands or any(wishes)):
-            query = " ".join([text, *SCENES.get(wishes[0], ()), *wishes[1:]])
-            return show_results(
-                dispatcher,
-                tracker,
-                view,
-                filters,
-                query,
-                lead=f"按您说的要求（{describe(filters)}），推荐这几款：",
-            )
         has_wish = has_budget or filters.colour or filters.brands or filters.attributes
-        if not filters.category and has_wish and (any(wishes) or is_gift(scene_of(text))):
-            # 「送女朋友的礼物 她喜欢粉色 300以内」: enough to show gifts now, across categories
+        enough_in_category = filters.category and (has_budget or filters.brands or any(wishes))
+        # 「送女朋友的礼物 她喜欢粉色 300以内」: enough to show gifts now, across categories
+        enough_for_a_gift = (
+            not filters.category and has_wish and (any(wishes) or is_gift(scene_of(text)))
+        )
+        if enough_in_category or enough_for_a_gift:
             query = " ".join([text, *SCENES.get(wishes[0], ()), *wishes[1:]])
-            return show_results(
-                dispatcher,
-                tracker,
-                view,
-                filters,
-                query,
-                lead=f"按您说的要求（{describe(filters)}），先挑了这几款：",
-            )
+            verb = "推荐" if filters.category else "先挑了"
+            lead = f"按您说的要求（{describe(filters)}），{verb}这几款："
+            return show_results(dispatcher, tracker, view, filters, query, lead=lead)
         accessories_of_focus(view, tracker, filters)
         if filters.is_empty() and BROWSING.search(text):
             return show_popular(dispatcher, tracker)  # 「来点好玩的推荐呗」: no need to interrogate
