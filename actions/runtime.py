@@ -1,67 +1,86 @@
-"""The action server's process-wide state: settings, store, the live catalog view and search."""
+"""The action server's process-wide objects, installed once by its start-up module.
+
+``actions/server.py`` builds them with ``daogou.container.build_services`` and calls
+:func:`install`; the tests install theirs the same way. The actions only call the getters
+below, so they never build a store or read settings themselves.
+"""
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from functools import lru_cache
+from typing import Protocol
 
-from daogou.settings import get_settings
 from knowledge_graph.service import CatalogService, CatalogView
 from knowledge_graph.store import CatalogStore
 from recommender.events import EventStore
-from recommender.recommendations import RecommendationService, default_model_path
-from recommender.search import ProductSearch
+from recommender.recommendations import RecommendationService
+from search.hybrid import ProductSearch
 
 log = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=1)
+class Services(Protocol):
+    """What the actions use of ``daogou.container.Services``."""
+
+    store: CatalogStore
+    catalog: CatalogService
+    events: EventStore
+
+    def search(self) -> ProductSearch: ...
+
+    def recommendations(self) -> RecommendationService: ...
+
+
+_services: Services | None = None
+
+
+def install(services: Services) -> None:
+    global _services
+    _services = services
+
+
+def services() -> Services:
+    if _services is None:
+        raise RuntimeError("the action runtime has no services: call actions.runtime.install()")
+    return _services
+
+
 def store() -> CatalogStore:
-    return CatalogStore.from_url(get_settings().database_url)
+    return services().store
 
 
-@lru_cache(maxsize=1)
 def catalog() -> CatalogService:
-    return CatalogService(store())
+    return services().catalog
 
 
 def view() -> CatalogView:
     return catalog().current()
 
 
-@lru_cache(maxsize=1)
 def search() -> ProductSearch:
     """The hybrid searcher; loads the embedding model once per process."""
-    from recommender.embeddings import get_embedder
+    return services().search()
 
-    searcher = ProductSearch(get_embedder(), get_settings().var_dir / "index" / "actions")
-    searcher.sync(view())
-    return searcher
+
+def events() -> EventStore:
+    return services().events
+
+
+def recommendations() -> RecommendationService:
+    return services().recommendations()
 
 
 def warm_up() -> None:
     """Loads the graph, model and indexes before the first shopper waits for them."""
     try:
-        search()
+        services().search()
     except Exception:  # the server still answers graph questions without search
         log.exception("search warm-up failed")
     try:
         recommendations().recommend(None, k=1)  # loads or fits the model now, not in a turn
     except Exception:
         log.exception("recommender warm-up failed")
-
-
-@lru_cache(maxsize=1)
-def events() -> EventStore:
-    return EventStore(store())
-
-
-@lru_cache(maxsize=1)
-def recommendations() -> RecommendationService:
-    return RecommendationService(
-        catalog(), events(), model_path=default_model_path(get_settings().var_dir)
-    )
 
 
 def record_chat_events(user_id: str, shown: list[str], viewed: str | None) -> None:

@@ -11,27 +11,28 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
-import os
 
 from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
 
-from actions.runtime import warm_up
+from actions import runtime
+from daogou.container import build_services
+from daogou.settings import load_settings
 
 
 def main() -> None:
+    settings = load_settings()
     parser = argparse.ArgumentParser(description="Daogou action server")
-    parser.add_argument(
-        "--port", type=int, default=int(os.environ.get("DAOGOU_ACTION_PORT", "5055"))
-    )
-    parser.add_argument("--host", default=os.environ.get("SANIC_HOST", "0.0.0.0"))
+    parser.add_argument("--port", type=int, default=settings.action_port)
+    parser.add_argument("--host", default="0.0.0.0")
     args = parser.parse_args()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s"
     )
     executor = ActionExecutor()
     executor.register_package("actions")
-    warm_up()
+    runtime.install(build_services(settings, "actions"))
+    runtime.warm_up()
     # The model, graph and indexes live as long as the process: keep them out of every later
     # garbage collection, whose full passes over them stalled all shoppers (see bot/serve.py).
     gc.collect()

@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from knowledge_graph.qa import SearchFilters
-from recommender.embeddings import vector_from_message
+from search.embeddings import vector_from_message
 
 
 def text_of(tracker: Tracker) -> str:

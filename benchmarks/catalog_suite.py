@@ -22,8 +22,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._services import RestChat, running_bot  # noqa: E402
+from benchmarks._services import RestChat  # noqa: E402
 from daogou.botprep import model_path  # noqa: E402
+from daogou.launcher import on_free_ports, running_bot  # noqa: E402
 from daogou.settings import Settings, load_settings  # noqa: E402
 from tests import catalog_suite as suite  # noqa: E402
 
@@ -39,9 +40,9 @@ def run_search(cases: list[suite.Case], settings: Settings, run_id: str) -> list
     from fastapi.testclient import TestClient
 
     from console.app import create_app
-    from knowledge_graph.store import CatalogStore
+    from daogou.container import build_services
 
-    app = create_app(settings, CatalogStore.from_url(settings.database_url))
+    app = create_app(build_services(settings, "web"))
     with TestClient(app) as client:
         transport = suite.Transport(chat=_no_chat, search=suite.search_with(client))
         return suite.run_cases(cases, transport, run_id)
@@ -54,7 +55,7 @@ def _no_chat(sender: str, text: str) -> list[dict[str, Any]]:
 def run_chat(cases: list[suite.Case], run_id: str, threads: int) -> list[suite.Outcome]:
     if not cases:
         return []
-    with running_bot(private="catalog_suite") as settings:
+    with running_bot(on_free_ports(load_settings()), private="catalog_suite") as settings:
         transport = suite.Transport(chat=RestChat(settings.rasa_url))
         return suite.run_cases(cases, transport, run_id, threads=threads)
 
@@ -89,7 +90,7 @@ def main() -> int:
     if not model_path(settings).exists():
         print(f"no trained model at {model_path(settings)}: run `make train` first")
         return 2
-    cases = suite.generate_cases(suite.load_graph(settings.database_url))
+    cases = suite.generate_cases(suite.load_graph(settings))
     if args.only:
         cases = [c for c in cases if c.cls in args.only]
     if args.sample:

@@ -19,7 +19,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._services import running_bot  # noqa: E402
+from daogou.launcher import on_free_ports, running_bot  # noqa: E402
+from daogou.settings import load_settings  # noqa: E402
 
 MESSAGES = [
     "华为Mate60 Pro多少钱", "有没有三千以内的华为手机", "小米14的电池多大", "第二个多少钱",
@@ -106,7 +107,7 @@ def main() -> None:
     parser.add_argument("--shoppers", type=int, default=10)
     parser.add_argument("--turns", type=int, default=15)
     args = parser.parse_args()
-    with running_bot() as settings:
+    with running_bot(on_free_ports(load_settings())) as settings:
         turns, parse, solo = asyncio.run(
             measure(settings.rasa_url, settings.rasa_token, args.shoppers, args.turns)
         )

@@ -27,11 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.label_queries import SETS, constraint_conditions, matches  # noqa: E402
+from daogou.container import build_services  # noqa: E402
 from daogou.settings import load_settings  # noqa: E402
-from knowledge_graph.service import CatalogService, CatalogView  # noqa: E402
-from knowledge_graph.store import CatalogStore  # noqa: E402
-from recommender.embeddings import get_embedder  # noqa: E402
-from recommender.search import ProductSearch, SearchHit, search_box  # noqa: E402
+from knowledge_graph.service import CatalogView  # noqa: E402
+from search.hybrid import ProductSearch, SearchHit, search_box  # noqa: E402
 
 QUERIES = Path(__file__).resolve().parent / "data" / "search_queries.yml"
 K = 10
@@ -176,8 +175,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     queries = yaml.safe_load(QUERIES.read_text(encoding="utf-8"))
     labelled = [q for q in queries if query_set(q) == SETS[0]]
-    view = CatalogService(CatalogStore.from_url(load_settings().database_url)).current()
-    search = ProductSearch(get_embedder())
+    services = build_services(load_settings())
+    view = services.view()
+    search = ProductSearch(services.encoder())  # in memory: every run indexes afresh, timed
     started = time.perf_counter()
     search.sync(view)
     print(

@@ -24,17 +24,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from daogou.container import Services, build_services  # noqa: E402
 from daogou.settings import load_settings  # noqa: E402
 from knowledge_graph.graph import ProductGraph  # noqa: E402
 from knowledge_graph.linking import EntityLinker  # noqa: E402
 from knowledge_graph.qa import SearchFilters  # noqa: E402
 from knowledge_graph.service import CatalogService, CatalogView  # noqa: E402
 from knowledge_graph.store import CatalogStore  # noqa: E402
-from recommender.embeddings import get_embedder  # noqa: E402
 from recommender.events import EventStore  # noqa: E402
 from recommender.recommendations import RecommendationService  # noqa: E402
-from recommender.search import ProductSearch  # noqa: E402
-from recommender.vector_index import VectorIndex, choose_index  # noqa: E402
+from search.hybrid import ProductSearch  # noqa: E402
+from search.vector_index import VectorIndex, choose_index  # noqa: E402
 
 QUERIES = ["拍照好的手机", "适合油皮的洗面奶", "降噪耳机 通勤", "轻薄笔记本 办公", "送女朋友的口红",
            "iPhone 15 手机壳", "跑步鞋 缓震好", "低糖零食", "大容量充电宝", "学生用平板",
@@ -93,11 +93,11 @@ def time_calls(fn, args_list) -> list[float]:
     return times
 
 
-def search_latency(view: CatalogView, size: int) -> None:
-    big = synthetic_view(view, size)
-    embedder = get_embedder()
+def search_latency(services: Services, size: int) -> None:
+    big = synthetic_view(services.view(), size)
+    embedder = services.encoder()
     # Kept under var/bench/: embedding 10k product texts takes minutes; a rerun embeds nothing.
-    search = ProductSearch(embedder, load_settings().var_dir / "bench" / f"index-{size}")
+    search = ProductSearch(embedder, services.settings.var_dir / "bench" / f"index-{size}")
     reused = len(search.digests)
     started = time.perf_counter()
     search.sync(big)
@@ -198,10 +198,10 @@ def action_server_memory() -> None:
 
 
 def main() -> None:
-    store = CatalogStore.from_url(load_settings().database_url)
-    view = CatalogService(store).current()
-    search_latency(view, 10_000)
-    recommendation_latency(view, store)
+    services = build_services(load_settings())
+    view = services.view()
+    search_latency(services, 10_000)
+    recommendation_latency(view, services.store)
     index_build()
     action_server_memory()
 

@@ -21,8 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._services import RestChat, running_bot  # noqa: E402
+from benchmarks._services import RestChat  # noqa: E402
 from daogou.botprep import model_path  # noqa: E402
+from daogou.launcher import on_free_ports, running_bot  # noqa: E402
 from daogou.settings import load_settings  # noqa: E402
 from tests import shopper_suite as suite  # noqa: E402
 
@@ -69,13 +70,13 @@ def main() -> int:
         conversations = [c for c in conversations if c.cls in args.only]
     if args.sample:
         conversations = suite.stratified_sample(conversations, args.sample)
-    graph = suite.load_graph(settings.database_url)
+    graph = suite.load_graph(settings)
     problems = suite.validate(conversations, graph)
     if problems:
         print("the suite does not match this catalog:\n" + "\n".join(problems[:20]))
     run_id = uuid.uuid4().hex[:8]  # new senders every run: no conversation carries over
     started = time.perf_counter()
-    with running_bot(private="shopper_suite") as bot_settings:
+    with running_bot(on_free_ports(load_settings()), private="shopper_suite") as bot_settings:
         chat = RestChat(bot_settings.rasa_url)
         outcomes = suite.run_all(conversations, chat, graph, run_id, threads=args.threads)
     seconds = time.perf_counter() - started

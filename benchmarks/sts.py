@@ -131,10 +131,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"missing data files: {', '.join(missing)}", file=sys.stderr)
         return 2
 
-    from recommender.embeddings import Embedder, ensure_model_folder, load_model
+    from daogou.settings import load_settings
+    from search.embeddings import Embedder, ensure_model_folder, load_model, model_folder
 
     started = time.perf_counter()
-    folder = ensure_model_folder()
+    folder = ensure_model_folder(model_folder(load_settings().models_dir))
     build_seconds = time.perf_counter() - started
     started = time.perf_counter()
     import sentence_transformers  # noqa: F401  (timed apart from the model load)

@@ -2,7 +2,7 @@
 Pythons: ``{"model": tag, "dtype": "float16", "data": base64 of little-endian float16 values}``.
 
 Rasa's E5 component packs the vector it computed (bot/components/e5_encoder.py) into the parse
-data; the action server unpacks it (recommender/embeddings.py) and searches with it instead of
+data; the action server unpacks it (search/embeddings.py) and searches with it instead of
 embedding the same text again. Bytes in and out: each side turns them into numpy arrays itself,
 so this module stays standard-library only.
 """

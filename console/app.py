@@ -5,11 +5,10 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import httpx
 from fastapi import Depends, FastAPI
@@ -21,35 +20,25 @@ from console.deps import get_catalog, get_settings
 from console.errors import ApiError, install_error_handlers
 from console.ratelimit import RateLimiter
 from console.schemas import ChatIn, Health
-from daogou.settings import Settings
-from daogou.settings import get_settings as load_settings
+from daogou.container import Services, build_services
+from daogou.settings import Settings, load_settings
 from knowledge_graph.service import CatalogService
-from knowledge_graph.store import CatalogStore
-from recommender.events import EventStore
-from recommender.recommendations import RecommendationService, default_model_path
-from recommender.search import ProductSearch
 
 STATIC = Path(__file__).resolve().parent / "static"
-T = TypeVar("T")
 
 
-def create_app(settings: Settings | None = None, store: CatalogStore | None = None) -> FastAPI:
-    settings = settings or load_settings()
-    store = store or CatalogStore.from_url(settings.database_url)
+def create_app(services: Services) -> FastAPI:
+    """The web app over one process's services (``daogou.container.build_services``)."""
     app = FastAPI(title="Daogou 导购", version="0.1.0", lifespan=_lifespan)
-    app.state.settings = settings
-    app.state.store = store
-    app.state.catalog = CatalogService(store)
-    app.state.events = EventStore(store)
+    app.state.services = services
+    app.state.settings = services.settings
+    app.state.store = services.store
+    app.state.catalog = services.catalog
+    app.state.events = services.events
     app.state.event_limiter = RateLimiter(rate_per_second=20, burst=60)
-    # Built once, by the warm-up thread or by the first request that needs them, whichever
-    # comes first; the other waits (two builds would write the same index files at once).
-    app.state.search = _once(lambda: _searcher(app))
-    app.state.recommendations = _once(
-        lambda: RecommendationService(
-            app.state.catalog, app.state.events, model_path=default_model_path(settings.var_dir)
-        )
-    )
+    # Built once, by the warm-up thread or by the first request that needs them.
+    app.state.search = services.search
+    app.state.recommendations = services.recommendations
     app.state.ready = threading.Event()
     app.state.warm_up_error = None
     install_error_handlers(app)
@@ -111,17 +100,6 @@ def create_app(settings: Settings | None = None, store: CatalogStore | None = No
     return app
 
 
-def _once(build: Callable[[], T]) -> Callable[[], T]:
-    lock = threading.Lock()
-    cached = lru_cache(maxsize=1)(build)
-
-    def get() -> T:
-        with lock:
-            return cached()
-
-    return get
-
-
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Loads the embedding model, index and recommender before the first shopper (the first
@@ -134,6 +112,7 @@ def _warm_up(app: FastAPI) -> None:
     try:
         app.state.search()
         app.state.recommendations().recommend(None, k=1)
+        gc.freeze()  # the model and index live as long as the process: no GC pass walks them again
     except Exception as exc:  # still serve the catalog; /health reports the broken part
         logging.getLogger(__name__).exception("warm-up failed")
         app.state.warm_up_error = exc
@@ -141,16 +120,6 @@ def _warm_up(app: FastAPI) -> None:
         app.state.ready.set()
 
 
-def _searcher(app: FastAPI) -> ProductSearch:
-    """The hybrid searcher, built on first use (loading the embedding model takes seconds)."""
-    from recommender.embeddings import get_embedder
-
-    searcher = ProductSearch(get_embedder(), app.state.settings.var_dir / "index" / "web")
-    searcher.sync(app.state.catalog.current())
-    gc.freeze()  # the model and index live as long as the process: no GC pass walks them again
-    return searcher
-
-
 def app_factory() -> FastAPI:
-    """For `uvicorn --factory console.app:app_factory`."""
-    return create_app()
+    """For `uvicorn --factory console.app:app_factory`: the web app's start-up."""
+    return create_app(build_services(load_settings(), "web"))

@@ -12,7 +12,7 @@ from console.errors import ApiError
 from console.schemas import ProductOut
 from knowledge_graph.qa import understood_fields
 from knowledge_graph.service import CatalogService
-from recommender.search import search_box
+from search.hybrid import search_box
 
 router = APIRouter(prefix="/api", tags=["discovery"])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from daogou.container import build_services
 from daogou.recs_cli import add_recs_parser
 from daogou.settings import get_settings
 
@@ -19,9 +20,8 @@ def _db_init(args: argparse.Namespace) -> int:
 
 def _users_create(args: argparse.Namespace) -> int:
     from console.accounts import AccountError, create_account
-    from knowledge_graph.store import CatalogStore
 
-    store = CatalogStore.from_url(get_settings().database_url)
+    store = build_services(get_settings()).store
     try:
         create_account(store, args.username, args.password, args.role, args.merchant_id)
     except AccountError as exc:
@@ -32,28 +32,27 @@ def _users_create(args: argparse.Namespace) -> int:
 
 
 def _models_build(args: argparse.Namespace) -> int:
-    from recommender.embeddings import build_model_cache
+    from search.embeddings import ensure_model_folder, model_folder
 
-    print(f"embedding model ready in {build_model_cache()}")
+    folder = ensure_model_folder(model_folder(get_settings().models_dir))
+    print(f"embedding model ready in {folder}")
     return 0
 
 
 def _bot_prepare(args: argparse.Namespace) -> int:
     from daogou import botprep
-    from knowledge_graph.store import CatalogStore
 
     settings = get_settings()
-    out = botprep.prepare(settings, CatalogStore.from_url(settings.database_url))
+    out = botprep.prepare(settings, build_services(settings).store)
     print(f"bot inputs written to {out}")
     return 0
 
 
 def _bot_train(args: argparse.Namespace) -> int:
     from daogou import botprep
-    from knowledge_graph.store import CatalogStore
 
     settings = get_settings()
-    botprep.prepare(settings, CatalogStore.from_url(settings.database_url))
+    botprep.prepare(settings, build_services(settings).store)
     trained = botprep.train(settings, force=args.force)
     print("model trained" if trained else "model is current, not retrained")
     return 0
@@ -74,7 +73,7 @@ def _bot_test_nlu(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from daogou.services import run_all
+    from daogou.launcher import run_all
 
     run_all(get_settings())
     return 0

@@ -8,9 +8,9 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from daogou.container import build_services
 from daogou.settings import Settings
 from knowledge_graph.store import CatalogStore
-from recommender.events import EventStore
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -44,9 +44,9 @@ def init_database(settings: Settings) -> CatalogStore:
     if settings.database_url.startswith("sqlite"):
         settings.var_dir.mkdir(parents=True, exist_ok=True)
     migrate(settings.database_url)
-    store = CatalogStore.from_url(settings.database_url)
-    if store.is_empty():
+    services = build_services(settings)
+    if services.store.is_empty():
         catalog = json.loads(seed_catalog_path(settings).read_text(encoding="utf-8"))
-        store.load_catalog(catalog)
-        EventStore(store).record_many(catalog.get("interactions", []))
-    return store
+        services.store.load_catalog(catalog)
+        services.events.record_many(catalog.get("interactions", []))
+    return services.store

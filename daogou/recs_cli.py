@@ -61,18 +61,12 @@ def add_train_parser(recs_subparsers: argparse._SubParsersAction) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     """Full retraining; running services load the new model on their next request."""
+    from daogou.container import build_services
     from daogou.settings import get_settings
-    from knowledge_graph.service import CatalogService
-    from knowledge_graph.store import CatalogStore
-    from recommender.events import EventStore
-    from recommender.recommendations import RecommendationService, default_model_path
 
-    settings = get_settings()
-    store = CatalogStore.from_url(settings.database_url)
-    service = RecommendationService(
-        CatalogService(store), EventStore(store), model_path=default_model_path(settings.var_dir)
-    )
-    print(f"recommender trained on {EventStore(store).count()} events: {service.save()}")
+    services = build_services(get_settings())
+    saved = services.recommendations().save()
+    print(f"recommender trained on {services.events.count()} events: {saved}")
     return 0
 
 

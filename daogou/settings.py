@@ -1,7 +1,9 @@
 """Runtime settings, read from environment variables with embedded defaults.
 
 Every process (web app, action server, CLI) builds its settings the same way, so
-pointing them all at PostgreSQL is one `DATABASE_URL`.
+pointing them all at PostgreSQL is one `DATABASE_URL`. This is the only module that reads
+the environment; everything below `daogou/` gets what it needs passed in
+(`daogou/container.py`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,14 @@ class Settings:
     web_port: int
     rasa_port: int
     action_port: int
+    # Threads for embedding a query: 2 answers fastest when the process has the machine to
+    # itself; the launcher gives the action server 1, since Rasa uses the other core.
+    query_threads: int = 2
+
+    @property
+    def models_dir(self) -> Path:
+        """Model caches (the converted embedding model)."""
+        return self.var_dir / "models"
 
     @property
     def rasa_token(self) -> str:
@@ -52,6 +62,7 @@ def load_settings() -> Settings:
         web_port=int(os.environ.get("DAOGOU_WEB_PORT", "8000")),
         rasa_port=rasa_port,
         action_port=action_port,
+        query_threads=int(os.environ.get("DAOGOU_QUERY_THREADS") or 2),
     )
 
 

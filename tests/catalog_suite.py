@@ -31,9 +31,9 @@ from functools import partial
 from typing import Any, Literal, Protocol
 
 from actions.formatting import yuan
+from daogou.container import build_services
+from daogou.settings import Settings
 from knowledge_graph.graph import ProductGraph, format_value
-from knowledge_graph.service import CatalogService
-from knowledge_graph.store import CatalogStore
 from tests.e2e.conversations import reply_products, reply_texts
 
 SEED = 13
@@ -652,8 +652,8 @@ def generate_cases(graph: ProductGraph) -> list[Case]:
     return sorted(cases, key=lambda c: CLASSES.index(c.cls))  # stable: keeps the inner order
 
 
-def load_graph(database_url: str) -> ProductGraph:
-    return CatalogService(CatalogStore.from_url(database_url)).current().graph
+def load_graph(settings: Settings) -> ProductGraph:
+    return build_services(settings).view().graph
 
 
 def stratified_sample(cases: Sequence[Case], per_class: int, seed: int = SEED) -> list[Case]:

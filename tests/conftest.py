@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from daogou.container import Services, build_services
+from daogou.settings import load_settings
 from knowledge_graph.service import CatalogService, CatalogView
 from knowledge_graph.store import CatalogStore
-from tests.fixtures import mini_catalog
+from tests.fixtures import BigramEncoder, mini_catalog
 
 # tests/rasa runs under the Rasa environment's Python (`make test`), not this one.
 collect_ignore = ["rasa"]
@@ -26,3 +30,18 @@ def mini_service(mini_store) -> CatalogService:
 @pytest.fixture()
 def mini_view(mini_service) -> CatalogView:
     return mini_service.current()
+
+
+@pytest.fixture()
+def mini_services(mini_store, tmp_path) -> Services:
+    """The composition root over the mini catalog: the stand-in encoder, a private var/, and
+    no Rasa or action server to reach (nothing listens on port 9)."""
+    settings = dataclasses.replace(
+        load_settings(),
+        var_dir=tmp_path,
+        rasa_url="http://127.0.0.1:9",
+        action_server_url="http://127.0.0.1:9/webhook",
+    )
+    return build_services(
+        settings, store=mini_store, encoder=BigramEncoder(), catalog_check_interval=0.0
+    )

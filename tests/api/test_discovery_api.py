@@ -5,15 +5,13 @@ from fastapi.testclient import TestClient
 
 from console.app import create_app
 from console.ratelimit import RateLimiter
-from daogou.settings import load_settings
-from recommender.search import ProductSearch
+from search.hybrid import ProductSearch
 from tests.fixtures import BigramEncoder
 
 
 @pytest.fixture()
-def client(mini_store, monkeypatch, tmp_path) -> TestClient:
-    monkeypatch.setenv("DAOGOU_VAR", str(tmp_path))
-    app = create_app(load_settings(), mini_store)
+def client(mini_services) -> TestClient:
+    app = create_app(mini_services)
     searcher = ProductSearch(BigramEncoder())
     app.state.search = lambda: searcher
     return TestClient(app)

@@ -6,8 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from console.app import create_app
-from daogou.settings import load_settings
-from recommender.search import ProductSearch
+from search.hybrid import ProductSearch
 from tests.fixtures import BigramEncoder
 
 CATALOG_FIELDS = {"sku", "title", "brand", "category", "price", "attributes", "tags",
@@ -15,11 +14,8 @@ CATALOG_FIELDS = {"sku", "title", "brand", "category", "price", "attributes", "t
 
 
 @pytest.fixture()
-def client(mini_store, monkeypatch, tmp_path) -> TestClient:
-    monkeypatch.setenv("DAOGOU_VAR", str(tmp_path))
-    monkeypatch.setenv("RASA_URL", "http://127.0.0.1:9")  # nothing listens: degraded, not an error
-    monkeypatch.setenv("ACTION_SERVER_URL", "http://127.0.0.1:9/webhook")
-    return TestClient(create_app(load_settings(), mini_store))
+def client(mini_services) -> TestClient:
+    return TestClient(create_app(mini_services))
 
 
 def test_list_is_sorted_by_sku_with_total(client):
@@ -70,11 +66,8 @@ def test_unknown_sku_and_route_are_json_404(client):
     assert client.get("/api/nothing-here").json()["error"]["code"] == "not_found"
 
 
-def test_health_is_starting_until_search_is_loaded(mini_store, monkeypatch, tmp_path):
-    monkeypatch.setenv("DAOGOU_VAR", str(tmp_path))
-    monkeypatch.setenv("RASA_URL", "http://127.0.0.1:9")  # nothing listens: degraded, not an error
-    monkeypatch.setenv("ACTION_SERVER_URL", "http://127.0.0.1:9/webhook")
-    app = create_app(load_settings(), mini_store)
+def test_health_is_starting_until_search_is_loaded(mini_services):
+    app = create_app(mini_services)
     loaded = threading.Event()
     searcher = ProductSearch(BigramEncoder())
 

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import socket
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from daogou.botprep import model_path
-from daogou.services import service_specs, start, stop_all, wait_healthy
+from daogou.launcher import on_free_ports, running_bot
 from daogou.settings import load_settings
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclasses.dataclass
@@ -50,31 +43,10 @@ def settings():
     base = load_settings()
     if not model_path(base).exists():
         pytest.fail(f"no trained model at {model_path(base)}: run `make test` (it trains first)")
-    rasa_port, action_port = free_port(), free_port()
-    return dataclasses.replace(
-        base,
-        rasa_port=rasa_port,
-        action_port=action_port,
-        rasa_url=f"http://127.0.0.1:{rasa_port}",
-        action_server_url=f"http://127.0.0.1:{action_port}/webhook",
-    )
+    return on_free_ports(base)
 
 
 @pytest.fixture(scope="session")
 def bot(settings) -> Iterator[Bot]:
-    from daogou import botprep
-    from knowledge_graph.store import CatalogStore
-
-    # endpoints.yml must name this run's action-server port.
-    botprep.prepare(settings, CatalogStore.from_url(settings.database_url))
-    processes = []
-    try:
-        for service in service_specs(settings):
-            if service.name == "web app":
-                continue
-            process = start(service, settings.var_dir / "logs")
-            processes.append(process)
-            wait_healthy(service, process, timeout=240)
+    with running_bot(settings):
         yield Bot(settings.rasa_url, settings.rasa_token)
-    finally:
-        stop_all(processes)

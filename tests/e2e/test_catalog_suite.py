@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from console.app import create_app
-from knowledge_graph.store import CatalogStore
+from daogou.container import build_services
 from tests import catalog_suite as suite
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +26,7 @@ TARGETS = {cls: 0.99 if cls in suite.TITLE_CLASSES else 1.0 for cls in suite.CLA
 
 @pytest.fixture(scope="module")
 def graph(settings):
-    return suite.load_graph(settings.database_url)
+    return suite.load_graph(settings)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def cases(graph) -> list[suite.Case]:
 @pytest.fixture(scope="module")
 def search_client(settings) -> Iterator[TestClient]:
     # The web app in-process, with its real searcher (its index is kept under var/index/web).
-    app = create_app(settings, CatalogStore.from_url(settings.database_url))
+    app = create_app(build_services(settings, "web"))
     with TestClient(app) as client:
         yield client
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from daogou.container import build_services
 from knowledge_graph.store import CatalogStore
 
 pytestmark = pytest.mark.e2e
@@ -25,7 +26,7 @@ def products(replies: list[dict]) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def store(settings) -> CatalogStore:
-    return CatalogStore.from_url(settings.database_url)
+    return build_services(settings).store
 
 
 def stored_price(store: CatalogStore, model: str) -> float:

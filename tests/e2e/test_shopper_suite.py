@@ -23,7 +23,7 @@ REQUIRE_NON_EMPTY = True  # every turn answered: no empty reply
 
 @pytest.fixture(scope="module")
 def graph(settings):
-    return suite.load_graph(settings.database_url)
+    return suite.load_graph(settings)
 
 
 @pytest.fixture(scope="module")

@@ -270,7 +270,7 @@ def test_launcher_checks_everything_before_applying_anything(monkeypatch):
 
 def test_the_launcher_starts_rasa_with_its_thread_settings_after_the_checks():
     """The checks must leave TensorFlow's runtime unstarted: Rasa sets its thread pools from
-    the environment first thing (daogou/services.py sets them), which fails once it runs."""
+    the environment first thing (daogou/launcher.py sets them), which fails once it runs."""
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO_ROOT),

@@ -18,21 +18,12 @@ from actions.product_qa import (
 from actions.search import ActionRefineSearch, ActionSearchProducts, ActionShowSimilar
 from knowledge_graph.conversations import flags_of
 from recommender.events import EventStore
-from recommender.recommendations import RecommendationService
-from recommender.search import ProductSearch
-from tests.fixtures import BigramEncoder
 
 
 @pytest.fixture(autouse=True)
-def mini_runtime(monkeypatch, mini_store, mini_service):
-    searcher = ProductSearch(BigramEncoder())
-    events = EventStore(mini_store)
-    recs = RecommendationService(mini_service, events)
-    monkeypatch.setattr(runtime, "store", lambda: mini_store)
-    monkeypatch.setattr(runtime, "catalog", lambda: mini_service)
-    monkeypatch.setattr(runtime, "search", lambda: searcher)
-    monkeypatch.setattr(runtime, "events", lambda: events)
-    monkeypatch.setattr(runtime, "recommendations", lambda: recs)
+def mini_runtime(monkeypatch, mini_services):
+    monkeypatch.setattr(runtime, "_services", None)  # restored after each test
+    runtime.install(mini_services)
 
 
 def tracker(text: str, intent: str = "", entities=(), sender: str = "tester", **slots) -> Tracker:

@@ -6,7 +6,7 @@ import numpy as np
 
 from bot.components.e5_encoder import MODEL_TAG, pack
 from cn_text import vectors
-from recommender.embeddings import query_model_tag, vector_from_message
+from search.embeddings import query_model_tag, vector_from_message
 
 
 def test_both_sides_name_the_same_model():

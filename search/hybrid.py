@@ -28,9 +28,9 @@ from knowledge_graph.qa import (
     understand_query,
 )
 from knowledge_graph.service import CatalogView
-from recommender.keyword_index import KeywordIndex
-from recommender.text import add_words, product_text
-from recommender.vector_index import VectorIndex
+from search.keyword_index import KeywordIndex
+from search.text import add_words, product_text
+from search.vector_index import VectorIndex
 
 RRF_K = 60
 # Fusion weights and boosts, chosen on the even-numbered half of benchmarks/data/search_queries.yml

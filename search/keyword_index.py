@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import bm25s
 import numpy as np
 
-from recommender.text import tokenize
+from search.text import tokenize
 
 
 class KeywordIndex:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import yaml
 
+from daogou import botprep
 from daogou.botprep import RASA_PYTHON, model_path, rasa_env, write_endpoints
 from daogou.settings import REPO_ROOT, Settings
 
@@ -157,5 +162,67 @@ def run_all(settings: Settings) -> None:
         print("a service stopped; stopping the others (see var/logs/)", file=sys.stderr)
     except KeyboardInterrupt:
         print("\nstopping ...", file=sys.stderr)
+    finally:
+        stop_all(processes)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def on_free_ports(settings: Settings) -> Settings:
+    """`settings` with Rasa and the action server on ports nothing else holds."""
+    rasa_port, action_port = free_port(), free_port()
+    return dataclasses.replace(
+        settings,
+        rasa_port=rasa_port,
+        action_port=action_port,
+        rasa_url=f"http://127.0.0.1:{rasa_port}",
+        action_server_url=f"http://127.0.0.1:{action_port}/webhook",
+    )
+
+
+@contextmanager
+def running_bot(settings: Settings, private: str | None = None) -> Iterator[Settings]:
+    """Rasa and the action server on the ports of `settings`, for the length of the `with` block.
+
+    `private`: a folder name under var/bench/ for this run's own endpoints file, tracker
+    database and logs, leaving var/bot/ untouched. `make test` writes var/bot/endpoints.yml
+    for its own ports just before starting its Rasa; a benchmark started meanwhile would
+    otherwise overwrite it and point that Rasa at an action server the benchmark stops.
+    Needs the trained model (which implies var/bot/ was prepared for it). The tests'
+    conversations and the benchmarks both start the bot through here.
+    """
+    log_dir = settings.var_dir / "logs"
+    endpoints_file = None
+    if private:
+        folder = settings.var_dir / "bench" / private
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("tracker.db*"):  # each run starts with no conversations
+            old.unlink()
+        settings = dataclasses.replace(
+            settings, tracker_db_url=f"sqlite:///{folder / 'tracker.db'}"
+        )
+        endpoints_file = folder / "endpoints.yml"
+        endpoints_file.write_text(
+            yaml.safe_dump(botprep.endpoints(settings), allow_unicode=True, sort_keys=False),
+            encoding="utf-8",
+        )
+        log_dir = folder / "logs"
+    else:
+        write_endpoints(settings)  # this run's action-server port
+    processes = []
+    try:
+        for service in service_specs(settings):
+            if service.name == "web app":
+                continue
+            if endpoints_file and "--endpoints" in service.args:
+                service.args[service.args.index("--endpoints") + 1] = str(endpoints_file)
+            process = start(service, log_dir)
+            processes.append(process)
+            wait_healthy(service, process, timeout=300)
+        yield settings
     finally:
         stop_all(processes)
