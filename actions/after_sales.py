@@ -9,8 +9,9 @@ from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime, state
-from actions.fallback import where_we_are
 from actions.formatting import yuan
+from actions.guidance import where_we_are
+from actions.turn import Reply
 from knowledge_graph.conversations import find_order_id, record_flag
 
 STATUS_TEXT = {
@@ -37,24 +38,23 @@ class ActionOrderStatus(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        reply = Reply(dispatcher, self.name())
         text = " ".join([state.text_of(tracker), *state.entity_values(tracker, "order_id")])
         order_id, looked_like_one = find_order_id(text)
         if order_id is None:
             hint = "这个订单号格式好像不对，" if looked_like_one else ""
-            dispatcher.utter_message(
+            reply.utter_message(
                 text=f"{hint}请发一下订单号，是 DG 开头加 14 位数字，比如 DG20261105001234，在「我的订单」里可以找到。"
             )
             return []
-        order = runtime.store().get_order(order_id)
+        order = runtime.orders().get(order_id)
         if order is None:
-            dispatcher.utter_message(
+            reply.utter_message(
                 text=f"没有查到订单 {order_id}，麻烦核对一下订单号；如果确认没错，可以说「转人工」让客服帮您查。",
                 buttons=[{"title": "转人工", "payload": "转人工"}],
             )
             return []
-        dispatcher.utter_message(
-            text=self.describe(order, own=order["user_id"] == tracker.sender_id)
-        )
+        reply.utter_message(text=self.describe(order, own=order["user_id"] == tracker.sender_id))
         return []
 
     @staticmethod
@@ -79,8 +79,9 @@ class ActionRequestHuman(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        reply = Reply(dispatcher, self.name())
         record_flag(runtime.store(), tracker.sender_id, "handoff", state.text_of(tracker))
-        dispatcher.utter_message(
+        reply.utter_message(
             text="好的，已为您转接人工客服，请稍等，客服上线后会在这里回复您。您可以先把问题描述一下，客服会看到的。"
         )
         return [ConversationPaused()]
@@ -93,6 +94,7 @@ class ActionRecordFeedback(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        reply = Reply(dispatcher, self.name())
         text = state.text_of(tracker)
         negative = any(
             w in text
@@ -102,11 +104,11 @@ class ActionRecordFeedback(Action):
             runtime.store(), tracker.sender_id, "feedback_down" if negative else "feedback_up", text
         )
         if negative:
-            dispatcher.utter_message(
+            reply.utter_message(
                 text="抱歉没帮上忙，已经记下了，我们会改进。您可以换个说法再问一次，或者说「转人工」。",
                 buttons=[{"title": "转人工", "payload": "转人工"}],
             )
         else:
             hint = where_we_are(runtime.view(), tracker)
-            dispatcher.utter_message(text=f"谢谢您的肯定！{hint or '还有什么可以帮您的吗？'}")
+            reply.utter_message(text=f"谢谢您的肯定！{hint or '还有什么可以帮您的吗？'}")
         return []

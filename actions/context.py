@@ -4,7 +4,9 @@ over the list shown, 「那13呢」 and 「第五个呢」 beyond the list.
 
 `answer_followup` returns the events when the message was one of these, else None, and the
 calling action goes on as usual. Only slots are read: the action server gets this turn's events
-only (bot/serve.py), so nothing here may look back through the tracker.
+only (bot/serve.py), so nothing here may look back through the tracker. Each kind of follow-up
+is a skill of its own in the transcript (``followup_bundle``, ``followup_which``...: the
+``skill`` of its messages, actions/turn.py). No rasa_sdk here.
 """
 
 from __future__ import annotations
@@ -12,15 +14,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
-
-from actions import state
+from actions import policy_answers, runtime, state
 from actions.formatting import quick_replies, send_products, yuan
+from actions.guidance import budget_buttons
+from actions.listing import price_span, show_results
+from actions.turn import Reply, Turn, skill
 from knowledge_graph import context, policy, qa
 from knowledge_graph.graph import format_value
 from knowledge_graph.service import CatalogView
+from search import query
 
 _ORDINAL = re.compile(r"第\s*([一二两三四五六七八九十\d]+)\s*(?:个|款|台|件|种|部|双|支|瓶)")
 # 「iPhone 15的」「小米14能用的」「给Mate 60用的呢」: a device named for the accessories shown
@@ -33,7 +35,7 @@ _WANTS = re.compile(
 
 
 def answer_followup(
-    dispatcher: CollectingDispatcher, tracker: Tracker, view: CatalogView
+    dispatcher: Reply, tracker: Turn, view: CatalogView
 ) -> list[dict[str, Any]] | None:
     text = state.text_of(tracker)
     refs = qa.product_refs(view, text)
@@ -48,19 +50,18 @@ def answer_followup(
     return None
 
 
+@skill("followup_policy")
 def _policy(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | None:
     """Policy questions about a product, whatever intent they came with: 「Mate60 Pro保修多久」,
     「小米20000mAh充电宝能上飞机不」, 「耳机是坏的 左耳没声音」, 「拆封了还能退吗」."""
-    from actions.faq import ActionAnswerFaq, product_in_question
-
     flight, warranty = policy.asks_flight(text), policy.asks_warranty(text)
     opened = policy.asks_about_opened(text) and re.search(r"退|换", text)
     defect = policy.reports_defect(text)
     if not (flight or warranty or opened or defect):
         return None
-    product = product_in_question(view, tracker)
+    product = policy_answers.product_in_question(view, tracker)
     if defect:
-        ActionAnswerFaq.defect(dispatcher, product)
+        policy_answers.defect(dispatcher, product)
         return []
     if product is None:
         return None
@@ -74,12 +75,11 @@ def _policy(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | Non
     else:
         return None
     send_products(dispatcher, answer, [product], quick_replies("还有货吗", "多少钱", "转人工"))
-    return state.showing([product["sku"]], tracker, focus_sku=product["sku"])
+    runtime.record_chat_events(tracker.sender_id, [product["sku"]], product["sku"])
+    return state.slots_for_shown([product["sku"]], tracker, focus_sku=product["sku"])
 
 
-def _device(
-    view: CatalogView, tracker: Tracker, refs: list[qa.ProductRef]
-) -> dict[str, Any] | None:
+def _device(view: CatalogView, tracker: Turn, refs: list[qa.ProductRef]) -> dict[str, Any] | None:
     """The device the shopper means: named (the phone in 「iPhone 15的壳」), else the focus."""
     for ref in refs:
         named = [view.graph.products[s] for s in ref.named if s in view.graph.products]
@@ -95,6 +95,7 @@ def _device(
     return _device_of_accessory(view, product) if product is not None else None
 
 
+@skill("followup_bundle")
 def _bundle(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | None:
     """「我想买iPhone 16，顺便配个壳和膜，一共多少钱」: the items and their total."""
     if not context.asks_total(text):
@@ -137,7 +138,9 @@ def _bundle(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | Non
     if len(variants) > 1:
         text_out += f"\n{items[0]['title']} 是最低配的价格，换其他版本总价会变。"
     send_products(dispatcher, text_out, items, quick_replies("还有别的壳吗", "还有货吗", "转人工"))
-    return state.showing([p["sku"] for p in items], tracker, focus_sku=items[0]["sku"])
+    skus = [p["sku"] for p in items]
+    runtime.record_chat_events(tracker.sender_id, skus, items[0]["sku"])
+    return state.slots_for_shown(skus, tracker, focus_sku=items[0]["sku"])
 
 
 def _device_of_accessory(view: CatalogView, accessory: dict[str, Any]) -> dict[str, Any] | None:
@@ -150,6 +153,7 @@ def _device_of_accessory(view: CatalogView, accessory: dict[str, Any]) -> dict[s
     return None
 
 
+@skill("followup_accessories")
 def _accessories(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | None:
     """「我是小米14 推荐个壳和膜」: that device's cases and films, not chargers."""
     mentions = view.linker.link(text)
@@ -187,7 +191,7 @@ def _accessories(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] 
         return None
     if device is None:
         # 「苹果手表表带 46mm的」: no model named, but the maker, kind and size leave one
-        device = qa.described_device(view, text, context.ACCESSORY_CATEGORY)
+        device = query.described_device(view, text, context.ACCESSORY_CATEGORY)
     if device is None:
         return None
     if named_accessory and len(kinds) == 1 and qa.asked_fields(view, text):
@@ -195,7 +199,7 @@ def _accessories(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] 
     found = context.fitting(
         view, view.graph.variants(device["sku"]), kinds, per_kind=8 if original else 4
     )
-    brands = qa.filters_from(view, qa.masked(text, mentions), []).brands
+    brands = query.filters_from(view, qa.masked(text, mentions), []).brands
     if original:
         # 「原装壳」: made by the device's own brand, nothing else passes for it
         found = {
@@ -233,7 +237,9 @@ def _accessories(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] 
         quick_replies("第一个多少钱", "一共多少钱" if len(products) > 1 else "还有货吗", "转人工"),
     )
     # The first accessory is in focus (「这个多少钱」, 「再加个壳一共多少」 know the phone from it).
-    return state.showing([p["sku"] for p in products], tracker, focus_sku=products[0]["sku"])
+    skus = [p["sku"] for p in products]
+    runtime.record_chat_events(tracker.sender_id, skus, products[0]["sku"])
+    return state.slots_for_shown(skus, tracker, focus_sku=products[0]["sku"])
 
 
 def _originals_of_focus(dispatcher, tracker, view) -> list[dict[str, Any]] | None:
@@ -261,10 +267,12 @@ def _originals_of_focus(dispatcher, tracker, view) -> list[dict[str, Any]] | Non
         originals,
         quick_replies("还有货吗", "第一个多少钱", "转人工"),
     )
-    return state.showing([p["sku"] for p in originals], tracker, focus_sku=originals[0]["sku"])
+    skus = [p["sku"] for p in originals]
+    runtime.record_chat_events(tracker.sender_id, skus, originals[0]["sku"])
+    return state.slots_for_shown(skus, tracker, focus_sku=originals[0]["sku"])
 
 
-def pair(view: CatalogView, tracker: Tracker, refs: list[qa.ProductRef]) -> list[dict[str, Any]]:
+def pair(view: CatalogView, tracker: Turn, refs: list[qa.ProductRef]) -> list[dict[str, Any]]:
     """The two products a 「差价多少」 or 「哪个好」 is about: named ones, the pair compared,
     the two shown, or the focus and the one before it."""
     products = view.graph.products
@@ -285,6 +293,7 @@ def pair(view: CatalogView, tracker: Tracker, refs: list[qa.ProductRef]) -> list
     return []
 
 
+@skill("followup_difference")
 def _difference(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | None:
     if not context.asks_difference(text) or len(refs) > 2:
         return None
@@ -301,12 +310,14 @@ def _difference(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] |
             f"差价 {yuan(gap)}（{a.get('model') or a['title']} 贵 {yuan(gap)}）。"
         )
     send_products(dispatcher, line, [a, b], quick_replies("对比一下这两款", "哪个性价比高"))
+    runtime.record_chat_events(tracker.sender_id, [a["sku"], b["sku"]], None)
     return [
-        *state.showing([a["sku"], b["sku"]], tracker),
-        SlotSet("compare_pair", [a["sku"], b["sku"]]),
+        *state.slots_for_shown([a["sku"], b["sku"]], tracker),
+        state.slot("compare_pair", [a["sku"], b["sku"]]),
     ]
 
 
+@skill("followup_which")
 def _which(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | None:
     """「哪个便宜」「哪个充电快」 over the list shown (or the pair compared)."""
     if not context.asks_which(text) or refs:
@@ -317,7 +328,7 @@ def _which(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | None
         shown = [view.graph.products[s] for s in pair_skus if s in view.graph.products]
     if len(shown) < 2:
         return None
-    filters = qa.filters_from(view, text, [])
+    filters = query.filters_from(view, text, [])
     if filters.category and filters.category != shown[0]["category"]:
         return None  # 「哪款耳机降噪好」 after phones: a new search
     result = context.superlative(view, text, shown)
@@ -342,12 +353,14 @@ def _which(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | None
         quick_replies("还有货吗", "有没有类似的", "对比一下前两个"),
     )
     # The list stays what it was (「第二个呢」 still means its second), the winner is in focus.
-    return state.showing([p["sku"] for p in shown], tracker, focus_sku=winner["sku"])
+    skus = [p["sku"] for p in shown]
+    runtime.record_chat_events(tracker.sender_id, skus, winner["sku"])
+    return state.slots_for_shown(skus, tracker, focus_sku=winner["sku"])
 
 
 def _by_wishes(dispatcher, tracker, view, text, shown) -> list[dict[str, Any]] | None:
     """「哪个适合干皮」: the products whose tags or description name what the shopper wants."""
-    wishes = qa.tags_in(view, text)
+    wishes = query.tags_in(view, text)
     if not wishes:
         return None
 
@@ -375,9 +388,12 @@ def _by_wishes(dispatcher, tracker, view, text, shown) -> list[dict[str, Any]] |
         best,
         quick_replies("第一个多少钱", "还有货吗"),
     )
-    return state.showing([p["sku"] for p in best], tracker, focus_sku=best[0]["sku"])
+    skus = [p["sku"] for p in best]
+    runtime.record_chat_events(tracker.sender_id, skus, best[0]["sku"])
+    return state.slots_for_shown(skus, tracker, focus_sku=best[0]["sku"])
 
 
+@skill("followup_beyond_list")
 def _beyond_list(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | None:
     """「第五个呢」 after three were shown: say how many there were instead of 「没找到」."""
     match = _ORDINAL.search(text)
@@ -404,11 +420,12 @@ def _beyond_list(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] 
 _BRANDS_QUESTION = re.compile(r"(?:什么|啥|哪些|哪几个|几个|有啥|有什么)(?:牌子|品牌)")
 
 
+@skill("followup_brands")
 def _brands(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | None:
     """「你们有啥牌子」: the brands of the category being talked about, with how many models."""
     if not _BRANDS_QUESTION.search(text) or refs:
         return None
-    filters = qa.filters_from(view, text, [])
+    filters = query.filters_from(view, text, [])
     last = state.last_filters(tracker)
     category = (
         filters.category
@@ -435,14 +452,13 @@ _PRICE_GUIDANCE = re.compile(
 )
 
 
+@skill("followup_price_guidance")
 def _price_guidance(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | None:
     """「不知道多少钱合适」 while choosing a category: its price band, with budgets to pick."""
-    from actions.needs import budget_buttons
-
     if refs or not _PRICE_GUIDANCE.search(text):
         return None  # checked first: this runs before every shopping action
     last = state.last_filters(tracker)
-    category = qa.filters_from(view, text, []).category or (last.category if last else None)
+    category = query.filters_from(view, text, []).category or (last.category if last else None)
     if not category:
         return None
     prices = sorted(p["price"] for p in view.graph.filter(category=category, in_stock=True))
@@ -464,11 +480,9 @@ _UNDECIDED = re.compile(
 )
 
 
+@skill("followup_undecided")
 def _undecided(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | None:
     """「不知道」「随便」 while choosing a category: its best-rated picks, and the price band."""
-    from actions.needs import budget_buttons
-    from actions.search import price_span, show_results
-
     last = state.last_filters(tracker)
     if refs or last is None or not last.category or not _UNDECIDED.match(text.strip()):
         return None

@@ -10,10 +10,13 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import runtime, state
+from actions import runtime, shopping, state
 from actions.context import answer_followup
+from actions.guidance import budget_buttons, next_steps, where_we_are
+from actions.listing import asks_cheaper
+from actions.turn import Reply
 from knowledge_graph import qa
-from knowledge_graph.service import CatalogView
+from search import query
 
 INTENT_DESCRIPTIONS = {
     "search_product": "找商品",
@@ -49,9 +52,10 @@ class ActionDefaultAskAffirmation(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        followed = answer_followup(dispatcher, tracker, runtime.view())
+        reply = Reply(dispatcher, self.name())
+        followed = answer_followup(reply, tracker, runtime.view())
         if followed is None:
-            followed = answer_what_it_says(dispatcher, tracker, domain)
+            followed = answer_what_it_says(reply, tracker)
         if followed is not None:
             return followed  # answered after all: the turn's slots stay (bot/data/rules.yml)
         view = runtime.view()
@@ -60,7 +64,7 @@ class ActionDefaultAskAffirmation(Action):
         if steps or hint:
             # Unclear, but the conversation has a thread: back to it, with the likeliest steps.
             text = state.text_of(tracker)[:20]
-            dispatcher.utter_message(
+            reply.utter_message(
                 text=f"不好意思，我没太明白「{text}」的意思。"
                 + (hint or "您是想接着刚才的继续吗？可以点下面的选项，或者换个说法告诉我："),
                 buttons=[{"title": t, "payload": p} for t, p in steps],
@@ -73,11 +77,11 @@ class ActionDefaultAskAffirmation(Action):
             if r.get("name") in INTENT_DESCRIPTIONS and r["name"] not in SKIPPED
         ][:2]
         if not guesses:
-            dispatcher.utter_message(response="utter_ask_rephrase")
+            reply.utter_message(response="utter_ask_rephrase")
             return []
         buttons = [{"title": INTENT_DESCRIPTIONS[name], "payload": f"/{name}"} for name in guesses]
         buttons.append({"title": "都不是", "payload": "/out_of_scope"})
-        dispatcher.utter_message(text="不好意思，我不太确定您的意思，您是想：", buttons=buttons)
+        reply.utter_message(text="不好意思，我不太确定您的意思，您是想：", buttons=buttons)
         return []
 
 
@@ -91,7 +95,8 @@ class ActionOutOfScope(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        answered = answer_what_it_says(dispatcher, tracker, domain)
+        reply = Reply(dispatcher, self.name())
+        answered = answer_what_it_says(reply, tracker)
         if answered is not None:
             return answered
         view = runtime.view()
@@ -99,43 +104,33 @@ class ActionOutOfScope(Action):
         hint = where_we_are(view, tracker)
         if steps or hint:
             # 「？」 in the middle of choosing: back to the products on the table
-            dispatcher.utter_message(
+            reply.utter_message(
                 text="这个我可能帮不上～"
                 + (hint or "要不接着看看刚才的？也可以直接告诉我预算或用途："),
                 buttons=[{"title": t, "payload": p} for t, p in steps],
             )
             return []
-        dispatcher.utter_message(response="utter_out_of_scope")
+        reply.utter_message(response="utter_out_of_scope")
         return []
 
 
-def answer_what_it_says(
-    dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-) -> list[dict[str, Any]] | None:
+def answer_what_it_says(reply: Reply, tracker: Tracker) -> list[dict[str, Any]] | None:
     """What the graph can answer whatever the NLU made of the message: a product and a question
     about it, a request with a category or kind (「电饭煲 300以内」), or, after a list, a
     constraint on it (「要速干的」「华为的有吗」). None when the message has none of these."""
-    from actions.product_qa import ActionAnswerAttribute
-    from actions.search import (
-        ActionRefineSearch,
-        ActionSearchProducts,
-        asks_cheaper,
-        constrains_last_search,
-    )
-
-    if names_a_product_and_asks(tracker):
+    if shopping.names_a_product_and_asks(tracker):
         # 「OPPO findn3 512G有货吗」 with a model the NLU has not seen
-        return ActionAnswerAttribute().run(dispatcher, tracker, domain)
+        return shopping.answer_attribute(reply, tracker)
     view = runtime.view()
     text = state.text_of(tracker)
-    filters = qa.filters_from(view, text, state.entities(tracker))
+    filters = query.filters_from(view, text, state.entities(tracker))
     if qa.product_refs(view, text):
-        return ActionAnswerAttribute().run(dispatcher, tracker, domain)
+        return shopping.answer_attribute(reply, tracker)
     base = state.last_filters(tracker)
-    if constrains_last_search(view, tracker, filters, []):
-        return ActionRefineSearch().run(dispatcher, tracker, domain)  # 「要头戴式的」 on the list
+    if shopping.constrains_last_search(view, tracker, filters, []):
+        return shopping.refine_search(reply, tracker)  # 「要头戴式的」 on the list
     if base is not None and base.category and not filters.category:
-        wanted = qa.requirements_in(view, text, base.category)
+        wanted = query.requirements_in(view, text, base.category)
         if (
             wanted
             or filters.brands
@@ -145,57 +140,9 @@ def answer_what_it_says(
             or (filters.min_price or filters.max_price)
             or asks_cheaper(text)  # 「就想要个好看的 别太贵」
         ):
-            return ActionRefineSearch().run(dispatcher, tracker, domain)
+            return shopping.refine_search(reply, tracker)
     if filters.category or filters.kind:
-        return ActionSearchProducts().run(dispatcher, tracker, domain)
-    return None
-
-
-def names_a_product_and_asks(tracker: Tracker) -> bool:
-    """A message that names a catalog product and asks one of the questions the graph answers
-    (price, stock, an attribute, a size or a colour), whatever the NLU made of it."""
-    view = runtime.view()
-    text = state.text_of(tracker)
-    mentions = view.linker.link(text)
-    if not any(m.kind == "product" for m in mentions):
-        return False
-    plain = qa.masked(text, mentions)
-    return bool(qa.asked_fields(view, text) or qa.asked_size(plain) or qa.asked_colour(view, plain))
-
-
-def next_steps(view: CatalogView, tracker: Tracker) -> list[tuple[str, str]]:
-    """What a shopper most often does next from here: over a list, ask about one, the cheapest
-    or compare; about one product, see alternatives, its accessories or its stock."""
-    shown = [s for s in state.shown(tracker) if s in view.graph.products]
-    if len(shown) >= 2:
-        return [(t, t) for t in ("第一个怎么样", "哪个便宜", "对比一下前两个")]
-    focus = state.focus(tracker)
-    if focus in view.graph.products:
-        product = view.graph.products[focus]
-        name = product.get("model") or product["title"]
-        third = (
-            "推荐个配件" if qa.related_in_category(view, [focus], "手机配件") else "有没有便宜点的"
-        )
-        return [
-            (f"{name}还有货吗", f"{name}还有货吗"),
-            ("有没有类似的", "有没有类似的"),
-            (third, third),
-        ]
-    return []
-
-
-def where_we_are(view: CatalogView, tracker: Tracker) -> str | None:
-    """One sentence that takes the shopper back to what they were choosing or asking about."""
-    last = state.last_filters(tracker)
-    if last is not None and (last.kind or last.category):
-        noun = last.kind or last.category
-        if last.min_price is None and last.max_price is None:
-            return f"咱们接着挑{noun}吧：说说预算或用途，我帮您缩小范围～"
-        return f"咱们接着挑{noun}吧：看中哪一款可以接着问，也可以换个预算或品牌～"
-    product = view.graph.products.get(state.focus(tracker) or "")
-    if product is not None:
-        name = product.get("model") or product["title"]
-        return f"关于{name}，价格、参数、库存和配件都可以接着问我～"
+        return shopping.search_products(reply, tracker)
     return None
 
 
@@ -208,11 +155,12 @@ class ActionGreet(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        reply = Reply(dispatcher, self.name())
         hint = where_we_are(runtime.view(), tracker)
         if hint:
-            dispatcher.utter_message(text=f"😊 我在呢～{hint}")
+            reply.utter_message(text=f"😊 我在呢～{hint}")
         else:
-            dispatcher.utter_message(response="utter_greet")
+            reply.utter_message(response="utter_greet")
         return []
 
 
@@ -225,9 +173,10 @@ class ActionWhereWeAre(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        reply = Reply(dispatcher, self.name())
         hint = where_we_are(runtime.view(), tracker)
         if hint:
-            dispatcher.utter_message(text=hint)
+            reply.utter_message(text=hint)
         return []
 
 
@@ -245,44 +194,42 @@ class ActionAcknowledge(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        from actions.needs import budget_buttons
-        from actions.search import ActionRefineSearch
-
+        reply = Reply(dispatcher, self.name())
         view = runtime.view()
         text = state.text_of(tracker)
         last = state.last_filters(tracker)
         brands = [m.value for m in view.linker.link(text) if m.kind == "brand"]
         if brands and last is not None and _EXCLUDE.search(text):
-            return ActionRefineSearch().run(dispatcher, tracker, domain)  # 「不要红魔」
+            return shopping.refine_search(reply, tracker)  # 「不要红魔」
         denied = state.intent_of(tracker) == "deny"
         steps = next_steps(view, tracker)
         if last is not None and last.category and not denied and last.max_price is None:
             buttons = budget_buttons(view, last.category)
-            dispatcher.utter_message(
+            reply.utter_message(
                 text=f"好的～{last.category}的预算大概多少呢？告诉我价位和用途，我帮您挑得更准。",
                 buttons=[{"title": t, "payload": p} for t, p in buttons],
             )
         elif steps and denied:
-            dispatcher.utter_message(
+            reply.utter_message(
                 text="好的，那换一批看看？告诉我更看重的地方（预算、品牌、用途），我重新帮您找。",
                 buttons=[
                     {"title": t, "payload": t} for t in ("有没有便宜点的", "换个牌子", "转人工")
                 ],
             )
         elif steps:
-            dispatcher.utter_message(
+            reply.utter_message(
                 text="好的～您看中哪一款了吗？可以接着问，也可以告诉我预算或用途帮您再缩小范围：",
                 buttons=[{"title": t, "payload": p} for t, p in steps],
             )
         elif _VAGUE.search(text) and len(text) > 4:
             # 「有没有那种 就是 可以 嗯 放在桌上的 那个」: they are looking for words; help them
-            dispatcher.utter_message(
+            reply.utter_message(
                 text="没关系，慢慢说～您想找的是哪一类东西呢？说说它是干什么用的、大概什么样子，"
                 "或者在哪儿用，我帮您找。",
                 buttons=[{"title": c, "payload": f"看看{c}"} for c in _BROWSE],
             )
         else:
-            dispatcher.utter_message(response="utter_deny" if denied else "utter_affirm")
+            reply.utter_message(response="utter_deny" if denied else "utter_affirm")
         return []
 
 

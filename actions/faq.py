@@ -1,59 +1,18 @@
 """Shop-policy answers (faq/...), made specific to the product the shopper is asking about.
 
-The response selector picks the policy topic; this action says it for the product named or in
-focus: an opened skincare item cannot be returned, a 20000mAh power bank may fly, a broken pair
-of earphones gets an apology and the exchange path, bargaining gets a cheaper variant.
+The action only: what it says is in actions/policy_answers.py. A policy topic that is really a
+request for products (「想要个能带上飞机的充电宝」) is handed to the search.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import runtime, state
-from actions.formatting import quick_replies, send_products, yuan
-from knowledge_graph import policy, qa
-from knowledge_graph.service import CatalogView
-
-CHEAPER_SHOWN = 3
-_WANTS_TO_BUY = re.compile(r"想要|想买|推荐|有没有|求推荐|买个|来个")
-
-
-def faq_key(tracker: Tracker) -> str | None:
-    """「faq/return_policy」: the topic the response selector chose for this message."""
-    selector = tracker.latest_message.get("response_selector") or {}
-    for prediction in selector.values():
-        if not isinstance(prediction, dict):
-            continue  # "all_retrieval_intents" is a list beside the predictions
-        key = (prediction.get("response") or {}).get("intent_response_key")
-        if key and key.startswith("faq/"):
-            return key
-    return None
-
-
-def product_in_question(view: CatalogView, tracker: Tracker) -> dict[str, Any] | None:
-    """The product named in the message, else the one in focus unless the message names another
-    kind of product (「充电宝能带上飞机吗」 while a phone is in focus is about power banks)."""
-    text = state.text_of(tracker)
-    refs = qa.product_refs(view, text)
-    if refs:
-        return qa.representative(view, refs[0].skus)
-    described = qa.described_product(view, text)
-    if described is not None:
-        return described  # 「小米20000mAh充电宝能上飞机不」
-    focus = state.focus(tracker)
-    if focus not in view.graph.products:
-        return None
-    product = view.graph.products[focus]
-    filters = qa.filters_from(view, text, [])
-    if filters.category and filters.category != product["category"]:
-        return None
-    if filters.kind and filters.kind != qa.kind_of(product):
-        return None
-    return product
+from actions import policy_answers, runtime, shopping
+from actions.turn import Reply
 
 
 class ActionAnswerFaq(Action):
@@ -63,118 +22,7 @@ class ActionAnswerFaq(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        key = faq_key(tracker)
-        view = runtime.view()
-        text = state.text_of(tracker)
-        if key is None and not policy.reports_defect(text):
-            dispatcher.utter_message(response="utter_ask_rephrase")
-            return []
-        product = product_in_question(view, tracker)
-        topic = key.split("/", 1)[1] if key else "defect"
-        if policy.reports_defect(text):
-            topic = "defect"  # 「洗地机用了10天就不出水了」, whatever topic the selector chose
-        if topic in ("air_travel", "warranty") and _WANTS_TO_BUY.search(text):
-            # 「想要个能带上飞机的充电宝」: a request for products, not a policy question
-            from actions.search import ActionSearchProducts
-
-            if qa.filters_from(view, text, []).category:
-                return ActionSearchProducts().run(dispatcher, tracker, domain)
-        if policy.asks_about_opened(text) and re.search(r"退|换", text):
-            # 「薯片拆开吃了不好吃 能退不」, whichever return topic the selector chose
-            if product is None:
-                filters = qa.filters_from(view, text, [])
-                named = filters.kind or filters.category
-                answer = (
-                    policy.opened_return_in(filters.category, named)
-                    if filters.category and named
-                    else policy.opened_return(None)
-                )
-                dispatcher.utter_message(text=answer)
-                return []
-            return self.about(dispatcher, tracker, policy.opened_return(product), product)
-        elif topic == "warranty" and product is not None:
-            return self.about(dispatcher, tracker, policy.warranty(product), product)
-        elif (
-            topic == "air_travel" and product is not None and (flight := policy.air_travel(product))
-        ):
-            return self.about(dispatcher, tracker, flight, product)
-        elif topic == "defect":
-            self.defect(dispatcher, product)
-        elif topic == "bargain" and product is not None:
-            return self.bargain(dispatcher, tracker, view, product)
-        else:
-            dispatcher.utter_message(response=f"utter_{key}")
-        return []
-
-    @staticmethod
-    def about(
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        answer: str,
-        product: dict[str, Any] | None,
-    ) -> list[dict[str, Any]]:
-        """A policy answer fitted to one product shows that product, which stays in focus."""
-        if product is None:
-            dispatcher.utter_message(text=answer)
-            return []
-        send_products(dispatcher, answer, [product], quick_replies("还有货吗", "多少钱", "转人工"))
-        return state.showing([product["sku"]], tracker, focus_sku=product["sku"])
-
-    @staticmethod
-    def defect(dispatcher: CollectingDispatcher, product: dict[str, Any] | None) -> None:
-        item = f"您的 {product['title']} " if product else ""
-        warranty = (
-            "；超过15天的可以凭订单到品牌官方售后享受一年保修"
-            if product is None or product["category"] in policy.DIGITAL | policy.APPLIANCES
-            else ""
-        )
-        dispatcher.utter_message(
-            text=(
-                f"非常抱歉，{item}出现这样的问题，给您添麻烦了😔 签收15天内的质量问题可以直接换货或退货："
-                "在「我的订单」→ 订单详情 →「申请售后」选「质量问题」，附上照片或视频，来回运费由我们承担"
-                f"{warranty}。需要的话我马上帮您转人工客服跟进。"
-            ),
-            buttons=[
-                {"title": t, "payload": p} for t, p in quick_replies("转人工", "怎么申请售后")
-            ],
-        )
-
-    @staticmethod
-    def bargain(
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        view: CatalogView,
-        product: dict[str, Any],
-    ) -> list[dict[str, Any]]:
-        """A polite no, then what the catalog has for less: a cheaper variant of the same model,
-        else cheaper products of the same kind."""
-        name = product["title"]
-        variants = [
-            view.graph.products[s]
-            for s in view.graph.variants(product["sku"])
-            if view.graph.products[s]["price"] < product["price"]
-            and view.graph.products[s]["stock"] > 0
-        ]
-        lead = f"抱歉，{name} 的 {yuan(product['price'])} 已经是店里的实在价，没法再单独改价哦，领券和满减活动可以叠加使用。"
-        if variants:
-            cheaper = sorted(variants, key=lambda p: p["price"])[:CHEAPER_SHOWN]
-            listed = "，".join(f"{p['title']} {yuan(p['price'])}" for p in cheaper)
-            text = lead + f"同款更便宜的版本有：{listed}。"
-        else:
-            filters = qa.SearchFilters(
-                category=product["category"],
-                kind=qa.kind_of(product),
-                max_price=product["price"] * 0.95,
-            )
-            alternatives = [
-                p
-                for p in qa.rank_by_quality(qa.filter_products(view, filters), [])
-                if p.get("model") != product.get("model") or p["brand"] != product["brand"]
-            ]
-            cheaper = qa.one_per_model(alternatives)[:CHEAPER_SHOWN]
-            if not cheaper:
-                dispatcher.utter_message(text=lead + "它已经是同类里价格最低的了。")
-                return []
-            text = lead + "想省一点的话，这几款价位更低，您可以看看："
-        send_products(dispatcher, text, cheaper, quick_replies("第一个怎么样", "对比一下前两个"))
-        return state.showing([p["sku"] for p in cheaper], tracker)
+        reply = Reply(dispatcher, self.name())
+        if policy_answers.asks_for_products(runtime.view(), tracker):
+            return shopping.search_products(reply, tracker)
+        return policy_answers.answer_faq(reply, tracker)

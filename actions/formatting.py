@@ -1,11 +1,12 @@
-"""Turning products into chat messages: the `products` payload of CONTRACT.md and short Chinese text."""
+"""Turning products into chat messages: the `products` payload of CONTRACT.md and short Chinese text.
+No rasa_sdk: messages go out through the skill-naming `Reply` (actions/turn.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from rasa_sdk.executor import CollectingDispatcher
+from actions.turn import Reply
 
 CARD_FIELDS = ("sku", "title", "brand", "category", "price", "rating", "stock", "image")
 
@@ -22,7 +23,7 @@ def yuan(price: float) -> str:
 
 
 def send_products(
-    dispatcher: CollectingDispatcher,
+    dispatcher: Reply,
     text: str,
     products: Sequence[dict[str, Any]],
     buttons: Iterable[tuple[str, str]] = (),

@@ -10,21 +10,22 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import runtime, state
+from actions import runtime, shopping, state
 from actions.context import answer_followup
-from actions.search import (
+from actions.guidance import budget_buttons
+from actions.listing import (
     BROWSING,
-    ActionRefineSearch,
-    constrains_last_search,
+    accessories_of_focus,
     describe,
     implied_category,
     ranked,
     show_popular,
     show_results,
 )
+from actions.turn import Reply
 from knowledge_graph import qa
 from knowledge_graph.scenes import SCENES, hobby_of, is_gift, scene_of
-from knowledge_graph.service import CatalogView
+from search import query
 
 ANY = "不限"
 # Intents whose words can answer the dialogue's questions (not 「今天天气怎么样」 or 「哈哈」).
@@ -34,7 +35,6 @@ NUDGES = {
     "need_budget": "还没看到预算哦，说个大概的价位就行，没想好也可以选「都行」。",
     "need_scene": "还没看出主要用途～",
 }
-ACCESSORY = "手机配件"
 _WORDS = re.compile(r"[\u4e00-\u9fffA-Za-z]{2,}")
 _ANYTHING = re.compile(r"随便|都行|都可以|无所谓|不限|没要求|不挑|看着办|你定|没想好|不知道")
 
@@ -42,7 +42,7 @@ _ANYTHING = re.compile(r"随便|都行|都可以|无所谓|不限|没要求|不�
 def budget_of(tracker: Tracker) -> str | None:
     """ "min-max" in yuan (either side may be empty) from the NLU's price entities."""
     view = runtime.view()
-    filters = qa.filters_from(view, state.text_of(tracker), state.entities(tracker))
+    filters = query.filters_from(view, state.text_of(tracker), state.entities(tracker))
     if filters.min_price is None and filters.max_price is None:
         return None
     low = "" if filters.min_price is None else str(int(filters.min_price))
@@ -63,7 +63,7 @@ class ValidateNeedsForm(FormValidationAction):
         if requested and requested not in filled and state.text_of(tracker):
             # Nothing for the question asked: say so (the form then asks again) instead of
             # letting Rasa reject the form, which left the shopper without any reply.
-            dispatcher.utter_message(text=NUDGES[requested])
+            Reply(dispatcher, self.name()).utter_message(text=NUDGES[requested])
             events.append(SlotSet(requested, None))
         return events
 
@@ -72,7 +72,7 @@ class ValidateNeedsForm(FormValidationAction):
     ) -> dict[str, Any]:
         view = runtime.view()
         text = state.text_of(tracker)
-        filters = qa.filters_from(view, text, [])
+        filters = query.filters_from(view, text, [])
         if filters.category:
             return {"need_category": filters.category}
         if (
@@ -81,8 +81,8 @@ class ValidateNeedsForm(FormValidationAction):
             and not _ANYTHING.search(text)
         ):
             # 「她喜欢化妆」: the category most of the best matches share (彩妆)
-            query = " ".join([hobby_of(text) or text, *SCENES.get(scene_of(text) or "", ())])
-            implied = implied_category(ranked(view, query, filters, k=20), filters)
+            wanted = " ".join([hobby_of(text) or text, *SCENES.get(scene_of(text) or "", ())])
+            implied = implied_category(ranked(view, wanted, filters, k=20), filters)
             if implied:
                 # What they like is also what it is for; picks come now, the budget as buttons.
                 found = {"need_category": implied}
@@ -112,7 +112,7 @@ class ValidateNeedsForm(FormValidationAction):
         scene = scene_of(text) or next(iter(state.entity_values(tracker, "scene")), None)
         if scene:
             return {"need_scene": scene}
-        tags = qa.tags_in(runtime.view(), text)
+        tags = query.tags_in(runtime.view(), text)
         if tags:
             return {"need_scene": "、".join(tags[:2])}
         if tracker.get_slot("requested_slot") == "need_scene":
@@ -136,15 +136,16 @@ class ActionRecommend(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        reply = Reply(dispatcher, self.name())
         view = runtime.view()
-        followed = answer_followup(dispatcher, tracker, view)
+        followed = answer_followup(reply, tracker, view)
         if followed is not None:
             return followed
         text = state.text_of(tracker)
-        filters = qa.filters_from(view, text, state.entities(tracker))
-        if constrains_last_search(view, tracker, filters, qa.product_refs(view, text)):
-            return ActionRefineSearch().run(dispatcher, tracker, domain)  # 「华为的有吗」
-        wishes = [scene_of(text) or "", *qa.tags_in(view, text)]
+        filters = query.filters_from(view, text, state.entities(tracker))
+        if shopping.constrains_last_search(view, tracker, filters, qa.product_refs(view, text)):
+            return shopping.refine_search(reply, tracker)  # 「华为的有吗」
+        wishes = [scene_of(text) or "", *query.tags_in(view, text)]
         has_budget = filters.min_price is not None or filters.max_price is not None
         has_wish = has_budget or filters.colour or filters.brands or filters.attributes
         enough_in_category = filters.category and (has_budget or filters.brands or any(wishes))
@@ -153,17 +154,17 @@ class ActionRecommend(Action):
             not filters.category and has_wish and (any(wishes) or is_gift(scene_of(text)))
         )
         if enough_in_category or enough_for_a_gift:
-            query = " ".join([text, *SCENES.get(wishes[0], ()), *wishes[1:]])
+            wanted = " ".join([text, *SCENES.get(wishes[0], ()), *wishes[1:]])
             verb = "推荐" if filters.category else "先挑了"
             lead = f"按您说的要求（{describe(filters)}），{verb}这几款："
-            return show_results(dispatcher, tracker, view, filters, query, lead=lead)
+            return show_results(reply, tracker, view, filters, wanted, lead=lead)
         accessories_of_focus(view, tracker, filters)
         if filters.is_empty() and BROWSING.search(text):
-            return show_popular(dispatcher, tracker)  # 「来点好玩的推荐呗」: no need to interrogate
+            return show_popular(reply, tracker)  # 「来点好玩的推荐呗」: no need to interrogate
         if filters.category:
             # 「推荐几款耳机」: show good picks now; budget and use become quick replies.
             return show_results(
-                dispatcher,
+                reply,
                 tracker,
                 view,
                 filters,
@@ -172,42 +173,6 @@ class ActionRecommend(Action):
                 buttons=budget_buttons(view, filters.category),
             )
         return [FollowupAction("needs_form")]
-
-
-def accessories_of_focus(view: CatalogView, tracker: Tracker, filters: qa.SearchFilters) -> None:
-    """「推荐个配件」 right after a phone: its accessories, not every accessory in the shop."""
-    focus = state.focus(tracker)
-    if (
-        filters.category != ACCESSORY
-        or filters.within is not None
-        or focus not in view.graph.products
-    ):
-        return
-    if view.graph.products[focus]["category"] == ACCESSORY:
-        return
-    if not qa.product_refs(view, state.text_of(tracker)):
-        fitting = qa.related_in_category(view, view.graph.variants(focus), ACCESSORY)
-        if fitting:
-            filters.within = fitting
-
-
-def budget_buttons(view: CatalogView, category: str) -> list[tuple[str, str]]:
-    """Three budget quick replies at the category's own price terciles (耳机 ≠ 笔记本电脑)."""
-    prices = sorted(p["price"] for p in view.graph.filter(category=category, in_stock=True))
-    if len(prices) < 3:
-        return []
-    buttons = []
-    for share, words in ((1 / 3, "以内"), (2 / 3, "左右")):
-        bound = _round_price(prices[int(len(prices) * share)])
-        buttons.append((f"{bound}元{words}", f"{bound}{words}的{category}"))
-    top = _round_price(prices[int(len(prices) * 5 / 6)])
-    buttons.append((f"{top}元以上", f"{top}以上的{category}"))
-    return buttons
-
-
-def _round_price(price: float) -> int:
-    step = 100 if price < 2000 else 500
-    return max(step, int(round(price / step)) * step)
 
 
 class ActionNeedsResults(Action):
@@ -219,6 +184,7 @@ class ActionNeedsResults(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        reply = Reply(dispatcher, self.name())
         view = runtime.view()
         category = tracker.get_slot("need_category")
         budget = tracker.get_slot("need_budget") or ANY
@@ -229,7 +195,7 @@ class ActionNeedsResults(Action):
             filters.min_price = float(low) if low else None
             filters.max_price = float(high) if high else None
         tags = SCENES.get(scene, ()) if scene != ANY else ()
-        query = " ".join([category or "", scene if scene != ANY else "", *tags]).strip()
+        wanted = " ".join([category or "", scene if scene != ANY else "", *tags]).strip()
         lead = f"根据您的需求（{category or '商品'}，预算{_budget_text(budget)}，{_scene_text(scene)}），为您挑了这几款："
         buttons = None
         if budget == ANY and category:
@@ -237,7 +203,7 @@ class ActionNeedsResults(Action):
                 f"按{_scene_text(scene)}，先挑了这几款口碑好的{category}；说个预算，我再帮您调整："
             )
             buttons = budget_buttons(view, category)
-        events = show_results(dispatcher, tracker, view, filters, query, lead=lead, buttons=buttons)
+        events = show_results(reply, tracker, view, filters, wanted, lead=lead, buttons=buttons)
         return [
             *events,
             SlotSet("need_category", None),

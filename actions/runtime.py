@@ -11,6 +11,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Protocol
 
+from knowledge_graph.orders import OrderStore
 from knowledge_graph.service import CatalogService, CatalogView
 from knowledge_graph.store import CatalogStore
 from recommender.events import EventStore
@@ -25,6 +26,7 @@ class Services(Protocol):
 
     store: CatalogStore
     catalog: CatalogService
+    orders: OrderStore
     events: EventStore
 
     def search(self) -> ProductSearch: ...
@@ -61,6 +63,10 @@ def view() -> CatalogView:
 def search() -> ProductSearch:
     """The hybrid searcher; loads the embedding model once per process."""
     return services().search()
+
+
+def orders() -> OrderStore:
+    return services().orders
 
 
 def events() -> EventStore:

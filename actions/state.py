@@ -1,51 +1,61 @@
-"""Reading and writing the conversation's shopping state (slots) in one place."""
+"""Reading and writing the conversation's shopping state (slots) in one place, without
+rasa_sdk: events are the action server's JSON, as rasa_sdk.events builds them."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
-from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
 
+from actions.turn import Events, Turn
 from knowledge_graph.qa import SearchFilters
 from search.embeddings import vector_from_message
 
 
-def text_of(tracker: Tracker) -> str:
+def slot(name: str, value: Any) -> dict[str, Any]:
+    """rasa_sdk's ``SlotSet(name, value)``."""
+    return {"event": "slot", "timestamp": None, "name": name, "value": value}
+
+
+def followup(action: str) -> dict[str, Any]:
+    """rasa_sdk's ``FollowupAction(action)``: Rasa runs ``action`` next (a form, here)."""
+    return {"event": "followup", "timestamp": None, "name": action}
+
+
+def text_of(tracker: Turn) -> str:
     return tracker.latest_message.get("text") or ""
 
 
-def intent_of(tracker: Tracker) -> str:
+def intent_of(tracker: Turn) -> str:
     return (tracker.latest_message.get("intent") or {}).get("name") or ""
 
 
-def message_vector(tracker: Tracker) -> np.ndarray | None:
+def message_vector(tracker: Turn) -> np.ndarray | None:
     """The E5 vector Rasa computed for this message, so search need not embed it again."""
     return vector_from_message(tracker.latest_message.get("text_embedding"))
 
 
-def entities(tracker: Tracker) -> list[dict[str, Any]]:
+def entities(tracker: Turn) -> list[dict[str, Any]]:
     return tracker.latest_message.get("entities") or []
 
 
-def entity_values(tracker: Tracker, name: str) -> list[str]:
+def entity_values(tracker: Turn, name: str) -> list[str]:
     return [str(e.get("value")) for e in entities(tracker) if e.get("entity") == name]
 
 
-def shown(tracker: Tracker) -> list[str]:
+def shown(tracker: Turn) -> list[str]:
     return list(tracker.get_slot("shown_products") or [])
 
 
-def focus(tracker: Tracker) -> str | None:
+def focus(tracker: Turn) -> str | None:
     return tracker.get_slot("product_focus")
 
 
-def previous_focus(tracker: Tracker) -> str | None:
+def previous_focus(tracker: Turn) -> str | None:
     return tracker.get_slot("previous_focus")
 
 
-def last_filters(tracker: Tracker) -> SearchFilters | None:
+def last_filters(tracker: Turn) -> SearchFilters | None:
     data = tracker.get_slot("last_filters")
     if not isinstance(data, dict):
         return None
@@ -56,10 +66,10 @@ def last_filters(tracker: Tracker) -> SearchFilters | None:
     return SearchFilters(**known)
 
 
-def filters_slot(filters: SearchFilters) -> SlotSet:
+def filters_slot(filters: SearchFilters) -> dict[str, Any]:
     data = dict(filters.__dict__)
     data["attributes"] = {k: _requirement_to_json(v) for k, v in filters.attributes.items()}
-    return SlotSet("last_filters", data)
+    return slot("last_filters", data)
 
 
 def _requirement_to_json(wanted: Any) -> Any:
@@ -79,14 +89,11 @@ def _requirement_from_json(value: Any) -> Any:
     return value
 
 
-def showing(
-    skus: list[str], tracker: Tracker, focus_sku: str | None = None
-) -> list[dict[str, Any]]:
-    """Slot events after products were shown; the focus moves when one product is talked about."""
-    from actions import runtime
-
-    runtime.record_chat_events(tracker.sender_id, skus, focus_sku)
-    events: list[dict[str, Any]] = [SlotSet("shown_products", skus)]
+def slots_for_shown(skus: list[str], tracker: Turn, focus_sku: str | None = None) -> Events:
+    """Slot events after products were shown; the focus moves when one product is talked about.
+    Only the slots: the shown products are recorded for the recommender by the caller
+    (``runtime.record_chat_events``)."""
+    events: Events = [slot("shown_products", skus)]
     if focus_sku and focus_sku != focus(tracker):
-        events += [SlotSet("previous_focus", focus(tracker)), SlotSet("product_focus", focus_sku)]
+        events += [slot("previous_focus", focus(tracker)), slot("product_focus", focus_sku)]
     return events

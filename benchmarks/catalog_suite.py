@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._services import RestChat  # noqa: E402
-from daogou.botprep import model_path  # noqa: E402
 from daogou.launcher import on_free_ports, running_bot  # noqa: E402
+from daogou.nlu.botprep import model_path  # noqa: E402
 from daogou.settings import Settings, load_settings  # noqa: E402
 from tests import catalog_suite as suite  # noqa: E402
 

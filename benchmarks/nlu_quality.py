@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from daogou.botprep import results_dir  # noqa: E402
-from daogou.nlu_eval import entity_scores  # noqa: E402
+from daogou.nlu.botprep import results_dir  # noqa: E402
+from daogou.nlu.evaluate import entity_scores  # noqa: E402
 from daogou.settings import load_settings  # noqa: E402
 from tests.e2e.test_nlu_heldout import price_f1  # noqa: E402
 

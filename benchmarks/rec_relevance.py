@@ -50,7 +50,7 @@ from sqlalchemy import delete, select  # noqa: E402
 
 from daogou.db import init_database  # noqa: E402
 from daogou.settings import load_settings  # noqa: E402
-from knowledge_graph.models import Event  # noqa: E402
+from knowledge_graph.tables import Event  # noqa: E402
 from knowledge_graph.service import CatalogService, CatalogView  # noqa: E402
 from recommender.events import EventStore, decay  # noqa: E402
 from recommender.recommendations import RecommendationService  # noqa: E402

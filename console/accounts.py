@@ -6,8 +6,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 from sqlalchemy import select
 
-from knowledge_graph.models import Account
 from knowledge_graph.store import CatalogStore
+from knowledge_graph.tables import Account
 
 ROLES = ("staff", "merchant", "admin")
 _hasher = PasswordHasher()

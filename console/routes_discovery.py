@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 from console.deps import get_catalog
 from console.errors import ApiError
 from console.schemas import ProductOut
-from knowledge_graph.qa import understood_fields
 from knowledge_graph.service import CatalogService
 from search.hybrid import search_box
+from search.query import understood_fields
 
 router = APIRouter(prefix="/api", tags=["discovery"])
 

@@ -40,7 +40,7 @@ def _models_build(args: argparse.Namespace) -> int:
 
 
 def _bot_prepare(args: argparse.Namespace) -> int:
-    from daogou import botprep
+    from daogou.nlu import botprep
 
     settings = get_settings()
     out = botprep.prepare(settings, build_services(settings).store)
@@ -49,7 +49,7 @@ def _bot_prepare(args: argparse.Namespace) -> int:
 
 
 def _bot_train(args: argparse.Namespace) -> int:
-    from daogou import botprep
+    from daogou.nlu import botprep
 
     settings = get_settings()
     botprep.prepare(settings, build_services(settings).store)
@@ -59,14 +59,14 @@ def _bot_train(args: argparse.Namespace) -> int:
 
 
 def _bot_validate(args: argparse.Namespace) -> int:
-    from daogou import botprep
+    from daogou.nlu import botprep
 
     botprep.validate(get_settings())
     return 0
 
 
 def _bot_test_nlu(args: argparse.Namespace) -> int:
-    from daogou import botprep
+    from daogou.nlu import botprep
 
     print(f"NLU reports in {botprep.evaluate_heldout(get_settings())}")
     return 0
@@ -79,16 +79,15 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="daogou", description="导购 Daogou command line")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    db = sub.add_parser("db", help="database").add_subparsers(dest="action", required=True)
+def add_db_parser(subparsers: argparse._SubParsersAction) -> None:
+    db = subparsers.add_parser("db", help="database").add_subparsers(dest="action", required=True)
     db.add_parser("init", help="migrate and load the seed catalog if empty").set_defaults(
         func=_db_init
     )
 
-    users = sub.add_parser("users", help="console accounts").add_subparsers(
+
+def add_users_parser(subparsers: argparse._SubParsersAction) -> None:
+    users = subparsers.add_parser("users", help="console accounts").add_subparsers(
         dest="action", required=True
     )
     create = users.add_parser("create", help="create a console account")
@@ -98,14 +97,18 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--merchant-id")
     create.set_defaults(func=_users_create)
 
-    models = sub.add_parser("models", help="model caches").add_subparsers(
+
+def add_models_parser(subparsers: argparse._SubParsersAction) -> None:
+    models = subparsers.add_parser("models", help="model caches").add_subparsers(
         dest="action", required=True
     )
     models.add_parser("build", help="build the offline embedding model").set_defaults(
         func=_models_build
     )
 
-    bot = sub.add_parser("bot", help="the Rasa project").add_subparsers(
+
+def add_bot_parser(subparsers: argparse._SubParsersAction) -> None:
+    bot = subparsers.add_parser("bot", help="the Rasa project").add_subparsers(
         dest="action", required=True
     )
     bot.add_parser("prepare", help="write var/bot from the catalog").set_defaults(func=_bot_prepare)
@@ -119,9 +122,28 @@ def build_parser() -> argparse.ArgumentParser:
         func=_bot_test_nlu
     )
 
-    sub.add_parser("run", help="start every service").set_defaults(func=_run)
 
-    add_recs_parser(sub)
+def add_run_parser(subparsers: argparse._SubParsersAction) -> None:
+    subparsers.add_parser("run", help="start every service").set_defaults(func=_run)
+
+
+# One adder per command group, each in the same shape (``daogou/recs_cli.py`` holds the
+# recommender's, which has more options).
+COMMAND_GROUPS = [
+    add_db_parser,
+    add_users_parser,
+    add_models_parser,
+    add_bot_parser,
+    add_run_parser,
+    add_recs_parser,
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="daogou", description="导购 Daogou command line")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for add_group in COMMAND_GROUPS:
+        add_group(subparsers)
     return parser
 
 

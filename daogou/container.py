@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from daogou.settings import Settings
+from knowledge_graph.orders import OrderStore
 from knowledge_graph.service import CatalogService, CatalogView
 from knowledge_graph.store import CatalogStore
 from recommender.events import EventStore
@@ -43,11 +44,13 @@ def _once(build: Callable[[], T]) -> Callable[[], T]:
 
 @dataclass
 class Services:
-    """The objects one process shares: store, live catalog, events, search, recommendations."""
+    """The objects one process shares: store, live catalog, orders, events, search and
+    recommendations."""
 
     settings: Settings
     store: CatalogStore
     catalog: CatalogService
+    orders: OrderStore
     events: EventStore
     index_dir: Path | None
     _encoder: Callable[[], Encoder]
@@ -110,6 +113,7 @@ def build_services(
         settings=settings,
         store=store,
         catalog=CatalogService(store, check_interval=catalog_check_interval),
+        orders=OrderStore(store),
         events=EventStore(store),
         index_dir=index_dir,
         _encoder=(lambda: encoder) if encoder is not None else (lambda: _e5(settings)),

@@ -48,5 +48,6 @@ def init_database(settings: Settings) -> CatalogStore:
     if services.store.is_empty():
         catalog = json.loads(seed_catalog_path(settings).read_text(encoding="utf-8"))
         services.store.load_catalog(catalog)
+        services.orders.load(catalog.get("orders", []))
         services.events.record_many(catalog.get("interactions", []))
     return services.store

@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import yaml
 
-from daogou import botprep
-from daogou.botprep import RASA_PYTHON, model_path, rasa_env, write_endpoints
+from daogou.nlu import botprep
+from daogou.nlu.botprep import RASA_PYTHON, model_path, rasa_env, write_endpoints
 from daogou.settings import REPO_ROOT, Settings
 
 VENV_BIN = REPO_ROOT / ".venv" / "bin"

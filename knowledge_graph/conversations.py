@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from knowledge_graph.models import ConversationFlag
 from knowledge_graph.store import CatalogStore
+from knowledge_graph.tables import ConversationFlag
 
 ORDER_ID = re.compile(r"(?<![A-Za-z])DG\s*(\d[\d\s]{12,20}\d)", re.IGNORECASE)
 _LOOKS_LIKE_ORDER = re.compile(

@@ -1,4 +1,5 @@
-"""Exports from the graph for the NLU: a jieba user dictionary, Rasa lookup tables and synonyms."""
+"""Exports from the graph for the NLU: a jieba user dictionary, Rasa lookup tables and synonyms,
+and the brand and model-line names the price rules need (cn_text/lexicon.py reads them)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from cn_text import lexicon
+from cn_text.numbers import BIG_UNITS, CN_DIGITS, SMALL_UNITS
 from knowledge_graph.graph import ProductGraph
 
 # jieba frequencies: high enough that "Mate60"、"小米14" stay one word.
@@ -119,11 +122,54 @@ def rasa_nlu_yaml(graph: ProductGraph) -> str:
     )
 
 
+# The first word of a model name when a model number follows it: "iPhone 15", "Reno12", "天选5",
+# "光影精灵10". Shorter Latin words are model codes ("WF-1000XM5", "HD9252"), not line names.
+_LINE_BEFORE_NUMBER = re.compile(r"^(?:([A-Za-z]{3,})|([\u4e00-\u9fff]{2,}))\s?[0-9]")
+_CN_NUMERALS = frozenset(CN_DIGITS) | frozenset(SMALL_UNITS) | frozenset(BIG_UNITS)
+
+
+def price_names(graph: ProductGraph) -> dict[str, list[str]]:
+    """Names after which a number is a model number, not a price (cn_text.prices.NameWords):
+    "brand", every spelling of every brand ("vivo3000左右" needs a cue to be a price), and
+    "line", the model lines whose model names are the line and a number ("荣耀400" is a phone).
+
+    Spellings with a space are left out: the price rules read one word before a number.
+    A line named with a numeral ("二千公里") or like a category ("手环") is no line name.
+    """
+    brands = {
+        alias
+        for b in graph.brands.values()
+        for alias in [b["name"], *b.get("aliases", [])]
+        if alias.strip() and not any(char.isspace() for char in alias.strip())
+    }
+    categories = {
+        alias for c in graph.categories.values() for alias in [c["name"], *c.get("aliases", [])]
+    }
+    lines: set[str] = set()
+    for p in graph.products.values():
+        match = _LINE_BEFORE_NUMBER.match(p.get("model") or "")
+        if match:
+            word = match.group(1) or match.group(2)
+            if word not in categories and not _CN_NUMERALS & set(word):
+                lines.add(word)
+    return {"brand": sorted(brands), "line": sorted(lines - brands)}
+
+
 def write_nlu_exports(graph: ProductGraph, out_dir: Path) -> str:
-    """Writes jieba/userdict.txt and data/catalog_lookups.yml; returns the dictionary's hash."""
+    """Writes jieba/userdict.txt, data/catalog_lookups.yml and lexicon/names.tsv; returns the
+    dictionary's hash. The Rasa price extractor reads the names when it starts (`names_path`
+    in the training configuration); the action side takes them from the live catalog
+    (`CatalogView.price_names`)."""
     dictionary = jieba_dictionary(graph)
     (out_dir / "jieba").mkdir(parents=True, exist_ok=True)
     (out_dir / "data").mkdir(parents=True, exist_ok=True)
+    (out_dir / lexicon.DIRECTORY).mkdir(parents=True, exist_ok=True)
     (out_dir / "jieba" / "userdict.txt").write_text(dictionary, encoding="utf-8")
     (out_dir / "data" / "catalog_lookups.yml").write_text(rasa_nlu_yaml(graph), encoding="utf-8")
+    names = lexicon.format_lexicon(
+        price_names(graph),
+        header="Brand and model-line names for the price rules (cn_text/prices.py).\n"
+        "Written by knowledge_graph/export.py from the catalog: do not edit.",
+    )
+    (out_dir / lexicon.DIRECTORY / lexicon.NAMES).write_text(names, encoding="utf-8")
     return hashlib.sha256(dictionary.encode("utf-8")).hexdigest()[:16]

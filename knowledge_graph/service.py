@@ -11,7 +11,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
+from cn_text.prices import NameWords
+from knowledge_graph.export import price_names
 from knowledge_graph.graph import ProductGraph
 from knowledge_graph.linking import EntityLinker
 from knowledge_graph.store import CatalogStore
@@ -25,6 +28,13 @@ class CatalogView:
     @property
     def version(self) -> int:
         return self.graph.version
+
+    @cached_property
+    def price_names(self) -> NameWords:
+        """Brand and model-line names, after which a number is a model, not a price
+        (「荣耀400」): the same names the NLU's price extractor gets from the export, but
+        current with the catalog, without a restart."""
+        return NameWords.from_lexicon(price_names(self.graph))
 
 
 class CatalogService:

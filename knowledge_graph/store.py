@@ -5,20 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, delete, event, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge_graph.models import (
+from knowledge_graph.tables import (
     AttributeDef,
     Base,
     Brand,
     CatalogVersion,
     Category,
     Merchant,
-    Order,
     Product,
     Relation,
 )
@@ -136,7 +134,8 @@ class CatalogStore:
             return session.scalar(select(func.count()).select_from(Product)) == 0
 
     def load_catalog(self, catalog: dict[str, Any]) -> None:
-        """Loads a catalog document (data/generate_catalog.py's shape) into an empty store."""
+        """Loads a catalog document (data/generate_catalog.py's shape) into an empty store.
+        Its orders are the order store's (``knowledge_graph.orders``)."""
         with self.session() as session:
             session.add_all(Merchant(id=m["id"], name=m["name"]) for m in catalog["merchants"])
             session.add_all(
@@ -167,20 +166,6 @@ class CatalogStore:
             session.add_all(
                 Relation(source_sku=r["source"], target_sku=r["target"], type=r["type"])
                 for r in catalog["relations"]
-            )
-            session.add_all(
-                Order(
-                    order_id=o["order_id"],
-                    user_id=o["user_id"],
-                    items=o["items"],
-                    status=o["status"],
-                    created_at=datetime.fromisoformat(o["created_at"]),
-                    carrier=o.get("carrier"),
-                    tracking_no=o.get("tracking_no"),
-                    eta=o.get("eta"),
-                    address_city=o.get("address_city"),
-                )
-                for o in catalog.get("orders", [])
             )
             self.bump_version(session)
 
@@ -270,23 +255,6 @@ class CatalogStore:
                 {"type": r.type, "sku": r.target_sku, "direction": "out"} for r in outgoing
             ] + [{"type": r.type, "sku": r.source_sku, "direction": "in"} for r in incoming]
             return data
-
-    def get_order(self, order_id: str) -> dict[str, Any] | None:
-        with self._sessions() as session:
-            order = session.get(Order, order_id)
-            if order is None:
-                return None
-            return {
-                "order_id": order.order_id,
-                "user_id": order.user_id,
-                "items": order.items,
-                "status": order.status,
-                "created_at": order.created_at.isoformat(),
-                "carrier": order.carrier,
-                "tracking_no": order.tracking_no,
-                "eta": order.eta,
-                "address_city": order.address_city,
-            }
 
     # -- writes ------------------------------------------------------------------
     def update_product(

@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from knowledge_graph.models import Event
 from knowledge_graph.store import CatalogStore
+from knowledge_graph.tables import Event
 
 EVENT_TYPES = ("impression", "view", "click", "add_to_cart", "purchase")
 SOURCES = ("chat", "widget", "storefront")

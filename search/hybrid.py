@@ -20,15 +20,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from knowledge_graph.graph import numeric_value
-from knowledge_graph.qa import (
-    SearchFilters,
-    explain_empty,
-    filter_products,
-    one_per_model,
-    understand_query,
-)
+from knowledge_graph.qa import SearchFilters, explain_empty, filter_products, one_per_model
 from knowledge_graph.service import CatalogView
 from search.keyword_index import KeywordIndex
+from search.query import understand_query
 from search.text import add_words, product_text
 from search.vector_index import VectorIndex
 

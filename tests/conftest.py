@@ -6,6 +6,7 @@ import pytest
 
 from daogou.container import Services, build_services
 from daogou.settings import load_settings
+from knowledge_graph.orders import OrderStore
 from knowledge_graph.service import CatalogService, CatalogView
 from knowledge_graph.store import CatalogStore
 from tests.fixtures import BigramEncoder, mini_catalog
@@ -18,7 +19,9 @@ collect_ignore = ["rasa"]
 def mini_store(tmp_path) -> CatalogStore:
     store = CatalogStore.from_url(f"sqlite:///{tmp_path / 'mini.db'}")
     store.create_schema()
-    store.load_catalog(mini_catalog())
+    catalog = mini_catalog()
+    store.load_catalog(catalog)
+    OrderStore(store).load(catalog["orders"])
     return store
 
 

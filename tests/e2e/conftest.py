@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from daogou.botprep import model_path
 from daogou.launcher import on_free_ports, running_bot
+from daogou.nlu.botprep import model_path
 from daogou.settings import load_settings
 
 

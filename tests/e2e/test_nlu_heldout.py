@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from daogou.botprep import results_dir
-from daogou.nlu_eval import entity_scores
+from daogou.nlu.botprep import results_dir
+from daogou.nlu.evaluate import entity_scores
 from daogou.settings import load_settings
 
 # Floors that fail the build, a little under the measured level (intent macro-F1 0.96-0.97,

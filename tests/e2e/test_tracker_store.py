@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import yaml
 
-from daogou import botprep
+from daogou.nlu import botprep
 from daogou.settings import load_settings
 
 

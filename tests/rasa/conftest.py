@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# As daogou.settings and daogou.botprep.model_path find it: $DAOGOU_VAR (default var/),
+# As daogou.settings and daogou.nlu.botprep.model_path find it: $DAOGOU_VAR (default var/),
 # models/daogou.tar.gz. `make test` sets DAOGOU_VAR=var/test and trains there first.
 VAR_DIR = Path(os.environ.get("DAOGOU_VAR", REPO_ROOT / "var")).resolve()
 MODEL_PATH = VAR_DIR / "models" / "daogou.tar.gz"

@@ -112,6 +112,14 @@ def test_compare_first_two_shown():
     assert [p["sku"] for p in products] == shown[:2] and "结论" in text
 
 
+def test_one_product_read_as_a_comparison_gets_its_answer():
+    _, text, products, *_ = run(ActionCompareProducts(), tracker("华为Mate60 Pro 白沙银有吗"))
+    assert products and products[0]["sku"] == "PH-HW-M60P-256"
+    assert "白沙银" in text and "对比哪两款" not in text
+    _, text, *_ = run(ActionCompareProducts(), tracker("华为Mate60 Pro和哪个比比较好"))
+    assert "对比哪两款" in text  # a comparison with one side missing is still asked for
+
+
 def test_compatibility_yes_and_no():
     _, text, *_ = run(
         ActionCheckCompatibility(), tracker("这个壳iPhone 15能用吗", product_focus="AC-CASE-IP15")

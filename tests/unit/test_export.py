@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import yaml
 
+from cn_text import lexicon
+from cn_text.prices import NameWords, extract_prices
 from knowledge_graph.export import (
     jieba_dictionary,
     lookup_values,
+    price_names,
     rasa_nlu_yaml,
     synonyms,
     write_nlu_exports,
@@ -40,3 +43,18 @@ def test_rasa_yaml_is_valid(mini_view, tmp_path):
     first_hash = write_nlu_exports(mini_view.graph, tmp_path)
     assert (tmp_path / "jieba" / "userdict.txt").exists()
     assert write_nlu_exports(mini_view.graph, tmp_path) == first_hash  # deterministic
+
+
+def test_price_names_are_brand_spellings_and_numbered_model_lines(mini_view):
+    names = price_names(mini_view.graph)
+    assert {"华为", "HUAWEI", "huawei", "小米", "MI"} <= set(names["brand"])
+    assert names["line"] == ["Mate", "Pegasus", "iPhone"]  # "Mate 60 Pro", "iPhone 15", ...
+
+
+def test_price_names_file_is_what_the_price_rules_read(mini_view, tmp_path):
+    write_nlu_exports(mini_view.graph, tmp_path)
+    path = tmp_path / lexicon.DIRECTORY / lexicon.NAMES
+    assert lexicon.read_lexicon(path) == price_names(mini_view.graph)
+    names = NameWords.read(path)
+    assert extract_prices("小米400", names) == []  # a model number after a catalog brand
+    assert extract_prices("iPhone 5000以内", names)[0].max == 5000

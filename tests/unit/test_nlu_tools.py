@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from daogou.nlu_check import check, plain_text_and_spans
-from daogou.nlu_eval import entity_scores
+from daogou.nlu.check import check, plain_text_and_spans
+from daogou.nlu.evaluate import entity_scores
 
 
 def write(tmp_path: Path, name: str, body: str) -> Path:
@@ -88,7 +88,7 @@ def test_entity_scores_count_exact_matches_across_extractors(tmp_path):
 
 def test_shipped_nlu_data_is_clean():
     """Every hand-written example aligns with jieba (catalog dictionary) and has one intent."""
-    from daogou.botprep import BOT, bot_dir
+    from daogou.nlu.botprep import BOT, bot_dir
     from daogou.settings import load_settings
 
     userdict = bot_dir(load_settings()) / "jieba" / "userdict.txt"
@@ -99,8 +99,8 @@ def test_shipped_nlu_data_is_clean():
 
 
 def test_generated_examples_align_with_jieba_and_annotate_price_questions(mini_view, tmp_path):
-    from daogou.botprep import BOT
-    from daogou.nlu_generate import generate
+    from daogou.nlu.botprep import BOT
+    from daogou.nlu.generate import generate
     from knowledge_graph.export import jieba_dictionary
 
     userdict = write(tmp_path, "userdict.txt", jieba_dictionary(mini_view.graph))

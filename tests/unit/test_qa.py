@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge_graph import qa
+from search import query
 
 
 def test_product_refs_prefer_text_then_entities(mini_view):
@@ -27,13 +28,13 @@ def test_asked_fields(mini_view):
 
 def test_filters_from_text_and_price_entities(mini_view):
     # The text is parsed by cn_text, the same rules as the NLU's price extractor.
-    text_only = qa.filters_from(mini_view, "三千以内的华为手机")
+    text_only = query.filters_from(mini_view, "三千以内的华为手机")
     assert (text_only.category, text_only.brands, text_only.max_price) == ("手机", ["华为"], 3000)
     # Price entities fill in only when the text itself has no price wish the parser reads.
     entities = [{"entity": "price", "role": "max", "value": "6000", "start": 0, "end": 2}]
-    filters = qa.filters_from(mini_view, "预算刚好的华为手机", entities)
+    filters = query.filters_from(mini_view, "预算刚好的华为手机", entities)
     assert filters.category == "手机" and filters.brands == ["华为"] and filters.max_price == 6000
-    around = qa.filters_from(mini_view, "五千左右的手机")
+    around = query.filters_from(mini_view, "五千左右的手机")
     assert (around.min_price, around.max_price) == (4000, 6000)
     found = qa.filter_products(mini_view, filters)
     assert [p["sku"] for p in found] == ["PH-HW-M60-256"]
@@ -77,13 +78,13 @@ def test_this_with_single_shown_product_and_nothing_shown():
 def test_numbers_inside_a_named_product_are_not_budgets(mini_view):
     # An NLU price entity over the model name is ignored, and the text has no budget.
     entities = [{"entity": "price", "role": "around", "value": "60", "start": 4, "end": 6}]
-    filters = qa.filters_from(mini_view, "华为Mate60 Pro多少钱", entities)
+    filters = query.filters_from(mini_view, "华为Mate60 Pro多少钱", entities)
     assert (filters.min_price, filters.max_price) == (None, None)
 
 
 def test_gender_is_a_hard_filter(mini_view):
-    assert qa.filters_from(mini_view, "女款跑步鞋").gender == "女"
-    women = qa.filter_products(mini_view, qa.filters_from(mini_view, "女款跑步鞋"))
+    assert query.filters_from(mini_view, "女款跑步鞋").gender == "女"
+    women = qa.filter_products(mini_view, query.filters_from(mini_view, "女款跑步鞋"))
     assert women == []  # the only shoe is a men's one: never offered to a woman
-    men = qa.filter_products(mini_view, qa.filters_from(mini_view, "男士跑步鞋"))
+    men = qa.filter_products(mini_view, query.filters_from(mini_view, "男士跑步鞋"))
     assert [p["sku"] for p in men] == ["SH-NK-PEG40-42"]

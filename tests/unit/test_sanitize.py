@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels.sanitize import MAX_MESSAGE, clean_message
+from cn_text.sanitize import MAX_MESSAGE, clean_message
 
 
 @pytest.mark.parametrize(

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge_graph import policy, qa
+from knowledge_graph import policy
 from knowledge_graph.graph import model_number_better
 from knowledge_graph.linking import EntityLinker
 from knowledge_graph.scenes import hobby_of
 from knowledge_graph.service import CatalogView
+from search import query
 from tests.shopper_suite import seed_graph
 
 
@@ -20,39 +21,39 @@ def view() -> CatalogView:
 
 
 def test_a_description_that_fits_one_product_names_it(view):
-    product = qa.described_product(view, "小米20000mAh充电宝能上飞机不")
+    product = query.described_product(view, "小米20000mAh充电宝能上飞机不")
     assert product is not None and product["sku"] == "AC-XM-MIPB20000"
     assert "约 74Wh" in policy.air_travel(product) and policy.may_carry_on(product)
-    assert qa.described_product(view, "华为手机能上飞机吗") is None  # many models
+    assert query.described_product(view, "华为手机能上飞机吗") is None  # many models
 
 
 def test_a_device_described_for_its_accessories(view):
-    device = qa.described_device(view, "苹果手表表带 46mm的", "手机配件")
+    device = query.described_device(view, "苹果手表表带 46mm的", "手机配件")
     assert device is not None and device["sku"] == "WT-AP-AWS10-46"
-    assert qa.described_device(view, "华为手表的表带", "手机配件") is None  # several watches
+    assert query.described_device(view, "华为手表的表带", "手机配件") is None  # several watches
 
 
 def test_units_name_the_spec_and_category_words_hold_features(view):
-    assert qa.filters_from(view, "小米20000mAh充电宝").attributes == {"容量": (20000.0, None)}
-    assert qa.filters_from(view, "推荐个降噪耳机 1500以内").attributes == {"降噪": True}
-    assert qa.filters_from(view, "有什么配件").category == "手机配件"  # inside 「什么配件」
+    assert query.filters_from(view, "小米20000mAh充电宝").attributes == {"容量": (20000.0, None)}
+    assert query.filters_from(view, "推荐个降噪耳机 1500以内").attributes == {"降噪": True}
+    assert query.filters_from(view, "有什么配件").category == "手机配件"  # inside 「什么配件」
 
 
 def test_a_bare_size_only_where_the_category_is_sold_by_size(view):
-    assert qa.bare_size(view, "43", "跑步鞋") == "43"
-    assert qa.bare_size(view, "xl", "运动服饰") == "XL"
-    assert qa.bare_size(view, "43", "手机") is None
-    assert qa.bare_size(view, "3000", "跑步鞋") is None
+    assert query.bare_size(view, "43", "跑步鞋") == "43"
+    assert query.bare_size(view, "xl", "运动服饰") == "XL"
+    assert query.bare_size(view, "43", "手机") is None
+    assert query.bare_size(view, "3000", "跑步鞋") is None
 
 
 def test_a_product_line_keeps_its_maker_and_only_its_models(view):
-    filters = qa.filters_from(view, "剪视频用 想买MacBook 预算15000以内")
+    filters = query.filters_from(view, "剪视频用 想买MacBook 预算15000以内")
     assert filters.category == "笔记本电脑" and filters.brands == ["苹果"]
     assert filters.within and all(
         view.graph.products[s]["model"].startswith("MacBook") for s in filters.within
     )
     assert filters.max_price == 15000
-    cases = qa.filters_from(view, "iPhone手机壳")
+    cases = query.filters_from(view, "iPhone手机壳")
     assert cases.brands == [] and cases.kind == "手机壳"  # cases for iPhones, of any maker
     assert "AC-TL-CASE-IPHONE15" in cases.within
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bot.components.e5_encoder import load_encoder
-from bot.components.intent_model import LexicalSemanticModel, blend, diet_suffices
+from bot.components.lexical_semantic_model import LexicalSemanticModel, blend, diet_suffices
 
 EXAMPLES = {
     "request_human": ["转人工", "人工客服", "我要找人工", "叫个客服来", "找真人客服"],

@@ -1,4 +1,4 @@
-"""Which messages the response selector runs for (bot/components/selector_gate.py)."""
+"""Which messages the response selector runs for (bot/components/response_selection_rule.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.components.selector_gate import needs_response_selection
+from bot.components.response_selection_rule import needs_response_selection
 
 RETRIEVAL = {"faq", "chitchat"}
 CONFIG = Path(__file__).resolve().parents[2] / "bot" / "config.yml"

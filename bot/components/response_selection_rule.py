@@ -1,6 +1,6 @@
 """When a message's answer could come from the response selector (faq/..., chitchat/...).
 
-No rasa import: the Rasa component (gated_selector.py) uses it in the 3.10 environment and the
+No rasa import: the Rasa component (gated_response_selector.py) uses it in the 3.10 environment and the
 unit tests in the 3.11 one.
 
 The selector's pick is read only when the message's final intent is a retrieval intent. After

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from daogou.nlu_check import examples_by_intent, plain_text_and_spans
+from daogou.nlu.check import examples_by_intent, plain_text_and_spans
 from knowledge_graph.graph import ProductGraph
 
 PER_INTENT = 250

@@ -1,7 +1,7 @@
 """Rasa's ResponseSelector, run only for messages whose answer could come from it.
 
-See selector_gate.py for the rule. Trained, stored and scored exactly like ResponseSelector;
-reference it as `bot.components.gated_selector.GatedResponseSelector`, after the intent
+See response_selection_rule.py for the rule. Trained, stored and scored exactly like ResponseSelector;
+reference it as `bot.components.gated_response_selector.GatedResponseSelector`, after the intent
 classifiers (it reads their ranking) and before the FallbackClassifier.
 """
 
@@ -14,13 +14,7 @@ from rasa.nlu.selectors.response_selector import ResponseSelector
 from rasa.shared.nlu.constants import INTENT_RANKING_KEY
 from rasa.shared.nlu.training_data.message import Message
 
-try:  # imported as bot.components.gated_selector or components.gated_selector
-    from .selector_gate import needs_response_selection
-except ImportError:  # loaded as a top-level module
-    try:
-        from bot.components.selector_gate import needs_response_selection
-    except ImportError:
-        from components.selector_gate import needs_response_selection  # type: ignore[no-redef]
+from bot.components.response_selection_rule import needs_response_selection
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)

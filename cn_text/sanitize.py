@@ -1,4 +1,7 @@
-"""Shopper text as it reaches the NLU: bounded, printable, and unable to drive the bot directly."""
+"""Shopper text as it reaches the NLU: bounded, printable, and unable to drive the bot directly.
+
+The Rasa channels (bot/channels/) clean every message with it before the NLU sees it.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ RESERVED_COMMANDS = re.compile(
 
 
 def clean_message(raw: Any) -> str | None:
+    """Control and format characters dropped (line breaks and tabs kept), cut to MAX_MESSAGE,
+    and a leading "/restart"-like command turned into plain text; None stays None."""
     if raw is None:
         return None
     text = raw if isinstance(raw, str) else str(raw)

@@ -1,5 +1,5 @@
 """A lexical + semantic intent classifier: logistic regression over character n-grams and a
-multilingual-E5 sentence vector. No rasa import: the Rasa component (intent_ensemble.py) wraps
+multilingual-E5 sentence vector. No rasa import: the Rasa component (blended_intent_classifier.py) wraps
 it in the 3.10 environment, the unit tests use it in the 3.11 one.
 
 Why beside DIET: DIET on sparse n-grams learns the words of the training examples; short
@@ -24,13 +24,7 @@ from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-try:  # imported as bot.components.intent_model or components.intent_model
-    from .e5_encoder import encode_queries
-except ImportError:  # loaded as a top-level module
-    try:
-        from bot.components.e5_encoder import encode_queries
-    except ImportError:
-        from components.e5_encoder import encode_queries  # type: ignore[no-redef]
+from bot.components.e5_encoder import encode_queries
 
 NGRAMS = (1, 3)
 
@@ -90,15 +84,18 @@ class LexicalSemanticModel:
 
     def save(self, folder: Path) -> None:
         np.savez(
-            folder / "intent_model.npz", idf=self.idf, coef=self.coef, intercept=self.intercept
+            folder / "lexical_semantic_model.npz",
+            idf=self.idf,
+            coef=self.coef,
+            intercept=self.intercept,
         )
         meta = {"labels": self.labels, "vocabulary": self.vocabulary, "e5_weight": self.e5_weight}
-        (folder / "intent_model.json").write_text(json.dumps(meta, ensure_ascii=False))
+        (folder / "lexical_semantic_model.json").write_text(json.dumps(meta, ensure_ascii=False))
 
     @classmethod
     def load(cls, folder: Path) -> LexicalSemanticModel:
-        meta = json.loads((folder / "intent_model.json").read_text())
-        with np.load(folder / "intent_model.npz", allow_pickle=False) as arrays:
+        meta = json.loads((folder / "lexical_semantic_model.json").read_text())
+        with np.load(folder / "lexical_semantic_model.npz", allow_pickle=False) as arrays:
             return cls(
                 labels=meta["labels"],
                 vocabulary=meta["vocabulary"],

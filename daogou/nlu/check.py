@@ -3,7 +3,7 @@ jieba tokens (with the catalog dictionary loaded), and texts listed under two in
 
 Rasa only warns about a misaligned entity and silently trains on it; a text under two intents
 teaches the classifier a contradiction. Both are cheaper to catch here, in a second, than after
-a ten-minute training. Run: `python -m daogou.nlu_check [userdict.txt]`.
+a ten-minute training. Run: `python -m daogou.nlu.check [userdict.txt]`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,11 @@ from pathlib import Path
 import jieba
 import yaml
 
+from daogou.settings import REPO_ROOT
+
 # [text](entity), [text](entity:value) or [text]{"entity": ...}
 ANNOTATION = re.compile(r"\[(?P<text>[^\]]+)\](?:\((?P<short>[^)]+)\)|(?P<json>\{[^}]+\}))")
-DOMAIN = Path(__file__).resolve().parent.parent / "bot" / "domain"
+DOMAIN = REPO_ROOT / "bot" / "domain"
 
 
 def domain_entities(domain: Path = DOMAIN) -> set[str]:
@@ -114,7 +116,7 @@ def check(files: list[Path], userdict: Path | None = None) -> list[Problem]:
 
 
 def main(argv: list[str]) -> int:
-    root = Path(__file__).resolve().parent.parent
+    root = REPO_ROOT
     userdict = Path(argv[0]) if argv else root / "var" / "test" / "bot" / "jieba" / "userdict.txt"
     jieba.setLogLevel(60)
     problems = check(sorted((root / "bot" / "data" / "nlu").glob("*.yml")), userdict)

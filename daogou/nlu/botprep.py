@@ -11,7 +11,8 @@ from pathlib import Path
 import yaml
 from sqlalchemy.engine import make_url
 
-from daogou.nlu_generate import generate
+from cn_text import lexicon
+from daogou.nlu.generate import generate
 from daogou.settings import REPO_ROOT, Settings
 from knowledge_graph.export import write_nlu_exports
 from knowledge_graph.graph import ProductGraph
@@ -124,8 +125,10 @@ def prepare(settings: Settings, store: CatalogStore) -> Path:
         generate(graph, BOT / "data" / "nlu"), encoding="utf-8"
     )
     template = (BOT / "config.yml").read_text(encoding="utf-8")
-    config = template.replace("{dictionary_path}", str(out / "jieba")).replace(
-        "{dictionary_hash}", dictionary_hash
+    config = (
+        template.replace("{dictionary_path}", str(out / "jieba"))
+        .replace("{dictionary_hash}", dictionary_hash)
+        .replace("{names_path}", str(out / lexicon.DIRECTORY / lexicon.NAMES))
     )
     (out / "config.yml").write_text(config, encoding="utf-8")
     handwritten = out / "data" / "handwritten_train.yml"

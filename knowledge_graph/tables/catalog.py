@@ -1,8 +1,8 @@
-"""SQLAlchemy 2 models for every table the project owns (migrated by Alembic in daogou/)."""
+"""The catalog: products, their taxonomy, brands, attribute definitions and relations."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -10,22 +10,15 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
-    Index,
     Integer,
     Numeric,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class Base(DeclarativeBase):
-    pass
+from knowledge_graph.tables.base import Base, utcnow
 
 
 class CatalogVersion(Base):
@@ -105,64 +98,3 @@ class Relation(Base):
         ForeignKey("products.sku", ondelete="CASCADE"), index=True
     )
     type: Mapped[str] = mapped_column(String(32))
-
-
-class Order(Base):
-    __tablename__ = "orders"
-    order_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(64), index=True)
-    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    status: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    carrier: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    tracking_no: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    eta: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    address_city: Mapped[str | None] = mapped_column(String(64), nullable=True)
-
-
-class Event(Base):
-    """Shopper behaviour (impressions, views, clicks, carts, purchases) for recommendations."""
-
-    __tablename__ = "events"
-    __table_args__ = (Index("ix_events_user_ts", "user_id", "ts"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    user_id: Mapped[str] = mapped_column(String(64))
-    sku: Mapped[str] = mapped_column(String(64), index=True)
-    type: Mapped[str] = mapped_column(String(16))
-    source: Mapped[str] = mapped_column(String(16), default="storefront")
-    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class Account(Base):
-    """Console accounts (staff, merchant, admin). Passwords are argon2 hashes."""
-
-    __tablename__ = "accounts"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(16))
-    merchant_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class AuditEntry(Base):
-    __tablename__ = "audit_log"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    actor: Mapped[str] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(32))
-    target: Mapped[str] = mapped_column(String(128))
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class ConversationFlag(Base):
-    """Marks on a conversation for staff: a handoff request or the shopper's feedback."""
-
-    __tablename__ = "conversation_flags"
-    __table_args__ = (Index("ix_flags_sender", "sender_id", "created_at"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    sender_id: Mapped[str] = mapped_column(String(128))
-    kind: Mapped[str] = mapped_column(String(32))  # handoff | feedback_up | feedback_down
-    text: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default="open")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

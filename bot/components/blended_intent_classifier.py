@@ -1,5 +1,5 @@
 """Rasa 3.6 intent classifier that blends DIET's intent ranking with a lexical + semantic model
-(char n-grams and a multilingual-E5 sentence vector, see intent_model.py).
+(char n-grams and a multilingual-E5 sentence vector, see lexical_semantic_model.py).
 
 Place it after DIETClassifier and the entity extractors and before FallbackClassifier: it trains
 its own model on the intent examples, and at run time replaces `intent` and `intent_ranking`
@@ -7,7 +7,7 @@ with the weighted average of its probabilities and DIET's ranking, so the fallba
 blended confidence. A confident DIET answer to a question about a named or pointed-at product or
 order (`trusted_intents`, `trust_diet_above`, `anchor_entities`) stands as it is: the E5 vector,
 most of this component's cost, is skipped for it.
-Reference it as `bot.components.intent_ensemble.BlendedIntentClassifier`.
+Reference it as `bot.components.blended_intent_classifier.BlendedIntentClassifier`.
 """
 
 from __future__ import annotations
@@ -25,25 +25,8 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-try:  # imported as bot.components.intent_ensemble or components.intent_ensemble
-    from .e5_encoder import TEXT_EMBEDDING, encode_queries, load_encoder, pack
-    from .intent_model import LexicalSemanticModel, blend, diet_suffices
-except ImportError:  # loaded as a top-level module
-    try:
-        from bot.components.e5_encoder import TEXT_EMBEDDING, encode_queries, load_encoder, pack
-        from bot.components.intent_model import LexicalSemanticModel, blend, diet_suffices
-    except ImportError:
-        from components.e5_encoder import (  # type: ignore[no-redef]
-            TEXT_EMBEDDING,
-            encode_queries,
-            load_encoder,
-            pack,
-        )
-        from components.intent_model import (  # type: ignore[no-redef]
-            LexicalSemanticModel,
-            blend,
-            diet_suffices,
-        )
+from bot.components.e5_encoder import TEXT_EMBEDDING, encode_queries, load_encoder, pack
+from bot.components.lexical_semantic_model import LexicalSemanticModel, blend, diet_suffices
 
 log = logging.getLogger(__name__)
 CONFIDENCE = "confidence"

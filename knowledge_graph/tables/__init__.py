@@ -1,0 +1,32 @@
+"""Every table the project owns, split by concern; importing the package registers them all
+on ``Base.metadata`` (what Alembic and ``CatalogStore.create_schema`` create)."""
+
+from knowledge_graph.tables.base import Base, utcnow
+from knowledge_graph.tables.catalog import (
+    AttributeDef,
+    Brand,
+    CatalogVersion,
+    Category,
+    Merchant,
+    Product,
+    Relation,
+)
+from knowledge_graph.tables.commerce import Event, Order
+from knowledge_graph.tables.staff import Account, AuditEntry, ConversationFlag
+
+__all__ = [
+    "Account",
+    "AttributeDef",
+    "AuditEntry",
+    "Base",
+    "Brand",
+    "CatalogVersion",
+    "Category",
+    "ConversationFlag",
+    "Event",
+    "Merchant",
+    "Order",
+    "Product",
+    "Relation",
+    "utcnow",
+]
