@@ -1,4 +1,4 @@
-"""Turning products into chat messages: the `products` payload of CONTRACT.md and short Chinese text.
+"""Turning products into chat messages: the `products` payload (README, JSON API) and short Chinese text.
 No rasa_sdk: messages go out through the skill-naming `Reply` (actions/turn.py)."""
 
 from __future__ import annotations

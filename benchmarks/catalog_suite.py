@@ -5,7 +5,7 @@ Prints per class: cases, passed, pass rate and answers about a different product
 asked about, then the exact-title cases split by the title words that tempt the bot into a
 budget, a filter or a compatibility question, then the first failures of each class.
 
-Target (accuracy issue): exact titles >= 99%, no wrong products, variant facts, budget
+Targets: exact titles >= 99%, no wrong products, variant facts, budget
 constraints and category requests all. It is a measurement: it exits 0 whatever the rates.
 """
 

@@ -1,7 +1,7 @@
 """Turn latency through the REST webhook (Rasa + actions) under light load, beside the bare NLU
 parse time (the floor): 10 simulated shoppers, each sending a message every 2 seconds.
 
-Target (dialogue issue): p50 <= 60 ms, p95 <= 200 ms on this 2-core machine.
+Target: p50 <= 60 ms, p95 <= 200 ms on this 2-core machine.
 """
 
 from __future__ import annotations

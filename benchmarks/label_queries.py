@@ -13,7 +13,7 @@ An entry may also carry the hard constraints its query text names, beside the ca
 `brand` (one brand or a list, any), `min_price` and `max_price` (CNY, inclusive). They are part
 of `must` (a product of another brand or outside the budget is grade 0) and are copied into the
 record, so that search_quality.py can measure how many hits satisfy every named constraint.
-`set: shopper` marks the shopper-style queries added for the search-box issue (Latin brand names,
+`set: shopper` marks the shopper-style queries added for the search box (Latin brand names,
 accessories for a named device, appliance names, written budgets); entries without it form the
 original labelled set, whose NDCG@10 figures stay comparable across versions.
 

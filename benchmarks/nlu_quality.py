@@ -1,4 +1,4 @@
-"""NLU quality on the held-out hand-written examples, beside the targets of the dialogue issue.
+"""NLU quality on the held-out hand-written examples, beside the project's targets.
 
 Reads the reports of `daogou bot test-nlu` (run by `make test`, or run it first) and prints
 intent macro-F1, entity F1 per extractor and the response selectors' accuracy, plus the

@@ -1,4 +1,4 @@
-"""Do the shop's recommendations fit the shopper? (issue 14)
+"""Do the shop's recommendations fit the shopper?
 
 Builds the seed catalog and its seeded behaviour exactly as `daogou db init` does, into a
 private database (var/bench/rec_relevance/, never var/ or var/test), and serves
@@ -15,7 +15,7 @@ private database (var/bench/rec_relevance/, never var/ or var/test), and serves
    last view and everything after it (deleted from the events table, so the model never
    trains on it); HR@10 / NDCG@10 of the hidden view for the personalised ranker against the
    category constraint alone (the most viewed, then best rated, in-stock products of the
-   session's category) and against the collaborative model alone (EASE, no constraint).
+   session's category) and against the ranker's collaborative part alone (no constraint).
 
     .venv/bin/python benchmarks/rec_relevance.py [--shoppers 30] [--seed 42]
 
@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -50,9 +49,9 @@ from sqlalchemy import delete, select  # noqa: E402
 
 from daogou.db import init_database  # noqa: E402
 from daogou.settings import load_settings  # noqa: E402
-from knowledge_graph.tables import Event  # noqa: E402
 from knowledge_graph.service import CatalogService, CatalogView  # noqa: E402
-from recommender.events import EventStore, decay  # noqa: E402
+from knowledge_graph.tables import Event  # noqa: E402
+from recommender.events import EventStore  # noqa: E402
 from recommender.recommendations import RecommendationService  # noqa: E402
 
 K = 10
@@ -374,7 +373,6 @@ def run_held_out(
         if products[sku]["stock"] > 0:
             by_category[products[sku]["category"]].append(sku)
     model = service.train()  # on everything but the held-out views
-    now = datetime.now(UTC)
     totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for case in cases:
         ranked = {
@@ -383,14 +381,11 @@ def run_held_out(
                 s for s in by_category[case.category] if s not in case.seen
             ][:K],
         }
-        history = events.history(case.user_id)
-        row = np.zeros((1, len(model.skus)), dtype=np.float32)
-        for e in history:
-            if e.sku in model.index:
-                row[0, model.index[e.sku]] += e.weight * decay(e.ts, now)
-        scores = model.model.score(sp.csr_matrix(row))[0]
+        history = [e for e in events.history(case.user_id) if e.sku in model.index]
+        request = service._request(model, history, None, with_intent=False)
+        scores = model.ranker.collaborative_scores([request])[0]
         order = [model.skus[i] for i in np.argsort(-scores, kind="stable")]
-        ranked["EASE alone (no constraint)"] = [
+        ranked["collaborative part alone"] = [
             s for s in order if s not in case.seen and products[s]["stock"] > 0
         ][:K]
         for name, items in ranked.items():

@@ -6,15 +6,18 @@ knobs) on validation folds carved from the training part only, then fit on
 the full training part and scored once on the test items.
 
 The published figure is ``served``: the ranker the shop serves
-(``recommender.cf.served.ServedRanker``, fixed hand-tuned constants, no
-tuning here; without a catalog it has no categories, relations or prices to
-use). The baselines (``pop``, ``itemknn``, ``als``, ``ease``) and
-``session_blend`` (a tuned session-aware blend the shop does not serve) are
-measured beside it; the issue's targets are checked on ``served``.
+(``recommender.cf.served.ServedRanker``): its collaborative part, a
+``SessionBlend`` whose blend weights are tuned here on the validation folds
+(the shop tunes them on held-out events when it trains), under the shop's
+catalog layer, which has no categories, relations or prices to use on these
+data sets and so leaves the ranking alone. The baselines (``pop``,
+``itemknn``, ``als``, ``ease``) and ``session_blend`` (the collaborative part
+alone: its figures should equal ``served``'s) are measured beside it; the
+targets are checked on ``served``.
 
     .venv/bin/python benchmarks/recsys.py [--data-dir ../shared/data/recsys] [--json out.json]
 
-Exits 1 when a target from the issue is missed.
+Exits 1 when a target is missed.
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ labelled set, the shopper-style set (`set: shopper`: Latin brand names, accessor
 device, appliance names, written budgets) and both, category and constraint precision@10 beside
 them.
 
-Targets: hybrid NDCG@10 >= 1.15 x BM25's on the labelled set (search issue); hybrid category
+Targets: hybrid NDCG@10 >= 1.15 x BM25's on the labelled set; hybrid category
 precision@10 >= 0.95 over both sets, with hybrid NDCG@10 on the labelled set not below 0.806,
-its value before the search-box work (search-box issue).
+its value before the search-box work.
 
     DAOGOU_VAR=var .venv/bin/python benchmarks/search_quality.py [--worst N]
 """
@@ -43,7 +43,7 @@ LABEL = {
     "searchbox": "search box (understood+hybrid)",
 }
 CATEGORY_PRECISION_TARGET = 0.95
-HYBRID_NDCG_BEFORE = 0.806  # hybrid NDCG@10 on the labelled set before the search-box issue
+HYBRID_NDCG_BEFORE = 0.806  # hybrid NDCG@10 on the labelled set before the search-box work
 
 
 def run_query(

@@ -1,4 +1,4 @@
-"""The shopper conversation suite (tests/shopper_suite.py, issue 14): every conversation against
+"""The shopper conversation suite (tests/shopper_suite.py): every conversation against
 freshly started Rasa and action-server processes, each on its own sender, several at a time.
 
 Prints per class: conversations (and those with every turn passed), turns, turns passed, the

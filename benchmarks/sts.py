@@ -33,7 +33,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "zh-sts"
 SETS = ("ATEC", "BQ", "LCQMC", "PAWSX", "STS-B")
 DEFAULT_LIMIT = 2000
-# shared/data/SOURCES.md (from the text2vec README): full test sets, no fine-tuning.
+# Published figures (the text2vec project README): full test sets, no fine-tuning.
 PUBLISHED = {
     "paraphrase-multilingual-MiniLM-L12-v2": (18.42, 38.52, 63.96, 10.14, 78.90),
     "text2vec-base-chinese": (31.93, 42.67, 70.16, 17.21, 79.30),

@@ -3,8 +3,8 @@
 ``daogou recs eval --data PATH --format seq|inter --protocol loo|ratio --k 10
 [--model NAME] [--seed 42]`` prints one JSON object of metrics to stdout. The default
 model is ``served``, the ranker the shop serves (``recommender.cf.served``); the
-others (``pop``, ``itemknn``, ``als``, ``ease``, ``session_blend``) are baselines and
-comparisons.
+others are the baselines (``pop``, ``itemknn``, ``als``, ``ease``) and ``session_blend``,
+the served ranker's collaborative part alone.
 Bad input (missing file, wrong format) prints one line to stderr and exits 2.
 """
 

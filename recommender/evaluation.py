@@ -362,13 +362,12 @@ def evaluated_users(split: Split) -> np.ndarray:
 def recommend_for(model: Recommender, split: Split, users: np.ndarray, k: int) -> np.ndarray:
     """Top-``k`` items for ``users`` from their training histories, history excluded."""
     out = np.full((len(users), k), -1, dtype=np.int64)
-    weights = split.weights if model.reads_ratings else None
     for start in range(0, len(users), SCORE_BATCH):
         batch = users[start : start + SCORE_BATCH]
         ids, _ = model.recommend_sequences(
             [split.histories[u] for u in batch],
             n=k,
-            weights=None if weights is None else [weights[u] for u in batch],
+            weights=None if split.weights is None else [split.weights[u] for u in batch],
             timestamps=None if split.timestamps is None else [split.timestamps[u] for u in batch],
         )
         out[start : start + len(batch), : ids.shape[1]] = ids
@@ -393,8 +392,7 @@ def run_model(
     started = time.perf_counter()
     model = build_model(name, seed=seed)
     params = model.tune(folds, k=k)
-    ratings = test.weights if model.reads_ratings else None
-    model.fit_sequences(test.histories, test.n_items, ratings, test.timestamps)
+    model.fit_sequences(test.histories, test.n_items, test.weights, test.timestamps)
     train_s = time.perf_counter() - started
     metrics, score_s = score_split(model, test, k)
     result: dict[str, object] = {"model": name}

@@ -1,10 +1,12 @@
 """Personalised recommendations for the shop, each with a true Chinese reason.
 
 The ranking is :class:`recommender.cf.served.ServedRanker`, a model class like the others in
-``recommender/cf/`` and the one ``benchmarks/recsys.py`` and ``daogou recs eval`` publish: EASE
-over browsing sessions, the current visit's intent (its categories, accessories that fit, a few
-complements), neighbour and price/kind boosts, exclusions of what the shopper already saw or
-bought, and the reason behind each pick (see its module doc). This service only translates:
+``recommender/cf/`` and the one ``benchmarks/recsys.py`` and ``daogou recs eval`` publish: a
+session-aware collaborative blend (recency-weighted EASE, next-item transitions, ALS,
+popularity; blend weights tuned on held-out events when it is trained) under the shop's layer:
+the current visit's intent (its categories, accessories that fit, a few complements), relation
+and price/kind boosts, exclusions of what the shopper already saw or bought, and the reason
+behind each pick (see its module doc). This service only translates:
 the catalog into :class:`~recommender.cf.served.ItemFacts`, a shopper's events (read from the
 events table on every request, so a click counts on the next one without retraining) into item
 ids with weights (event weight times a 30-day half-life) and times, and the ranker's picks back
@@ -25,8 +27,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from knowledge_graph.service import CatalogService, CatalogView
-from recommender.cf.ease import EASE
 from recommender.cf.served import ItemFacts, Reason, Request, ServedRanker
+from recommender.cf.session_blend import SessionBlend
 from recommender.events import EventStore, Interaction, decay
 
 log = logging.getLogger(__name__)
@@ -74,9 +76,9 @@ class _Model:
     ranker: ServedRanker
 
     @property
-    def model(self) -> EASE:
+    def collaborative(self) -> SessionBlend:
         """The collaborative part alone (benchmarks compare the ranker with it)."""
-        return self.ranker.ease
+        return self.ranker.cf
 
     @property
     def popularity(self) -> np.ndarray:
@@ -105,25 +107,27 @@ class RecommendationService:
         self,
         catalog: CatalogService,
         events: EventStore,
-        regularization: float = 50.0,
         model_path: Path | None = None,
     ) -> None:
         self.catalog = catalog
         self.events = events
-        self.regularization = regularization
         self.model_path = model_path
         self._model: _Model | None = None
         self._loaded_mtime = 0.0
         self._lock = threading.Lock()
 
     # -- training ------------------------------------------------------------------
-    def train(self) -> _Model:
-        """Fits on every event so far (`daogou recs train`, or lazily on first use)."""
+    def train(self, blend: dict[str, float] | None = None) -> _Model:
+        """Fits on every event so far (`daogou recs train`, or lazily on first use).
+
+        Without a ``blend`` the ranker tunes its blend weights on held-out events first (an
+        extra fit of every collaborative signal); a refit after a catalog change, which runs
+        inside a shopper's request, keeps the blend it had instead of tuning again."""
         view = self.catalog.current()
         skus = sorted(view.graph.products)
         index = {s: i for i, s in enumerate(skus)}
         histories, weights, times = _by_shopper(self.events.all_interactions(), index)
-        ranker = ServedRanker(regularization=self.regularization, items=_item_facts(view, skus))
+        ranker = ServedRanker(blend=blend, items=_item_facts(view, skus))
         ranker.fit_sequences(histories, len(skus), weights, times)
         trained = _Model.of(ranker)
         with self._lock:
@@ -146,7 +150,7 @@ class RecommendationService:
         self._loaded_mtime = path.stat().st_mtime
         try:
             ranker = ServedRanker.load(path)
-        except (ValueError, KeyError, OSError, zipfile.BadZipFile):
+        except (ValueError, KeyError, TypeError, OSError, zipfile.BadZipFile):
             log.warning("%s: not a saved ServedRanker (an older format?); refitting", path)
             return
         loaded = _Model.of(ranker)
@@ -159,9 +163,10 @@ class RecommendationService:
         self._load_saved(view)
         model = self._model
         if model is None or model.version != view.version:
-            # Catalog changed (new or removed products): refit; cheap at shop scale (~1 s per
-            # thousand items). Large catalogs train offline with `daogou recs train`.
-            model = self.train()
+            # Catalog changed (new or removed products): refit with the blend tuned before;
+            # cheap at shop scale (~1 s per thousand items). Large catalogs train offline with
+            # `daogou recs train`.
+            model = self.train(model.ranker.blend if model is not None else None)
         return model
 
     # -- serving -------------------------------------------------------------------
@@ -219,6 +224,7 @@ class RecommendationService:
             [_aware(e.ts).timestamp() for e in history],
             context=context,
             with_intent=with_intent,
+            now=now.timestamp(),
         )
 
 

@@ -1,4 +1,4 @@
-"""The catalog-wide regression suite of the accuracy issue ("the right product every time").
+"""The catalog-wide regression suite ("the right product every time").
 
 Every case is generated from the catalog, never hand-picked, so a product added by a merchant is
 tested like the seed products. Generation is deterministic: choices that vary per product
@@ -6,7 +6,7 @@ tested like the seed products. Generation is deterministic: choices that vary pe
 order, so two runs on the same catalog send exactly the same messages.
 
 A case is one question (or a short series of messages) with what must come back: the products
-shown (the `products` payload of CONTRACT.md, first card first) and the exact fact in the text,
+shown (the `products` payload (README, JSON API), first card first) and the exact fact in the text,
 rendered the way the actions render it (`actions.formatting.yuan`, `knowledge_graph.graph.
 format_value`). A reply that leads with a different product than the one asked about is counted
 separately as a wrong product: answering confidently about the wrong thing is worse than
@@ -52,7 +52,7 @@ CLASSES = (
     "category_request",
 )
 
-# Sub-flags of exact-title cases: title words the issue says must never turn into budgets
+# Sub-flags of exact-title cases: title words that must never turn into budgets
 # (「256GB」, 「2024」), filters (a colour in the title) or compatibility questions (「适用」).
 FLAGS = {
     "number>=100": "title has a number >= 100",

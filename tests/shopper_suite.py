@@ -1,4 +1,4 @@
-"""The shopper conversation suite (issue 14): multi-turn conversations written from the
+"""The shopper conversation suite: multi-turn conversations written from the
 shopper's side, checked turn by turn against the catalog.
 
 The conversations live in `tests/shopper_suite/<class>.yml`, one file per class (CLASSES): a list

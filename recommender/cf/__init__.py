@@ -5,8 +5,9 @@ user_items, n, filter_already_liked, item_filter)``, ``similar_items``,
 ``save(path)`` / ``load(path)``, plus ``fit_sequences`` /
 ``recommend_sequences`` for ordered histories, which the evaluation runner
 uses for every model. ``served`` (:class:`ServedRanker`) is what the shop
-serves and what the benchmark publishes; the others are baselines and
-comparisons.
+serves and what the benchmark publishes: a :class:`SessionBlend` (its
+collaborative part, also measured alone) under the shop's catalog layer. The
+others are baselines.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ def build_model(name: str, seed: int = 42) -> Recommender:
     if name not in MODELS:
         raise KeyError(f"unknown model {name!r}; expected one of {', '.join(MODEL_NAMES)}")
     model_class = MODELS[name]
-    return model_class(seed=seed) if model_class in (ALS, SessionBlend) else model_class()
+    seeded = model_class in (ALS, SessionBlend, ServedRanker)
+    return model_class(seed=seed) if seeded else model_class()
 
 
 def load_model(path: str | Path) -> Recommender:

@@ -6,6 +6,10 @@ items of every signal plus the held-out items, with each signal's score. A
 blend that is a non-negative mix of the signals almost never lifts an item
 outside every signal's top ``POOL_PER_SIGNAL`` into its own top 10, so the
 metrics on the pool match the full ranking closely.
+
+Folds come from the evaluation (its protocol's validation split) or, for a model
+tuned inside ``fit`` on nothing but its training histories, from
+:func:`newest_item_fold`.
 """
 
 from __future__ import annotations
@@ -16,11 +20,44 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from recommender.cf.base import Fold, Histories
+
 POOL_PER_SIGNAL = 50
 # Signals that only push items down do not nominate candidates.
 PENALTY_SIGNALS = frozenset({"late"})
 RECALL_WEIGHT = 0.5
 ASCENT_ROUNDS = 3
+
+
+def newest_item_fold(
+    histories: Histories,
+    n_items: int,
+    weights: Histories | None = None,
+    timestamps: Histories | None = None,
+) -> Fold:
+    """A validation split of training histories alone: each history loses the item it
+    reached last (the latest item not seen before in it) and everything from its first
+    event on; what is left trains. Histories with nothing left before it are kept whole
+    and give no target, so no item is both trained on and held out for the same user."""
+    kept, targets, kept_weights, kept_times = [], [], [], []
+    for user, history in enumerate(histories):
+        history = np.asarray(history)
+        _, first = np.unique(history, return_index=True)
+        cut = int(first.max()) if len(first) else 0
+        keep = slice(0, cut) if cut > 0 else slice(0, len(history))
+        kept.append(history[keep])
+        targets.append(history[cut : cut + 1] if cut > 0 else history[:0])
+        if weights is not None:
+            kept_weights.append(np.asarray(weights[user])[keep])
+        if timestamps is not None:
+            kept_times.append(np.asarray(timestamps[user])[keep])
+    return Fold(
+        histories=kept,
+        targets=targets,
+        n_items=n_items,
+        weights=kept_weights if weights is not None else None,
+        timestamps=kept_times if timestamps is not None else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -39,21 +76,30 @@ class CandidatePool:
         seen: sp.csr_matrix,
         targets: Sequence[np.ndarray],
         per_signal: int = POOL_PER_SIGNAL,
+        allowed: Sequence[np.ndarray | None] | None = None,
     ) -> CandidatePool:
+        """Candidates per user: each signal's top ``per_signal`` items and the targets, never
+        an item in ``seen``, and only items in the user's ``allowed`` ids when given."""
         n_users, n_items = seen.shape
-        chosen = np.zeros((n_users, n_items), dtype=bool)
+        shown = np.ones((n_users, n_items), dtype=bool)
+        for row, items in enumerate(allowed if allowed is not None else []):
+            if items is not None:
+                shown[row] = False
+                shown[row, items] = True
         seen_rows, seen_cols = seen.nonzero()
+        shown[seen_rows, seen_cols] = False
+        chosen = np.zeros((n_users, n_items), dtype=bool)
         keep = min(per_signal, n_items - 1)
         for name in names:
             if name in PENALTY_SIGNALS or keep <= 0:
                 continue
             scores = np.array(parts[name], dtype=np.float32, copy=True)
-            scores[seen_rows, seen_cols] = -np.inf
+            scores[~shown] = -np.inf
             top = np.argpartition(-scores, keep, axis=1)[:, :keep]
             np.put_along_axis(chosen, top, True, axis=1)
         for row, relevant in enumerate(targets):
             chosen[row, relevant] = True
-        chosen[seen_rows, seen_cols] = False
+        chosen &= shown
         candidates = [np.flatnonzero(row) for row in chosen]
         width = max((len(c) for c in candidates), default=0)
         values = np.full((n_users, width, len(names)), np.nan, dtype=np.float32)

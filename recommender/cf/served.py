@@ -2,53 +2,72 @@
 
 ``RecommendationService`` (``recommender/recommendations.py``) only translates: catalog
 products to :class:`ItemFacts`, events to item ids with weights and times, picks back to
-products with reason texts. Everything that decides what a shopper sees is here:
+products with reason texts. Everything that decides what a shopper sees is here, in two
+layers:
 
-- **Collaborative part.** EASE (``regularization`` 50) fitted on browsing *sessions*, not
-  whole users: a shopper's lifetime mixes lipsticks, phones and snacks, so user rows taught
-  "hair dryer viewers also view T-shirts" (issue 14; ``benchmarks/rec_relevance.py``: EASE
-  alone, unconstrained, found the held-out next view 4.6% of the time with user rows, 10.5%
-  with session rows). A session is a run of events at most ``session_gap`` seconds apart
-  (30 minutes, the usual web-analytics gap). The query is the shopper's *current* history,
-  this visit at full weight, earlier visits at ``HISTORY_WEIGHT``, so a click counts on the
-  next request without a refit.
-- **Intent.** The current visit sets it: the category of the product in view, or every
-  category holding at least half the (recency-weighted) attention of the leading one; plus
-  accessories that fit the products of the visit and, at most one in ten, products bundled
-  with them. The collaborative scores are scaled inside the intent.
-- **Boosts.** A cold-start prior (shoppers per item, a whisper of rating); graph relations
-  and EASE neighbours of the latest ``RECENT_ITEMS`` products of the visit (and, fully, of
-  the product in view); closeness to the visit's price level and the same kind
-  (品类/类型/款式) inside its categories.
-- **Picking.** Best first inside the intent (accessories and complements capped, at most
-  ``MAX_PER_BRAND`` of a brand per category), then, only if the intent runs out, the best
-  of the rest. Products already seen or bought, and other variants of those model lines,
-  never come back; out-of-stock items never appear; a model line appears once.
-- **Reasons.** Each pick comes with the truest thing to say about it for this shopper
-  (:class:`Reason`): a graph relation to a product they saw, the same kind and price band,
-  the co-view behind the collaborative score, or the same price band or kind alone; the
-  service words it in Chinese.
+- **Collaborative part** (:class:`~recommender.cf.session_blend.SessionBlend`, held as
+  ``cf``): recency-weighted EASE with session co-occurrence, SLIT next-item transitions, ALS
+  and popularity, blended with weights tuned on held-out data, never on test items. ``fit``
+  tunes them on the training histories themselves when no blend is set (each shopper's
+  newest product held out: :func:`~recommender.cf.blend_tuning.newest_item_fold`; with
+  fewer than ``MIN_TUNING_SHOPPERS`` such shoppers, the default blend instead); the
+  evaluation tunes them on its protocol's validation folds through :meth:`tune` instead, as
+  it does for every model. Either way each held-out item is ranked among the items the
+  shop would show first for that history (its intent, below): on the seed shop
+  (``benchmarks/rec_relevance.py``, HR@10 of the held-out next view) a blend tuned over all
+  items was the best collaborative ranking alone (0.32) but lost inside the intent (0.378,
+  the session EASE served before reached 0.433); tuned within it, 0.441. The tuned blend
+  is saved with the model. The blend's recency and next-item signals replace the boosts
+  the session EASE gave the neighbours of the latest products. Shop events come in
+  as the shopper's products in time order, a run of events on one product (view, click,
+  cart) being one step whose weight is the sum of theirs (event weight times time decay).
+  The query is the shopper's *current* history, so a click counts on the next request
+  without a refit. The service asks at the current time (``now``), so the ``late`` signal,
+  if the tuning picks it, can only push down products nobody has looked at yet.
+- **Shop layer** (the catalog; nothing here moves a ranking without one):
+  - *Intent.* The current visit (events at most ``session_gap`` seconds apart: 30 minutes,
+    the usual web-analytics gap) sets it: the category of the product in view, or every
+    category holding at least half the (recency-weighted) attention of the leading one;
+    plus accessories that fit the products of the visit and, at most one in ten, products
+    bundled with them. The collaborative scores are scaled to 1 inside the intent; without
+    a history they are popularity alone and weigh ``POPULARITY_WEIGHT``, a prior beneath
+    the boosts.
+  - *Boosts.* A whisper of rating; graph relations of the latest ``RECENT_ITEMS`` products
+    of the visit; the relations and collaborative neighbours of the product in view;
+    closeness to the visit's price level and the same kind (品类/类型/款式) inside its
+    categories.
+  - *Picking.* Best first inside the intent (accessories and complements capped, at most
+    ``MAX_PER_BRAND`` of a brand per category), then, only if the intent runs out, the best
+    of the rest. Products already seen or bought, and other variants of those model lines,
+    never come back; out-of-stock items never appear; a model line appears once.
+  - *Reasons.* Each pick comes with the truest thing to say about it for this shopper
+    (:class:`Reason`): a graph relation to a product they saw, the same kind and price band,
+    the co-view behind the collaborative score, or the same price band or kind alone; the
+    service words it in Chinese.
 
 Without a catalog (the public data sets of ``benchmarks/recsys.py``), ``ItemFacts.anonymous``
 describes every item as its own model line and brand in one category, with no relations,
-price or rating: the ranker is then the session EASE with its popularity prior, neighbour
-boosts and visit weighting, which is what the published figure measures. Everything else (the
-constants below, ``regularization``, ``session_gap``) is exactly what the shop runs.
+rating, kind or price differences: the shop layer then leaves the collaborative ranking as it
+is (``tests/unit/test_cf_models.py`` checks it against a plain ``SessionBlend``), so the
+published figure is this class's, with the constants below; only the folds its blend is
+tuned on come from the evaluation's protocol.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 import scipy.sparse as sp
 
 from recommender.cf.base import (
+    Fold,
     Histories,
     Recommender,
     StateValue,
@@ -56,18 +75,17 @@ from recommender.cf.base import (
     rows_for,
     sub_state,
 )
-from recommender.cf.ease import EASE
+from recommender.cf.blend_tuning import newest_item_fold
+from recommender.cf.session_blend import SCORE_BATCH, SessionBlend
 
-REGULARIZATION = 50.0
 SESSION_GAP = 1800.0  # seconds: one browsing session / the current visit
 RECENT_ITEMS = 3
-SESSION_WEIGHT = 0.6  # share of the score from neighbours of the latest items
-CONTEXT_WEIGHT = 1.0  # neighbours of the product in view
+SESSION_WEIGHT = 0.6  # weight of the relations of the latest item of the visit (then / rank)
+CONTEXT_WEIGHT = 1.0  # relations and neighbours of the product in view
 RELATION_BOOST = 0.8  # a graph relation, times the weight above
-NEIGHBOUR_BOOST = 0.5  # the strongest EASE neighbour, times the weight above
+NEIGHBOUR_BOOST = 0.5  # the strongest collaborative neighbour, times the weight above
 NEIGHBOURS = 20
-HISTORY_WEIGHT = 0.2  # earlier visits' share of the collaborative query (this visit: 1)
-POPULARITY_WEIGHT = 0.1
+POPULARITY_WEIGHT = 0.1  # the collaborative part without a history: a prior beneath the boosts
 RATING_WEIGHT = 0.01  # ratings only break ties of the cold-start prior
 PRICE_WEIGHT = 0.1  # closeness to the prices the shopper is looking at, inside the intent
 KIND_WEIGHT = 0.1  # the same kind (品类/类型/款式) as a product of this visit
@@ -82,6 +100,9 @@ MAX_PER_BRAND = 2
 NAMED_HISTORY = 10  # reasons name at most the latest this many products the shopper saw
 RELATION_ORDER = ("SAME_SERIES", "ACCESSORY_OF", "COMPATIBLE_WITH", "BUNDLE_WITH", "ALTERNATIVE_TO")
 RERANK_WEIGHT = 0.3  # share of the personal score when reordering search results
+# fit tunes the blend only when at least this many shoppers have a product to hold out;
+# fewer (a new shop, the tests' mini catalog) keep SessionBlend's default blend.
+MIN_TUNING_SHOPPERS = 50
 
 
 @dataclass(frozen=True)
@@ -269,9 +290,11 @@ class Request:
     weights: list[float]
     visit_start: int  # history[visit_start:] is the current visit
     context: int  # the item in view, -1 for none
+    times: list[float] | None = None  # seconds, aligned with history
+    now: float | None = None  # when it is asked (seconds); None: at the latest event
     intent: Intent | None = None
     seen: list[int] = field(default_factory=list)  # what reasons may name, latest first
-    row: np.ndarray | None = None  # the collaborative query
+    row: np.ndarray | None = None  # the history's weight per item (backs CO_VIEW)
     relations: dict[int, dict[int, set[str]]] = field(default_factory=dict)
 
 
@@ -297,46 +320,49 @@ class ServedRanker(Recommender):
     """The shop's ranker (see module doc). ``items`` describe the catalog; without them
     :meth:`fit` uses :meth:`ItemFacts.anonymous`.
 
+    ``blend``: the collaborative part's blend weights; ``None`` (the default) tunes them inside
+    :meth:`fit_sequences` on the training histories, :meth:`tune` on given folds.
+    ``collaborative``: further arguments of :class:`SessionBlend` (its defaults otherwise).
     ``fit_sequences`` takes each shopper's history with interaction weights (the shop: event
-    weight times time decay) and timestamps in seconds, cuts sessions at ``session_gap`` and
-    fits EASE on session rows. ``fit`` takes the session rows directly.
+    weight times time decay; rated data: the ratings) and timestamps in seconds.
     """
 
     name = "served"
     unsaved_params = ("items",)
-    # Its weights are interaction strengths (event weight x decay). Star ratings are not: the
-    # shop has none, so on rated data every rated item counts once, like a view.
-    reads_ratings = False
 
     def __init__(
         self,
-        regularization: float = REGULARIZATION,
         session_gap: float = SESSION_GAP,
+        blend: Mapping[str, float] | None = None,
+        collaborative: Mapping[str, Any] | None = None,
+        seed: int = 42,
         items: ItemFacts | None = None,
     ) -> None:
-        self.regularization = regularization
         self.session_gap = session_gap
+        self.blend = None if blend is None else dict(blend)
+        self.collaborative = dict(collaborative or {})
+        self.seed = seed
         self.items = items
-        self.ease = EASE(regularization=regularization)
-        self.popularity = np.zeros(0, dtype=np.float32)  # shoppers per item
+        self.cf = self._collaborative_model()
         # together[i, j] > 0: some session held both items (backs the CO_VIEW reason).
         self.together = sp.csr_matrix((0, 0), dtype=np.float32)
         self.n_interactions = 0  # non-zero session-item pairs trained on
 
+    def _collaborative_model(self) -> SessionBlend:
+        return SessionBlend(blend=self.blend, seed=self.seed, **self.collaborative)
+
+    @property
+    def popularity(self) -> np.ndarray:
+        """Log popularity per item, scaled to a maximum of 1 (the collaborative part's)."""
+        return self.cf.popularity
+
     # ------------------------------------------------------------- fitting
 
-    def fit(self, user_items: sp.csr_matrix, popularity: np.ndarray | None = None) -> Self:
-        """Fit on session rows; ``popularity`` (shoppers per item) defaults to rows per item."""
+    def fit(self, user_items: sp.csr_matrix) -> Self:
+        """Order-free fit on rows as sessions; the blend as set (untuned: the default)."""
         user_items = sp.csr_matrix(user_items, dtype=np.float32)
-        self.n_items = user_items.shape[1]
-        if self.items is None:
-            self.items = ItemFacts.anonymous(self.n_items)
-        if self.items.n_items != self.n_items:
-            raise ValueError(f"facts for {self.items.n_items} items, data for {self.n_items}")
-        self.ease = EASE(regularization=self.regularization).fit(user_items)
-        if popularity is None:
-            popularity = np.bincount(user_items.indices, minlength=self.n_items)
-        self.popularity = np.asarray(popularity, dtype=np.float32)
+        self._check_items(user_items.shape[1])
+        self.cf.fit(user_items)
         self.together = co_occurrence(user_items)
         self.n_interactions = int(user_items.nnz)
         return self
@@ -348,20 +374,59 @@ class ServedRanker(Recommender):
         weights: Histories | None = None,
         timestamps: Histories | None = None,
     ) -> Self:
-        """One row per session of each history; popularity counts shoppers, not sessions."""
-        matrix, popularity = self.session_matrix(histories, n_items, weights, timestamps)
-        return self.fit(matrix, popularity)
+        """Tune the blend on the histories if none is set, then fit the collaborative part;
+        the co-views behind reasons come from sessions (``session_gap``)."""
+        self._check_items(n_items)
+        histories, weights, timestamps = collapse_runs(histories, weights, timestamps)
+        if self.blend is None:
+            fold = newest_item_fold(histories, n_items, weights, timestamps)
+            if sum(len(t) > 0 for t in fold.targets) >= MIN_TUNING_SHOPPERS:
+                self.tune([fold])
+            else:
+                self.blend = dict(self.cf.blend)  # too few to tune on: the default blend
+        self.cf.fit_sequences(histories, n_items, weights, timestamps)
+        matrix = self.session_matrix(histories, n_items, timestamps)
+        self.together = co_occurrence(matrix)
+        self.n_interactions = int(matrix.nnz)
+        return self
+
+    def tune(self, folds: Sequence[Fold], k: int = 10) -> dict[str, object]:
+        """Tune the collaborative part's blend on validation ``folds`` and keep it. Each
+        held-out item is ranked among what the shop would show first for that history: the
+        items of its intent (with a catalog of one category, every item)."""
+        folds = [self._within_intent(_collapsed(fold)) for fold in folds]
+        params = self.cf.tune(folds, k=k)
+        self.blend = dict(self.cf.blend)
+        return params or {"blend": dict(self.blend)}
+
+    def _within_intent(self, fold: Fold) -> Fold:
+        self._check_items(fold.n_items)
+        assert self.items is not None
+        if len(np.unique(self.items.category)) <= 1:
+            return fold  # one category: the intent allows every item
+        allowed: list[np.ndarray | None] = []
+        for user, history in enumerate(fold.histories):
+            req = self.request(
+                history,
+                None if fold.weights is None else fold.weights[user],
+                None if fold.timestamps is None else fold.timestamps[user],
+            )
+            mask = self._allowed(req.intent)
+            allowed.append(None if mask is None else np.flatnonzero(mask))
+        return dataclasses.replace(fold, allowed=allowed)
+
+    def _check_items(self, n_items: int) -> None:
+        self.n_items = n_items
+        if self.items is None:
+            self.items = ItemFacts.anonymous(n_items)
+        if self.items.n_items != n_items:
+            raise ValueError(f"facts for {self.items.n_items} items, data for {n_items}")
 
     def session_matrix(
-        self,
-        histories: Histories,
-        n_items: int,
-        weights: Histories | None = None,
-        timestamps: Histories | None = None,
-    ) -> tuple[sp.csr_matrix, np.ndarray]:
-        """Session rows (weights summed per session and item) and shoppers per item."""
-        rows, cols, data = [], [], []
-        popularity = np.zeros(n_items, dtype=np.float32)
+        self, histories: Histories, n_items: int, timestamps: Histories | None = None
+    ) -> sp.csr_matrix:
+        """One binary row per session (events at most ``session_gap`` apart) of each history."""
+        rows, cols = [], []
         n_rows = 0
         for user, items in enumerate(histories):
             items = np.asarray(items, dtype=np.int64)
@@ -374,39 +439,35 @@ class ServedRanker(Recommender):
             rows.append(n_rows + session)
             n_rows += int(session[-1]) + 1
             cols.append(items)
-            data.append(
-                np.ones(len(items)) if weights is None else np.asarray(weights[user], np.float64)
-            )
-            popularity[np.unique(items)] += 1.0
-        if rows:
-            triplets = (np.concatenate(data), (np.concatenate(rows), np.concatenate(cols)))
-        else:
-            triplets = (np.zeros(0), (np.zeros(0, np.int64), np.zeros(0, np.int64)))
-        matrix = sp.csr_matrix(triplets, shape=(max(1, n_rows), n_items), dtype=np.float32)
+        row_ids = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+        col_ids = np.concatenate(cols) if cols else np.zeros(0, np.int64)
+        matrix = sp.csr_matrix(
+            (np.ones(len(row_ids), np.float32), (row_ids, col_ids)),
+            shape=(max(1, n_rows), n_items),
+            dtype=np.float32,
+        )
         matrix.sum_duplicates()
-        matrix.eliminate_zeros()  # interactions that weigh nothing
-        return matrix, popularity
+        matrix.data[:] = 1.0
+        return matrix
 
     # --------------------------------------------------------- persistence
 
     def state(self) -> dict[str, StateValue]:
         assert self.items is not None, "fit first"
         return {
-            "popularity": self.popularity,
             "together": self.together,
             "n_interactions": self.n_interactions,
-            **{f"ease.{k}": v for k, v in self.ease.state().items()},
+            **{f"cf.{k}": v for k, v in self.cf.state().items()},
             **{f"items.{k}": v for k, v in self.items.arrays().items()},
         }
 
     def restore(self, n_items: int, state: Mapping[str, StateValue]) -> None:
         super().restore(n_items, state)
-        self.popularity = np.asarray(state["popularity"], dtype=np.float32)
         self.together = sp.csr_matrix(state["together"], dtype=np.float32)
         self.together.sort_indices()
         self.n_interactions = int(state["n_interactions"])  # type: ignore[arg-type]
-        self.ease = EASE(regularization=self.regularization)
-        self.ease.restore(n_items, sub_state(state, "ease."))
+        self.cf = self._collaborative_model()
+        self.cf.restore(n_items, sub_state(state, "cf."))
         self.items = ItemFacts.from_arrays(sub_state(state, "items."))
 
     # ------------------------------------------------------- one shopper
@@ -418,53 +479,71 @@ class ServedRanker(Recommender):
         timestamps: Sequence[float] | np.ndarray | None = None,
         context: int | None = None,
         with_intent: bool = True,
+        now: float | None = None,
     ) -> Request:
-        """A shopper's request: items oldest first with their weights and times (seconds)."""
-        history = [int(i) for i in history]
-        weights_list = [1.0] * len(history) if weights is None else [float(w) for w in weights]
-        start = len(history)
-        if timestamps is None:
+        """A shopper's request: items oldest first with their weights and times (seconds);
+        ``now`` (seconds): when it is asked, by default the latest event's time."""
+        items = np.asarray(history, dtype=np.int64)
+        item_weights = None if weights is None else np.asarray(weights, dtype=np.float64)
+        times = None if timestamps is None else np.asarray(timestamps, dtype=np.float64)
+        runs, run_weights, run_times = collapse_runs(
+            [items],
+            None if item_weights is None else [item_weights],
+            None if times is None else [times],
+        )
+        history_list = runs[0].tolist()
+        weights_list = [1.0] * len(history_list) if run_weights is None else run_weights[0].tolist()
+        times_list = None if run_times is None else run_times[0].tolist()
+        start = len(history_list)
+        if times_list is None:
             start = 0  # no times: the whole history is this visit
         else:
-            times = [float(t) for t in timestamps]
             while start > 0 and (
-                start == len(history) or times[start] - times[start - 1] <= self.session_gap
+                start == len(history_list)
+                or times_list[start] - times_list[start - 1] <= self.session_gap
             ):
                 start -= 1
         context = -1 if context is None or context < 0 else int(context)
-        req = Request(history, weights_list, start, context)
+        req = Request(history_list, weights_list, start, context, times_list, now)
         if with_intent:
             req.intent = self._intent(req)
         return req
 
-    def scores(self, req: Request) -> np.ndarray:
-        """Every item's score for this request (before picking); fills ``req.seen``/``row``."""
+    def collaborative_scores(self, requests: Sequence[Request]) -> np.ndarray:
+        """The collaborative part's scores, ``[len(requests), n_items]``, in one batch."""
+        timed = all(r.times is not None for r in requests)
+        return self.cf.blended_scores(
+            [np.asarray(r.history, dtype=np.int64) for r in requests],
+            [np.asarray(r.weights, dtype=np.float32) for r in requests],
+            [np.asarray(r.times, dtype=np.float64) for r in requests] if timed else None,
+            [r.now for r in requests],
+        )
+
+    def scores(self, req: Request, collaborative: np.ndarray | None = None) -> np.ndarray:
+        """Every item's score for this request (before picking); fills ``req.seen``/``row``.
+        ``collaborative``: this request's row of :meth:`collaborative_scores`, if at hand."""
         assert self.items is not None
         items = self.items
-        popularity = self.popularity / max(1.0, float(self.popularity.max(initial=0.0)))
-        scores = POPULARITY_WEIGHT * popularity + RATING_WEIGHT * items.rating / 5  # the prior
+        if collaborative is None:
+            collaborative = self.collaborative_scores([req])[0]
         intent = req.intent
-        allowed = None
-        if intent is not None:
-            allowed = np.isin(items.category, list(intent.categories))
-            allowed[list(intent.accessories)] = True
+        cf = _normalise(np.asarray(collaborative, dtype=np.float32), self._allowed(intent))
+        scores = (1.0 if req.history else POPULARITY_WEIGHT) * cf
+        scores = scores + RATING_WEIGHT * items.rating / 5
         seen = list(dict.fromkeys(reversed(req.history)))
         # Reasons may name the product in view (the page, or 「有没有类似的」) first.
         context = req.context
         req.seen = list(dict.fromkeys([context, *seen])) if context >= 0 else seen
         if req.history:
             row = np.zeros(self.n_items, dtype=np.float32)
-            for position, (item, weight) in enumerate(zip(req.history, req.weights, strict=True)):
-                share = 1.0 if position >= req.visit_start else HISTORY_WEIGHT
-                row[item] += share * weight
+            np.add.at(row, req.history, np.asarray(req.weights, dtype=np.float32))
             req.row = row
-            cf = self.ease.score(sp.csr_matrix(row[None, :]))[0]
-            scores = scores + _normalise(cf, allowed)
             recent = intent.anchors if intent is not None else seen
             for rank, item in enumerate(recent[:RECENT_ITEMS]):
                 if item != context:
-                    self._boost_neighbours(item, scores, SESSION_WEIGHT / (rank + 1))
+                    self._boost_related(item, scores, SESSION_WEIGHT / (rank + 1))
         if context >= 0:
+            self._boost_related(context, scores, CONTEXT_WEIGHT)
             self._boost_neighbours(context, scores, CONTEXT_WEIGHT)
         if intent is not None:
             scores = scores + self._fit_to_visit(intent)
@@ -478,12 +557,13 @@ class ServedRanker(Recommender):
         item_filter: np.ndarray | None = None,
         candidates: np.ndarray | None = None,
         explain: bool = False,
+        collaborative: np.ndarray | None = None,
     ) -> Ranked:
         """Best first inside the intent (accessories and complements capped), then, only if
         the intent runs out, the best of the rest. Never an item or model line already seen
         (unless ``filter_already_liked`` is off: the item in view is still left out)."""
         assert self.items is not None
-        scores = self.scores(req)
+        scores = self.scores(req, collaborative)
         items, intent = self.items, req.intent
         shown = (req.history if filter_already_liked else []) + (
             [req.context] if req.context >= 0 else []
@@ -603,7 +683,7 @@ class ServedRanker(Recommender):
                 )
                 if not (same or fits) or not _co_viewed(self.together, anchor, item):
                     continue
-                contribution = float(req.row[anchor]) * float(self.ease.weights[anchor, item])
+                contribution = float(req.row[anchor]) * float(self.cf.ease[anchor, item])
                 if contribution > best:
                     best, anchor_of_best = contribution, anchor
             if anchor_of_best is not None:
@@ -621,11 +701,13 @@ class ServedRanker(Recommender):
 
     def score(self, user_items: sp.csr_matrix) -> np.ndarray:
         """Order-free: each row's items in column order, all in this visit."""
-        rows = sp.csr_matrix(user_items, dtype=np.float32)
-        out = np.zeros((rows.shape[0], self.n_items), dtype=np.float32)
-        for r in range(rows.shape[0]):
-            span = slice(rows.indptr[r], rows.indptr[r + 1])
-            out[r] = self.scores(self.request(rows.indices[span], rows.data[span]))
+        requests = self._row_requests(sp.csr_matrix(user_items, dtype=np.float32))
+        out = np.zeros((len(requests), self.n_items), dtype=np.float32)
+        for start in range(0, len(requests), SCORE_BATCH):
+            batch = requests[start : start + SCORE_BATCH]
+            collaborative = self.collaborative_scores(batch)
+            for offset, req in enumerate(batch):
+                out[start + offset] = self.scores(req, collaborative[offset])
         return out
 
     def recommend(
@@ -637,12 +719,7 @@ class ServedRanker(Recommender):
         item_filter: np.ndarray | None = None,
         candidates: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        rows = rows_for(user_ids, user_items)
-        requests = [
-            self.request(rows.indices[rows.indptr[r] : rows.indptr[r + 1]],
-                         rows.data[rows.indptr[r] : rows.indptr[r + 1]])
-            for r in range(rows.shape[0])
-        ]  # fmt: skip
+        requests = self._row_requests(rows_for(user_ids, user_items))
         return self._ranked_arrays(requests, n, filter_already_liked, item_filter, candidates)
 
     def recommend_sequences(
@@ -668,10 +745,17 @@ class ServedRanker(Recommender):
 
     def similar_items(self, item_ids: np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """What the shop shows beside a product for a shopper with no history (the product in
-        view as context): its relations and EASE neighbours, in its category first."""
+        view as context): its relations and collaborative neighbours, in its category first."""
         item_ids = check_item_ids(item_ids, self.n_items)
         requests = [self.request([], context=int(i)) for i in item_ids]
         return self._ranked_arrays(requests, n, True, None, None)
+
+    def _row_requests(self, rows: sp.csr_matrix) -> list[Request]:
+        return [
+            self.request(rows.indices[rows.indptr[r] : rows.indptr[r + 1]],
+                         rows.data[rows.indptr[r] : rows.indptr[r + 1]])
+            for r in range(rows.shape[0])
+        ]  # fmt: skip
 
     def _ranked_arrays(
         self,
@@ -683,10 +767,21 @@ class ServedRanker(Recommender):
     ) -> tuple[np.ndarray, np.ndarray]:
         ids = np.full((len(requests), n), -1, dtype=np.int64)
         best = np.full((len(requests), n), -np.inf, dtype=np.float32)
-        for row, req in enumerate(requests):
-            ranked = self.rank(req, n, filter_already_liked, item_filter, candidates)
-            ids[row, : len(ranked.items)] = ranked.items
-            best[row, : len(ranked.scores)] = ranked.scores
+        for start in range(0, len(requests), SCORE_BATCH):
+            batch = requests[start : start + SCORE_BATCH]
+            collaborative = self.collaborative_scores(batch)
+            for offset, req in enumerate(batch):
+                ranked = self.rank(
+                    req,
+                    n,
+                    filter_already_liked,
+                    item_filter,
+                    candidates,
+                    collaborative=collaborative[offset],
+                )
+                row = start + offset
+                ids[row, : len(ranked.items)] = ranked.items
+                best[row, : len(ranked.scores)] = ranked.scores
         return ids, best
 
     # ------------------------------------------------------------ helpers
@@ -723,15 +818,28 @@ class ServedRanker(Recommender):
                     complements.add(other)
         return Intent(anchors, categories, accessories, complements - accessories)
 
-    def _boost_neighbours(self, item: int, scores: np.ndarray, weight: float) -> None:
-        """Graph relations first, then EASE's strongest neighbours."""
+    def _allowed(self, intent: Intent | None) -> np.ndarray | None:
+        """Items of the intent's categories and the accessories that fit (None: no intent)."""
+        assert self.items is not None
+        if intent is None:
+            return None
+        allowed = np.isin(self.items.category, list(intent.categories))
+        allowed[list(intent.accessories)] = True
+        return allowed
+
+    def _boost_related(self, item: int, scores: np.ndarray, weight: float) -> None:
+        """The item's graph relations."""
         assert self.items is not None
         for other, _ in self.items.related(item):
             scores[other] += weight * RELATION_BOOST
-        ids, sims = self.ease.similar_items(np.array([item]), n=NEIGHBOURS)
+
+    def _boost_neighbours(self, item: int, scores: np.ndarray, weight: float) -> None:
+        """The item's strongest collaborative neighbours, the best at ``NEIGHBOUR_BOOST``."""
+        ids, sims = self.cf.similar_items(np.array([item]), n=NEIGHBOURS)
+        top = float(sims[0][0]) if len(sims[0]) else 0.0
         for i, sim in zip(ids[0], sims[0], strict=True):
             if i >= 0 and np.isfinite(sim) and sim > 0:
-                scores[i] += weight * NEIGHBOUR_BOOST * float(sim) / max(1e-6, float(sims[0][0]))
+                scores[i] += weight * NEIGHBOUR_BOOST * float(sim) / max(1e-6, top)
 
     def _fit_to_visit(self, intent: Intent) -> np.ndarray:
         """Small boosts for the price level and the kinds of this visit's products."""
@@ -785,3 +893,35 @@ def _normalise(values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray
     pool = values[mask] if mask is not None and mask.any() else values
     top = float(np.max(pool)) if len(pool) else 0.0
     return values / top if top > 0 else values
+
+
+def collapse_runs(
+    histories: Histories, weights: Histories | None = None, timestamps: Histories | None = None
+) -> tuple[list[np.ndarray], list[np.ndarray] | None, list[np.ndarray] | None]:
+    """Each run of events on one item (a view, a click, a cart of the same product) as one
+    step: weights summed, the time of its last event. Histories without repeats stay as
+    they are."""
+    runs, run_weights, run_times = [], [], []
+    for user, history in enumerate(histories):
+        items = np.asarray(history, dtype=np.int64)
+        starts = np.flatnonzero(np.concatenate([[True], items[1:] != items[:-1]]))
+        if len(items) == 0:
+            starts = np.zeros(0, dtype=np.int64)
+        runs.append(items[starts])
+        if weights is not None:
+            values = np.asarray(weights[user], dtype=np.float64)
+            run_weights.append(np.add.reduceat(values, starts) if len(starts) else values[:0])
+        if timestamps is not None:
+            times = np.asarray(timestamps[user], dtype=np.float64)
+            ends = np.concatenate([starts[1:], [len(items)]]) - 1 if len(starts) else starts
+            run_times.append(times[ends])
+    return (
+        runs,
+        run_weights if weights is not None else None,
+        run_times if timestamps is not None else None,
+    )
+
+
+def _collapsed(fold: Fold) -> Fold:
+    histories, weights, timestamps = collapse_runs(fold.histories, fold.weights, fold.timestamps)
+    return Fold(histories, list(fold.targets), fold.n_items, weights, timestamps)

@@ -1,9 +1,9 @@
 """SessionBlend: a session-aware blend that weighs the shopper's latest items.
 
-A measured comparison, not what the shop serves: the shop serves
-:class:`recommender.cf.served.ServedRanker`, and ``benchmarks/recsys.py``
-reports both side by side. This blend shows how far a richer collaborative
-model gets on the public data sets without the catalog.
+The collaborative part of what the shop serves: :class:`recommender.cf.served.ServedRanker`
+holds one and puts the shop's catalog knowledge (intent, graph relations, price level,
+exclusions, reasons) on top. ``benchmarks/recsys.py`` reports it alone beside ``served``;
+on the public data sets, which have no catalog, the two rank alike.
 
 Each signal is scored for every item, scaled to a maximum of 1 per shopper,
 and summed with blend weights that :meth:`SessionBlend.tune` picks on a
@@ -13,8 +13,9 @@ validation split (never on test items):
             applied to the history with recency weights ``g ** age``
             (``g = 1``: order-free). Its Gram matrix adds co-occurrence
             within sessions (events less than ``session_gap`` seconds
-            apart) when timestamps are known; star ratings, when known,
-            weight the input as ``(rating / mean) ** rating_power``.
+            apart) when timestamps are known; weights (star ratings, or the
+            shop's interaction strengths), when known, weight the input as
+            ``(weight / mean) ** rating_power``.
 ``slit``    "What comes next": a linear transition model (after SLIT, Choi
             et al., WWW 2021) from the last ``slit_window`` items, decayed
             by ``slit_decay`` per step back, to the next item; it reuses
@@ -22,7 +23,8 @@ validation split (never on test items):
 ``als``     Implicit ALS factors (``implicit``): a smooth low-rank view.
 ``pop``     Log popularity: the prior for cold or short histories.
 ``late``    Penalty (-1) for items first seen more than ``late_slack``
-            seconds after the shopper's latest event (not yet available).
+            seconds after the request (by default the shopper's latest
+            event): not yet available then.
 
 Hyper-parameters inside the signals are fixed defaults chosen on the
 validation splits of Amazon Beauty and MovieLens-100k; regularization
@@ -309,8 +311,12 @@ class SessionBlend(Recommender):
         names: Sequence[str],
         weights: Histories | None = None,
         timestamps: Histories | None = None,
+        request_times: Sequence[float | None] | None = None,
     ) -> dict[str, np.ndarray]:
-        """Dense ``[len(histories), n_items]`` scores per signal, each scaled to max 1."""
+        """Dense ``[len(histories), n_items]`` scores per signal, each scaled to max 1.
+
+        ``request_times`` (seconds, one per history): when each recommendation is asked for;
+        by default (or ``None`` in it) the history's latest event."""
         input_weights = self._input_weights(histories, weights)
         out: dict[str, np.ndarray] = {}
         for name in names:
@@ -332,7 +338,7 @@ class SessionBlend(Recommender):
             elif name == "pop":
                 out[name] = np.broadcast_to(self.popularity, (len(histories), self.n_items))
             elif name == "late":
-                out[name] = self._late_penalty(histories, timestamps)
+                out[name] = self._late_penalty(histories, timestamps, request_times)
         return out
 
     def _slit_scores(self, histories: Histories) -> np.ndarray:
@@ -349,13 +355,21 @@ class SessionBlend(Recommender):
             return np.zeros((len(histories), self.n_items), np.float32)
         return scaled_to_unit(self.als.score(to_user_items(histories, self.n_items, input_weights)))
 
-    def _late_penalty(self, histories: Histories, timestamps: Histories | None) -> np.ndarray:
+    def _late_penalty(
+        self,
+        histories: Histories,
+        timestamps: Histories | None,
+        request_times: Sequence[float | None] | None,
+    ) -> np.ndarray:
         penalty = np.zeros((len(histories), self.n_items), np.float32)
-        if self.first_seen is None or timestamps is None:
+        if self.first_seen is None:
             return penalty
-        for row, times in enumerate(timestamps):
-            if len(times):
-                penalty[row, self.first_seen > np.max(times) + self.late_slack] = -1.0
+        for row in range(len(histories)):
+            when = None if request_times is None else request_times[row]
+            if when is None and timestamps is not None and len(timestamps[row]):
+                when = float(np.max(timestamps[row]))
+            if when is not None:
+                penalty[row, self.first_seen > when + self.late_slack] = -1.0
         return penalty
 
     def blended_scores(
@@ -363,9 +377,11 @@ class SessionBlend(Recommender):
         histories: Histories,
         weights: Histories | None = None,
         timestamps: Histories | None = None,
+        request_times: Sequence[float | None] | None = None,
     ) -> np.ndarray:
+        """Every item's blended score per history (see :meth:`features` for the arguments)."""
         names = [name for name, w in self.blend.items() if w]
-        parts = self.features(histories, names, weights, timestamps)
+        parts = self.features(histories, names, weights, timestamps, request_times)
         scores = POPULARITY_TIE_BREAK * np.broadcast_to(
             self.popularity, (len(histories), self.n_items)
         )
@@ -431,16 +447,20 @@ class SessionBlend(Recommender):
         self._tuning = True
         try:
             for fold in folds:
+                users = np.array([u for u, t in enumerate(fold.targets) if len(t)], dtype=np.int64)
+                if not len(users):
+                    continue  # nothing held out in this fold
                 self.fit_sequences(fold.histories, fold.n_items, fold.weights, fold.timestamps)
                 names = self.feature_names(with_time=fold.timestamps is not None)
-                users = np.array([u for u, t in enumerate(fold.targets) if len(t)], dtype=np.int64)
                 if len(users) > self.max_tune_users:
                     users = np.sort(rng.choice(users, self.max_tune_users, replace=False))
                 pools.append(self._candidate_pool(fold, users, names))
         finally:
             self._tuning = False
+        if not pools:  # nothing held out: keep the blend as it is
+            return {}
         pool = CandidatePool.concatenate(pools)
-        if pool.values.size == 0:  # nothing held out: keep the default blend
+        if pool.values.size == 0:
             return {}
         self.blend = coordinate_ascent(pool, start=TUNING_START, k=k)
         return {"blend": {name: round(w, 4) for name, w in self.blend.items()}}
@@ -462,6 +482,7 @@ class SessionBlend(Recommender):
                     names,
                     to_user_items(histories, self.n_items),
                     [fold.targets[u] for u in batch],
+                    allowed=None if fold.allowed is None else [fold.allowed[u] for u in batch],
                 )
             )
         return CandidatePool.concatenate(pieces)

@@ -1,6 +1,6 @@
 """A fixed sample of the catalog-wide suite (tests/catalog_suite.py) against the real bot.
 
-About six cases per class, the same ones every run, held to the accuracy issue's targets; the
+About six cases per class, the same ones every run, held to the project's accuracy targets; the
 whole suite with a table per class is `benchmarks/catalog_suite.py`.
 """
 
@@ -19,7 +19,7 @@ from tests import catalog_suite as suite
 pytestmark = pytest.mark.e2e
 
 PER_CLASS = 6
-# The issue's targets. Exact titles: >= 99%, which on a sample of this size means all of them;
+# The targets. Exact titles: >= 99%, which on a sample of this size means all of them;
 # facts about a variant (its stock, sizes, colours), budgets and category requests: all.
 TARGETS = {cls: 0.99 if cls in suite.TITLE_CLASSES else 1.0 for cls in suite.CLASSES}
 

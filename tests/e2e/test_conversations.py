@@ -1,4 +1,4 @@
-"""The scripted conversations: at least 95% must pass (the dialogue issue's target)."""
+"""The scripted conversations: at least 95% must pass (the project's target)."""
 
 from __future__ import annotations
 

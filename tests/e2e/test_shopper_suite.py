@@ -15,7 +15,7 @@ from tests import shopper_suite as suite
 pytestmark = pytest.mark.e2e
 
 PER_CLASS = 3
-# The target is 90% of turns in every class (benchmarks/shopper_suite.py measures the
+# The target is 90% of turns in every class (benchmarks/shopper_suite.py measures the
 # whole suite). The sample is held to what every class reaches today, so a regression fails.
 SAMPLE_TARGET = 0.6
 REQUIRE_NON_EMPTY = True  # every turn answered: no empty reply

@@ -22,8 +22,8 @@ from recommender.cf import (
     to_user_items,
     top_n,
 )
-from recommender.cf.blend_tuning import CandidatePool, coordinate_ascent
-from recommender.cf.served import Reason
+from recommender.cf.blend_tuning import CandidatePool, coordinate_ascent, newest_item_fold
+from recommender.cf.served import Reason, collapse_runs
 
 N_ITEMS = 7  # two clusters {0,1,2} and {3,4,5}; item 6 is liked by nobody
 
@@ -41,7 +41,7 @@ def small_models() -> list:
         EASE(regularization=1.0),
         ALS(factors=2, regularization=0.1, alpha=5.0, iterations=20, seed=1),
         SessionBlend(als_factors=2, als_regularization=0.1),
-        ServedRanker(regularization=1.0),
+        ServedRanker(collaborative={"als_factors": 2, "als_regularization": 0.1}),
     ]
 
 
@@ -145,6 +145,12 @@ def test_session_blend_late_penalty_hides_items_not_yet_seen() -> None:
     model.fit_sequences(histories, 3, timestamps=stamps)
     ids, _ = model.recommend_sequences([np.array([0])], n=1, timestamps=[np.array([20.0])])
     assert ids[0, 0] == 1
+    # Asked later (the shop asks "now"), item 2 is out and no longer penalised.
+    history, stamp = [np.array([0])], [np.array([20.0])]
+    late = model.features(history, ["late"], timestamps=stamp)["late"]
+    assert late[0].tolist() == [0.0, 0.0, -1.0]
+    late = model.features(history, ["late"], timestamps=stamp, request_times=[2e6])["late"]
+    assert late[0].tolist() == [0.0, 0.0, 0.0]
 
 
 def test_session_blend_tune_picks_weights_on_validation() -> None:
@@ -178,6 +184,46 @@ def test_coordinate_ascent_finds_the_informative_signal() -> None:
         1.0,
         1.0,
     )
+
+
+def test_candidate_pool_keeps_to_the_allowed_items() -> None:
+    parts = {"s": np.array([[0.9, 0.8, 0.7, 0.1], [0.9, 0.8, 0.7, 0.1]])}
+    seen = sp.csr_matrix((2, 4))
+    targets = [np.array([0]), np.array([3])]
+    pool = CandidatePool.build(parts, ["s"], seen, targets, per_signal=3, allowed=[None, [2, 3]])
+    assert pool.metrics(np.array([1.0]), k=1) == (0.5, 0.5)  # user 0: 0 first; user 1: 2 first
+    pool = CandidatePool.build(parts, ["s"], seen, targets, per_signal=3, allowed=[[1, 2], [3]])
+    assert pool.metrics(np.array([1.0]), k=1) == (0.5, 0.5)  # user 0's target is never shown
+    assert np.isnan(pool.values[1, 1:]).all(), "user 1 has one candidate"
+
+
+def test_newest_item_fold_holds_out_the_item_reached_last() -> None:
+    histories = [np.array([1, 2, 1, 3, 2]), np.array([4, 4]), np.array([5, 6])]
+    stamps = [np.arange(5.0), np.arange(2.0), np.arange(2.0)]
+    fold = newest_item_fold(histories, 7, timestamps=stamps)
+    assert [h.tolist() for h in fold.histories] == [[1, 2, 1], [4, 4], [5]]
+    assert [t.tolist() for t in fold.targets] == [[3], [], [6]]
+    assert [t.tolist() for t in fold.timestamps] == [[0.0, 1.0, 2.0], [0.0, 1.0], [0.0]]
+    for history, target in zip(fold.histories, fold.targets, strict=True):
+        assert not set(target.tolist()) & set(history.tolist())
+
+
+def test_collapse_runs_makes_one_step_of_a_run_of_events() -> None:
+    items, weights, times = collapse_runs(
+        [np.array([1, 1, 2, 2, 2, 1]), np.array([], np.int64)],
+        [np.array([1.0, 2.0, 1.0, 1.0, 1.0, 4.0]), np.array([])],
+        [np.arange(6.0), np.array([])],
+    )
+    assert [i.tolist() for i in items] == [[1, 2, 1], []]
+    assert [w.tolist() for w in weights] == [[3.0, 3.0, 4.0], []]
+    assert [t.tolist() for t in times] == [[1.0, 4.0, 5.0], []]
+
+
+def test_als_fold_in_matches_implicit_recalculate_user(user_items) -> None:
+    model = ALS(factors=4, regularization=0.5, alpha=3.0, iterations=5, seed=1).fit(user_items)
+    rows = sp.csr_matrix(user_items[[0, 18, 36]] * np.float32(0.5))
+    expected = model._model.recalculate_user(np.arange(3), rows)
+    assert np.allclose(model.user_factors(rows), expected, atol=1e-5)
 
 
 def test_top_n_pads_and_orders() -> None:
@@ -270,6 +316,13 @@ def shop_facts() -> ItemFacts:
     )
 
 
+SHOP_BLEND = {"ease@1": 1.0}  # the shop layer's tests: a fixed, order-free collaborative part
+
+
+def shop_ranker(**params) -> ServedRanker:
+    return ServedRanker(blend=SHOP_BLEND, items=shop_facts(), **params)
+
+
 def shop_histories() -> list[np.ndarray]:
     """Phone viewers mostly go on to look at running shoes: the co-views pull shoes up."""
     walks = [[0, 4]] * 10 + [[1, 4]] * 10 + [[0, 5]] * 6 + [[1, 5]] * 6
@@ -278,7 +331,7 @@ def shop_histories() -> list[np.ndarray]:
 
 
 def test_served_ranker_keeps_the_visit_category_and_excludes_what_was_seen() -> None:
-    model = ServedRanker(regularization=1.0, items=shop_facts()).fit_sequences(shop_histories(), 8)
+    model = shop_ranker().fit_sequences(shop_histories(), 8)
     ranked = model.rank(model.request([0, 1]), n=8, explain=True)
     # Phones (and the case that fits phone 0) first, though the shoes score higher; never the
     # viewed phones 0 and 1, nor 6 (another variant of phone 0), nor the sold-out 7.
@@ -290,26 +343,29 @@ def test_served_ranker_keeps_the_visit_category_and_excludes_what_was_seen() -> 
     ids, _ = model.recommend_sequences([np.array([0, 1])], n=8)
     assert ids[0].tolist() == [3, 2, 4, 5, -1, -1, -1, -1]
     # Without the catalog the same behaviour puts the shoes first.
-    plain = ServedRanker(regularization=1.0).fit_sequences(shop_histories(), 8)
+    plain = ServedRanker(blend=SHOP_BLEND).fit_sequences(shop_histories(), 8)
     assert plain.recommend_sequences([np.array([0, 1])], n=4)[0][0].tolist() == [4, 5, 2, 3]
 
 
 def test_served_ranker_intent_follows_the_current_visit() -> None:
-    model = ServedRanker(regularization=1.0, items=shop_facts()).fit_sequences(shop_histories(), 8)
-    # Shoe 4 two hours ago, phone 1 now: this visit is about phones. One variant of model A
-    # (6 scores above 0), then, the phones used up, the other shoe before the case that fits
-    # a phone the shopper never looked at.
+    model = shop_ranker().fit_sequences(shop_histories(), 8)
+    # Shoe 4 two hours ago, phone 1 now: this visit is about phones. Phone 2 and one variant
+    # of model A (0 or 6, never both), then, the phones used up, the other shoe before the case
+    # that fits a phone the shopper never looked at.
     ids, _ = model.recommend_sequences(
         [np.array([4, 1])], n=4, timestamps=[np.array([0.0, 7200.0])]
     )
-    assert ids[0].tolist() == [2, 6, 5, 3]
-    # The same two views in one visit: shoes and phones share the attention.
+    first, rest = set(ids[0, :2].tolist()), ids[0, 2:].tolist()
+    assert 2 in first and len(first & {0, 6}) == 1
+    assert rest == [5, 3]
+    # The same two views in one visit: shoes and phones share the attention, the shoe comes
+    # before a phone.
     ids, _ = model.recommend_sequences([np.array([4, 1])], n=4, timestamps=[np.array([0.0, 60.0])])
-    assert ids[0].tolist() == [5, 0, 2, 3]
+    assert set(ids[0, :3].tolist()) == {0, 2, 5} and ids[0, 3] == 3
 
 
 def test_served_ranker_round_trip_keeps_facts_and_reasons(tmp_path) -> None:
-    model = ServedRanker(regularization=1.0, items=shop_facts()).fit_sequences(shop_histories(), 8)
+    model = shop_ranker().fit_sequences(shop_histories(), 8)
     loaded = ServedRanker.load(model.save(tmp_path / "served.npz"))
     assert loaded.items is not None and loaded.items.version == 3
     assert loaded.items.keys.tolist() == [f"sku{i}" for i in range(8)]
@@ -317,3 +373,93 @@ def test_served_ranker_round_trip_keeps_facts_and_reasons(tmp_path) -> None:
         a = model.rank(model.request(history, context=context), n=5, explain=True)
         b = loaded.rank(loaded.request(history, context=context), n=5, explain=True)
         assert a == b
+
+
+def test_served_ranker_exclusions_hold() -> None:
+    """Never what the shopper saw, another variant of it, a sold-out item, or a third item of
+    one brand in a category while others are left."""
+    model = shop_ranker().fit_sequences(shop_histories(), 8)
+    for history in ([0], [1, 2], [3], [4, 0]):
+        ranked = model.rank(model.request(history), n=8)
+        assert not set(ranked.items) & {*history, 7}
+        if 0 in history:
+            assert 6 not in ranked.items  # model line A already seen
+        assert len(set(ranked.items)) == len(ranked.items)
+    # Phones 1-3 of brand X are the most co-viewed with phone 0, then 4 (Y), then 5 (Z): two
+    # of brand X, the other brands, and only then the third X.
+    brands = ["V", "X", "X", "X", "Y", "Z"]
+    facts = ItemFacts.build(
+        keys=[f"p{i}" for i in range(6)], version=1, category=["手机"] * 6, kind=[None] * 6,
+        price=[1000.0] * 6, rating=[4.5] * 6, in_stock=[True] * 6, line=list(range(6)),
+        brand=brands, relations=[[] for _ in range(6)], accessory_category="手机配件",
+    )  # fmt: skip
+    walks = [[0, 1]] * 6 + [[0, 2]] * 5 + [[0, 3]] * 4 + [[0, 4]] * 2 + [[0, 5]]
+    capped = ServedRanker(blend=SHOP_BLEND, items=facts)
+    capped.fit_sequences([np.array(w) for w in walks], 6)
+    assert capped.rank(capped.request([0]), n=5).items == [1, 2, 4, 5, 3]
+
+
+def test_served_ranker_without_a_catalog_ranks_like_its_collaborative_part() -> None:
+    """On data without a catalog the shop layer leaves the ranking alone, tuned in fit or not."""
+    rng = np.random.default_rng(3)
+    histories = [rng.choice(30, size=rng.integers(3, 9), replace=False) for _ in range(120)]
+    stamps = [np.cumsum(rng.exponential(900.0, size=len(h))) for h in histories]
+    probes, probe_times = histories[:40], stamps[:40]
+    params = {"als_factors": 4, "als_regularization": 0.5}
+    for blend in ({"ease@0.8": 1.0, "slit": 1.0, "als": 0.3, "pop": 0.1, "late": 0.5}, None):
+        served = ServedRanker(blend=blend, collaborative=params).fit_sequences(
+            histories, 30, timestamps=stamps
+        )
+        alone = SessionBlend(**params)
+        if blend is None:
+            alone.tune([newest_item_fold(histories, 30, timestamps=stamps)])
+            assert served.blend == alone.blend
+        else:
+            alone.blend = dict(blend)
+        alone.fit_sequences(histories, 30, timestamps=stamps)
+        ours = served.recommend_sequences(probes, n=5, timestamps=probe_times)[0]
+        theirs = alone.recommend_sequences(probes, n=5, timestamps=probe_times)[0]
+        assert ours.tolist() == theirs.tolist()
+
+
+def test_served_ranker_tunes_inside_fit_without_the_held_out_items(monkeypatch) -> None:
+    fits: list[list[np.ndarray]] = []
+    original = SessionBlend.fit_sequences
+
+    def spy(self, histories, n_items, weights=None, timestamps=None):
+        fits.append([np.asarray(h).copy() for h in histories])
+        return original(self, histories, n_items, weights, timestamps)
+
+    monkeypatch.setattr(SessionBlend, "fit_sequences", spy)
+    params = {"als_factors": 2, "als_regularization": 0.1}
+    # 40 shoppers are too few to tune on: the default blend, one fit.
+    model = ServedRanker(collaborative=params).fit_sequences(cluster_histories(), N_ITEMS)
+    assert model.blend == SessionBlend().blend and len(fits) == 1
+    fits.clear()
+    histories = cluster_histories() * 2
+    model = ServedRanker(collaborative=params).fit_sequences(histories, N_ITEMS)
+    assert model.blend and set(model.blend) <= set(model.cf.feature_names(with_time=False))
+    tuning, final = fits
+    for history, seen in zip(histories, tuning, strict=True):
+        held_out = history[-1]  # every walk reaches a new item last
+        assert held_out not in seen.tolist() and seen.tolist() == history[:-1].tolist()
+    assert [h.tolist() for h in final] == [h.tolist() for h in histories]
+    assert model.recommend_sequences([np.array([0, 1])], n=1)[0][0, 0] == 2
+
+
+def test_served_ranker_tunes_within_the_intent(monkeypatch) -> None:
+    """Tuning ranks each held-out item among what picking would show first: the categories of
+    the visit and accessories that fit."""
+    shown: list = []
+    original = CandidatePool.build
+
+    def spy(*args, **kwargs):
+        shown.extend(kwargs.get("allowed") or [])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(CandidatePool, "build", staticmethod(spy))
+    histories = [np.array([0, 1]), np.array([4, 5]), np.array([2, 3])]
+    fold = Fold(histories=[h[:1] for h in histories], targets=[h[1:] for h in histories], n_items=8)
+    ServedRanker(items=shop_facts(), collaborative={"als_factors": 2}).tune([fold], k=2)
+    # phone 0 (a case fits it), shoe 4, phone 2: phones, the case for phone 0, shoes, phones
+    assert [set(a.tolist()) for a in shown] == [{0, 1, 2, 3, 6, 7}, {4, 5}, {0, 1, 2, 6, 7}]

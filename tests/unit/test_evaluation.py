@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from daogou import recs_cli
-from recommender.cf import MODEL_NAMES
+from recommender.cf import MODEL_NAMES, SessionBlend
 from recommender.evaluation import (
     DataError,
     evaluate,
@@ -21,6 +21,7 @@ from recommender.evaluation import (
     make_split,
     ranking_metrics,
     ratio_split,
+    run_model,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -210,18 +211,56 @@ def test_every_model_runs_under_the_evaluation(tmp_path, model) -> None:
     assert 0.0 <= result["ndcg@5"] <= 1.0 and result["users"] == 20
 
 
-def test_the_served_ranker_reads_no_star_ratings(tmp_path) -> None:
-    """Its weights are shop interaction strengths; on rated data every rated item counts once,
-    so changing the ratings changes nothing."""
+def _figures(result: dict) -> dict:
+    return {k: v for k, v in result.items() if k != "model" and not k.endswith("_s")}
+
+
+@pytest.mark.parametrize(
+    ("write", "fmt", "protocol"), [(write_seq, "seq", "loo"), (write_inter, "inter", "ratio")]
+)
+def test_without_a_catalog_the_served_ranker_measures_like_its_collaborative_part(
+    tmp_path, write, fmt, protocol
+) -> None:
+    """Public data has no categories, relations or prices: the shop layer moves nothing, so the
+    published figure of ``served`` is its collaborative part's (ratings read alike)."""
+    path = write(tmp_path / "data")
+    served, alone = (evaluate(path, fmt, protocol, model=m) for m in ("served", "session_blend"))
+    assert served["model"] == "served" and _figures(served) == _figures(alone)
+
+
+def test_the_served_ranker_reads_ratings(tmp_path) -> None:
+    """Weights say how strongly an interaction speaks for an item: the shop's event weights,
+    the ratings of rated data. Flattening the ratings changes the figures."""
     path = write_inter(tmp_path / "m.inter")
     lines = path.read_text(encoding="utf-8").splitlines()
     flat = [lines[0]] + ["\t".join([*r.split("\t")[:2], "3", r.split("\t")[3]]) for r in lines[1:]]
     same = tmp_path / "flat.inter"
     same.write_text("\n".join(flat) + "\n", encoding="utf-8")
-    ours = [evaluate(p, "inter", "ratio", model="served") for p in (path, same)]
-    assert {k: v for k, v in ours[0].items() if not k.endswith("_s")} == {
-        k: v for k, v in ours[1].items() if not k.endswith("_s")
-    }
+    rated, flattened = (evaluate(p, "inter", "ratio", model="served") for p in (path, same))
+    assert _figures(rated) != _figures(flattened)
+
+
+def test_tuning_never_sees_test_items(tmp_path, monkeypatch) -> None:
+    """Every fit of the served ranker's collaborative part, while tuning and after, trains on
+    histories without the test items."""
+    fits: list[list[np.ndarray]] = []
+    original = SessionBlend.fit_sequences
+
+    def spy(self, histories, n_items, weights=None, timestamps=None):
+        fits.append([np.asarray(h).copy() for h in histories])
+        return original(self, histories, n_items, weights, timestamps)
+
+    monkeypatch.setattr(SessionBlend, "fit_sequences", spy)
+    for data, protocol in ((load_seq(write_seq(tmp_path / "w.txt")), "loo"),
+                           (load_inter(write_inter(tmp_path / "m.inter")), "ratio")):  # fmt: skip
+        fits.clear()
+        folds, test = make_split(data, protocol)
+        result = run_model("served", folds, test, k=2)
+        assert result["params"]["blend"]
+        assert len(fits) == len(folds) + 1  # one fit per validation fold, then the real one
+        for histories in fits:
+            for user, history in enumerate(histories):
+                assert not set(history.tolist()) & set(test.targets[user].tolist())
 
 
 def test_evaluate_rejects_unknown_names(tmp_path) -> None:

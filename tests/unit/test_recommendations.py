@@ -105,7 +105,8 @@ def test_saved_model_is_picked_up_by_a_serving_process(mini_service, events, tmp
     )
     import numpy as np
 
-    assert np.allclose(server._model.model.weights, trainer._model.model.weights)
+    assert server._model.ranker.blend == trainer._model.ranker.blend  # tuned once, when trained
+    assert np.array_equal(server._model.collaborative.ease, trainer._model.collaborative.ease)
     # the co-views behind 「看过X的人也看了」 travel with the weights
     assert (server._model.together != trainer._model.together).nnz == 0
     # the file is the served model class's own save, loadable without the service
@@ -118,18 +119,29 @@ def test_saved_model_is_picked_up_by_a_serving_process(mini_service, events, tmp
     ]
 
 
-def test_a_model_file_in_an_older_format_is_refitted_not_fatal(mini_service, events, tmp_path):
+@pytest.mark.parametrize(
+    "saved",
+    [
+        {"version": 1, "skus": ["x"], "weights": [[0.0]]},  # the first layout
+        # a ServedRanker of the session-EASE days: other parameters, an "ease." state
+        {"model": "served", "params": '{"regularization": 50.0, "session_gap": 1800.0}',
+         "n_items": 1, "state.ease.weights": [[0.0]]},
+    ],
+)  # fmt: skip
+def test_a_model_file_in_an_older_format_is_refitted_not_fatal(
+    mini_service, events, tmp_path, saved
+):
     import numpy as np
 
     path = tmp_path / "recs" / "model.npz"
     path.parent.mkdir()
-    np.savez(path, version=1, skus=np.array(["x"]), weights=np.zeros((1, 1)))  # the old layout
+    np.savez(path, **{k: np.array(v) for k, v in saved.items()})
     server = RecommendationService(mini_service, events, model_path=path)
     assert server.recommend("a0", k=3)
     assert server._model is not None and server._model.trained_events > 0
 
 
-# -- issue 14: recommendations fit what the shopper is looking at ------------------------
+# -- recommendations fit what the shopper is looking at ------------------------
 
 
 def _views(events: EventStore, user: str, skus: list[str], start: datetime) -> None:
@@ -144,12 +156,14 @@ def test_viewed_products_and_their_model_lines_are_never_suggested_again(service
     # 「…的同级替代款」 of the other although the shopper had just viewed both.
     _views(events, "v1", ["PH-HW-M60P-256", "PH-XM-14-256"], datetime.now(UTC))
     recs = service.recommend("v1", k=3)
-    assert [(r.product["sku"], r.reason) for r in recs] == [
-        ("PH-HW-M60-256", "和你看过的华为 Mate 60 Pro同系列"),
-        # the phones run out (the iPhone is sold out): the rest is said plainly
+    picks = [(r.product["sku"], r.reason) for r in recs]
+    assert picks[0] == ("PH-HW-M60-256", "和你看过的华为 Mate 60 Pro同系列")
+    # the phones run out (the iPhone is sold out): the rest, in the collaborative part's order
+    # (the case goes with iPhone viewers, not with these), is said plainly
+    assert set(picks[1:]) == {
         ("AC-CASE-IP15", "近期热销的手机配件"),
         ("SH-NK-PEG40-42", "近期热销的跑步鞋"),
-    ]
+    }
 
 
 def test_accessory_of_a_viewed_phone_says_what_it_fits(service, events):

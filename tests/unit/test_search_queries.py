@@ -29,7 +29,7 @@ from benchmarks.label_queries import (
 from data.catalog_schema import load_catalog
 from data.generate_catalog import build_catalog
 
-# The contract's leaf categories (test_seed_catalog pins them to CONTRACT.md).
+# The contract's leaf categories (test_seed_catalog pins them).
 CATEGORIES = [c.name for c in load_catalog().taxonomy.categories]
 
 
