@@ -77,7 +77,8 @@ class ValidateNeedsForm(FormValidationAction):
             return {"need_category": filters.category}
         if (
             tracker.get_slot("requested_slot") == "need_category"
-            and state.intent_of(tracker) in ANSWERS
+            # what someone likes answers the question whatever the classifier made of it
+            and (state.intent_of(tracker) in ANSWERS or hobby_of(text))
             and not _ANYTHING.search(text)
         ):
             # 「她喜欢化妆」: the category most of the best matches share (彩妆)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -9,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import runtime
 from actions.after_sales import ActionOrderStatus, ActionRecordFeedback, ActionRequestHuman
 from actions.fallback import ActionDefaultAskAffirmation
-from actions.needs import ActionNeedsResults, ActionRecommend
+from actions.needs import ANY, ActionNeedsResults, ActionRecommend, ValidateNeedsForm
 from actions.product_qa import (
     ActionAnswerAttribute,
     ActionCheckCompatibility,
@@ -250,6 +252,18 @@ def test_recommend_with_enough_constraints_shows_products():
         ActionRecommend(), tracker("推荐几款华为手机 六千左右", entities=entities)
     )
     assert products and all(p["brand"] == "华为" for p in products)
+
+
+def test_a_hobby_answers_the_category_question_even_when_the_nlu_was_unsure():
+    form = ValidateNeedsForm()
+
+    def extract(text: str) -> dict:
+        asked = tracker(text, intent="nlu_fallback", requested_slot="need_category")
+        return asyncio.run(form.extract_need_category(CollectingDispatcher(), asked, {}))
+
+    found = extract("他喜欢拍照")
+    assert found["need_category"] == "手机" and found["need_budget"] == ANY
+    assert extract("嗯嗯") == {}  # an unsure reading without a hobby still answers nothing
 
 
 def test_recommend_without_category_starts_the_needs_dialogue():
