@@ -21,6 +21,7 @@ from actions.listing import price_span, show_results
 from actions.turn import Reply, Turn, skill
 from knowledge_graph import context, policy, qa
 from knowledge_graph.graph import format_value
+from knowledge_graph.product import Product
 from knowledge_graph.service import CatalogView
 from search import query
 
@@ -75,22 +76,22 @@ def _policy(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | Non
     else:
         return None
     send_products(dispatcher, answer, [product], quick_replies("还有货吗", "多少钱", "转人工"))
-    runtime.record_chat_events(tracker.sender_id, [product["sku"]], product["sku"])
-    return state.slots_for_shown([product["sku"]], tracker, focus_sku=product["sku"])
+    runtime.record_chat_events(tracker.sender_id, [product.sku], product.sku)
+    return state.slots_for_shown([product.sku], tracker, focus_sku=product.sku)
 
 
-def _device(view: CatalogView, tracker: Turn, refs: list[qa.ProductRef]) -> dict[str, Any] | None:
+def _device(view: CatalogView, tracker: Turn, refs: list[qa.ProductRef]) -> Product | None:
     """The device the shopper means: named (the phone in 「iPhone 15的壳」), else the focus."""
     for ref in refs:
         named = [view.graph.products[s] for s in ref.named if s in view.graph.products]
-        devices = [p for p in named if p["category"] != context.ACCESSORY_CATEGORY]
+        devices = [p for p in named if p.category != context.ACCESSORY_CATEGORY]
         if devices:
-            return qa.representative(view, [p["sku"] for p in devices])
+            return qa.representative(view, [p.sku for p in devices])
     if refs:
         return None
     focus = state.focus(tracker)
     product = view.graph.products.get(focus) if focus else None
-    if product is not None and product["category"] != context.ACCESSORY_CATEGORY:
+    if product is not None and product.category != context.ACCESSORY_CATEGORY:
         return product
     return _device_of_accessory(view, product) if product is not None else None
 
@@ -103,7 +104,7 @@ def _bundle(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | Non
     kinds = context.accessory_kinds_in(qa.masked(text, view.linker.link(text)))
     device = _device(view, tracker, refs)
     focus = view.graph.products.get(state.focus(tracker) or "")
-    if not refs and focus is not None and focus["category"] == context.ACCESSORY_CATEGORY:
+    if not refs and focus is not None and focus.category == context.ACCESSORY_CATEGORY:
         device = None  # 「再加个壳一共多少」 after a film: the film and a case, not the phone
     if device is not None and kinds:
         found = context.bundle(view, device, kinds)
@@ -111,44 +112,44 @@ def _bundle(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | Non
         if any(re.search(re.escape(ref.text) + r"\s*的", text) for ref in refs):
             # 「iPhone 16 Pro Max的壳和膜一起买多少钱」: the accessories, not the phone too
             items = items[1:] or items
-            found = context.Bundle(items, round(sum(p["price"] for p in items), 2), found.missing)
+            found = context.Bundle(items, round(sum(p.price for p in items), 2), found.missing)
     elif device is None and not refs and kinds and focus is not None:
         # 「再加个壳一共多少」 after a film: the film and a case for the same phone
         made_for = _device_of_accessory(view, focus)
         if made_for is None:
             return None
-        extra = context.fitting(view, view.graph.variants(made_for["sku"]), kinds, per_kind=1)
+        extra = context.fitting(view, view.graph.variants(made_for.sku), kinds, per_kind=1)
         items = [focus, *(group[0] for kind, group in extra.items() if kind != qa.kind_of(focus))]
-        found = context.Bundle(items, round(sum(p["price"] for p in items), 2), [])
+        found = context.Bundle(items, round(sum(p.price for p in items), 2), [])
         device = made_for
     elif len(refs) >= 2:
         items = [qa.representative(view, ref.skus) for ref in refs]
-        found = context.Bundle(items, round(sum(p["price"] for p in items), 2), [])
+        found = context.Bundle(items, round(sum(p.price for p in items), 2), [])
     elif not refs and not kinds and len(state.shown(tracker)) >= 2:
         # 「这几个一共多少钱」: what was just shown
         items = [view.graph.products[s] for s in state.shown(tracker) if s in view.graph.products]
-        found = context.Bundle(items, round(sum(p["price"] for p in items), 2), [])
+        found = context.Bundle(items, round(sum(p.price for p in items), 2), [])
     else:
         return None
-    lines = "\n".join(f"· {p['title']}：{yuan(p['price'])}" for p in items)
+    lines = "\n".join(f"· {p.title}：{yuan(p.price)}" for p in items)
     text_out = f"按您说的搭配：\n{lines}\n一共 {yuan(found.total)}。"
     if found.missing:
-        text_out += f"（暂时没有适配 {device.get('model') or device['title']} 的{'、'.join(found.missing)}）"
-    variants = view.graph.variants(items[0]["sku"])
+        text_out += f"（暂时没有适配 {device.model or device.title} 的{'、'.join(found.missing)}）"
+    variants = view.graph.variants(items[0].sku)
     if len(variants) > 1:
-        text_out += f"\n{items[0]['title']} 是最低配的价格，换其他版本总价会变。"
+        text_out += f"\n{items[0].title} 是最低配的价格，换其他版本总价会变。"
     send_products(dispatcher, text_out, items, quick_replies("还有别的壳吗", "还有货吗", "转人工"))
-    skus = [p["sku"] for p in items]
-    runtime.record_chat_events(tracker.sender_id, skus, items[0]["sku"])
-    return state.slots_for_shown(skus, tracker, focus_sku=items[0]["sku"])
+    skus = [p.sku for p in items]
+    runtime.record_chat_events(tracker.sender_id, skus, items[0].sku)
+    return state.slots_for_shown(skus, tracker, focus_sku=items[0].sku)
 
 
-def _device_of_accessory(view: CatalogView, accessory: dict[str, Any]) -> dict[str, Any] | None:
-    if accessory["category"] != context.ACCESSORY_CATEGORY:
+def _device_of_accessory(view: CatalogView, accessory: Product) -> Product | None:
+    if accessory.category != context.ACCESSORY_CATEGORY:
         return None
-    for sku, _ in view.graph.related(accessory["sku"], ["COMPATIBLE_WITH", "ACCESSORY_OF"]):
+    for sku, _ in view.graph.related(accessory.sku, ["COMPATIBLE_WITH", "ACCESSORY_OF"]):
         product = view.graph.products[sku]
-        if product["category"] != context.ACCESSORY_CATEGORY:
+        if product.category != context.ACCESSORY_CATEGORY:
             return product
     return None
 
@@ -177,12 +178,12 @@ def _accessories(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] 
         return None  # a pasted accessory title is a question about that accessory
     pointed = qa.resolve_references(text, state.shown(tracker), state.focus(tracker))
     if any(
-        view.graph.products.get(s, {}).get("category") == context.ACCESSORY_CATEGORY
+        s in view.graph.products and view.graph.products[s].category == context.ACCESSORY_CATEGORY
         for s in pointed
     ):
         return None  # 「这个壳iPhone 15能用吗」: about the case already in focus
     named_accessory = any(
-        all(view.graph.products[s]["category"] == context.ACCESSORY_CATEGORY for s in ref.skus)
+        all(view.graph.products[s].category == context.ACCESSORY_CATEGORY for s in ref.skus)
         and set(ref.named) != set(ref.skus)
         for ref in refs
     )
@@ -197,26 +198,24 @@ def _accessories(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] 
     if named_accessory and len(kinds) == 1 and qa.asked_fields(view, text):
         return None  # 「小米手环9的腕带多少钱」: the linker found the strap; the QA answers it
     found = context.fitting(
-        view, view.graph.variants(device["sku"]), kinds, per_kind=8 if original else 4
+        view, view.graph.variants(device.sku), kinds, per_kind=8 if original else 4
     )
     brands = query.filters_from(view, qa.masked(text, mentions), []).brands
     if original:
         # 「原装壳」: made by the device's own brand, nothing else passes for it
         found = {
-            kind: [p for p in group if p["brand"] == device["brand"]]
-            for kind, group in found.items()
+            kind: [p for p in group if p.brand == device.brand] for kind, group in found.items()
         }
         found = {kind: group for kind, group in found.items() if group}
     elif brands:
         # 「Mate 70能用的华为充电器」: the brand asked for, where it makes one
         found = {
-            kind: [p for p in group if p["brand"] in brands] or group
-            for kind, group in found.items()
+            kind: [p for p in group if p.brand in brands] or group for kind, group in found.items()
         }
     found = {kind: group[:2] for kind, group in found.items()}
-    name = device.get("model") or device["title"]
+    name = device.model or device.title
     if not found:
-        made = f"{device['brand']}原装" if original else "适配"
+        made = f"{device.brand}原装" if original else "适配"
         dispatcher.utter_message(
             text=f"抱歉，暂时没有{made} {name} 的{'、'.join(kinds[:2])}。",
             buttons=[{"title": t, "payload": t} for t in (f"{name}有什么配件", "转人工")],
@@ -224,12 +223,12 @@ def _accessories(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] 
         return []
     products = [p for group in found.values() for p in group]
     parts = [
-        f"{kind}：" + "、".join(f"{p['title']} {yuan(p['price'])}" for p in group)
+        f"{kind}：" + "、".join(f"{p.title} {yuan(p.price)}" for p in group)
         for kind, group in found.items()
     ]
     lacking = [k for k in kinds if k not in found and not context.found_as_alias(k, found)]
     tail = f"（暂时没有适配的{'、'.join(lacking)}）" if lacking else ""
-    made = f"{device['brand']}原装、适配" if original else "适配"
+    made = f"{device.brand}原装、适配" if original else "适配"
     send_products(
         dispatcher,
         f"{made} {name} 的{'和'.join(found)}有这些：\n" + "\n".join(parts) + tail,
@@ -237,9 +236,9 @@ def _accessories(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] 
         quick_replies("第一个多少钱", "一共多少钱" if len(products) > 1 else "还有货吗", "转人工"),
     )
     # The first accessory is in focus (「这个多少钱」, 「再加个壳一共多少」 know the phone from it).
-    skus = [p["sku"] for p in products]
-    runtime.record_chat_events(tracker.sender_id, skus, products[0]["sku"])
-    return state.slots_for_shown(skus, tracker, focus_sku=products[0]["sku"])
+    skus = [p.sku for p in products]
+    runtime.record_chat_events(tracker.sender_id, skus, products[0].sku)
+    return state.slots_for_shown(skus, tracker, focus_sku=products[0].sku)
 
 
 def _originals_of_focus(dispatcher, tracker, view) -> list[dict[str, Any]] | None:
@@ -249,30 +248,30 @@ def _originals_of_focus(dispatcher, tracker, view) -> list[dict[str, Any]] | Non
     if device is None:
         return None
     kind = qa.kind_of(focus)
-    found = context.fitting(view, view.graph.variants(device["sku"]), [kind], per_kind=8)
-    originals = [p for p in found.get(kind, []) if p["brand"] == device["brand"]][:2]
-    name = device.get("model") or device["title"]
+    found = context.fitting(view, view.graph.variants(device.sku), [kind], per_kind=8)
+    originals = [p for p in found.get(kind, []) if p.brand == device.brand][:2]
+    name = device.model or device.title
     if not originals:
-        others = [p for p in found.get(kind, []) if p["brand"] != device["brand"]][:2]
+        others = [p for p in found.get(kind, []) if p.brand != device.brand][:2]
         dispatcher.utter_message(
-            text=f"抱歉，{device['brand']}暂时没有适配 {name} 的原装{kind}"
+            text=f"抱歉，{device.brand}暂时没有适配 {name} 的原装{kind}"
             + ("，刚才这些是适配的第三方品牌。" if others else "。"),
             buttons=[{"title": t, "payload": t} for t in (f"{name}有什么配件", "转人工")],
         )
         return []
-    lines = "\n".join(f"· {p['title']}：{yuan(p['price'])}" for p in originals)
+    lines = "\n".join(f"· {p.title}：{yuan(p.price)}" for p in originals)
     send_products(
         dispatcher,
-        f"{device['brand']}原装、适配 {name} 的{kind}：\n{lines}",
+        f"{device.brand}原装、适配 {name} 的{kind}：\n{lines}",
         originals,
         quick_replies("还有货吗", "第一个多少钱", "转人工"),
     )
-    skus = [p["sku"] for p in originals]
-    runtime.record_chat_events(tracker.sender_id, skus, originals[0]["sku"])
-    return state.slots_for_shown(skus, tracker, focus_sku=originals[0]["sku"])
+    skus = [p.sku for p in originals]
+    runtime.record_chat_events(tracker.sender_id, skus, originals[0].sku)
+    return state.slots_for_shown(skus, tracker, focus_sku=originals[0].sku)
 
 
-def pair(view: CatalogView, tracker: Turn, refs: list[qa.ProductRef]) -> list[dict[str, Any]]:
+def pair(view: CatalogView, tracker: Turn, refs: list[qa.ProductRef]) -> list[Product]:
     """The two products a 「差价多少」 or 「哪个好」 is about: named ones, the pair compared,
     the two shown, or the focus and the one before it."""
     products = view.graph.products
@@ -286,7 +285,7 @@ def pair(view: CatalogView, tracker: Turn, refs: list[qa.ProductRef]) -> list[di
     ]
     picked = [*named]
     for sku in candidates:
-        if sku in products and all(p["sku"] != sku for p in picked):
+        if sku in products and all(p.sku != sku for p in picked):
             picked.append(products[sku])
         if len(picked) == 2:
             return picked
@@ -300,20 +299,20 @@ def _difference(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] |
     two = pair(view, tracker, refs)
     if len(two) < 2:
         return None
-    a, b = sorted(two, key=lambda p: -p["price"])
+    a, b = sorted(two, key=lambda p: -p.price)
     gap = context.price_difference(a, b)
     if gap == 0:
-        line = f"{a['title']} 和 {b['title']} 价格一样，都是 {yuan(a['price'])}。"
+        line = f"{a.title} 和 {b.title} 价格一样，都是 {yuan(a.price)}。"
     else:
         line = (
-            f"{a['title']} 售价 {yuan(a['price'])}，{b['title']} 售价 {yuan(b['price'])}，"
-            f"差价 {yuan(gap)}（{a.get('model') or a['title']} 贵 {yuan(gap)}）。"
+            f"{a.title} 售价 {yuan(a.price)}，{b.title} 售价 {yuan(b.price)}，"
+            f"差价 {yuan(gap)}（{a.model or a.title} 贵 {yuan(gap)}）。"
         )
     send_products(dispatcher, line, [a, b], quick_replies("对比一下这两款", "哪个性价比高"))
-    runtime.record_chat_events(tracker.sender_id, [a["sku"], b["sku"]], None)
+    runtime.record_chat_events(tracker.sender_id, [a.sku, b.sku], None)
     return [
-        *state.slots_for_shown([a["sku"], b["sku"]], tracker),
-        state.slot("compare_pair", [a["sku"], b["sku"]]),
+        *state.slots_for_shown([a.sku, b.sku], tracker),
+        state.slot("compare_pair", [a.sku, b.sku]),
     ]
 
 
@@ -329,13 +328,13 @@ def _which(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | None
     if len(shown) < 2:
         return None
     filters = query.filters_from(view, text, [])
-    if filters.category and filters.category != shown[0]["category"]:
+    if filters.category and filters.category != shown[0].category:
         return None  # 「哪款耳机降噪好」 after phones: a new search
     result = context.superlative(view, text, shown)
     if result is None:
         return _by_wishes(dispatcher, tracker, view, text, shown)
     listed = "，".join(
-        f"{p.get('model') or p['title']} {format_value(v, result.unit) if v is not None else '无'}"
+        f"{p.model or p.title} {format_value(v, result.unit) if v is not None else '无'}"
         for p, v in result.values
     )
     winner = result.winner
@@ -345,7 +344,7 @@ def _which(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | None
         word = "最低" if result.direction == "lower" else "最高"
         if result.label == "价格":
             word = "最便宜" if result.direction == "lower" else "最贵"
-        verdict = f"{result.label}{word}的是 {winner['title']}"
+        verdict = f"{result.label}{word}的是 {winner.title}"
     send_products(
         dispatcher,
         f"刚才这几款的{result.label}：{listed}。\n结论：{verdict}。",
@@ -353,9 +352,9 @@ def _which(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | None
         quick_replies("还有货吗", "有没有类似的", "对比一下前两个"),
     )
     # The list stays what it was (「第二个呢」 still means its second), the winner is in focus.
-    skus = [p["sku"] for p in shown]
-    runtime.record_chat_events(tracker.sender_id, skus, winner["sku"])
-    return state.slots_for_shown(skus, tracker, focus_sku=winner["sku"])
+    skus = [p.sku for p in shown]
+    runtime.record_chat_events(tracker.sender_id, skus, winner.sku)
+    return state.slots_for_shown(skus, tracker, focus_sku=winner.sku)
 
 
 def _by_wishes(dispatcher, tracker, view, text, shown) -> list[dict[str, Any]] | None:
@@ -364,9 +363,9 @@ def _by_wishes(dispatcher, tracker, view, text, shown) -> list[dict[str, Any]] |
     if not wishes:
         return None
 
-    def hits(product: dict[str, Any]) -> float:
-        values = [str(v) for v in product["attributes"].values()]
-        words = " ".join([*product.get("tags", []), product.get("description", ""), *values])
+    def hits(product: Product) -> float:
+        values = [str(v) for v in product.attributes.values()]
+        words = " ".join([*product.tags, product.description, *values])
         own = sum(w in words for w in wishes)
         # 「所有肤质」 suits a dry or oily skin too, after the products made for it
         return own if own or "所有肤质" not in words else 0.5
@@ -375,22 +374,20 @@ def _by_wishes(dispatcher, tracker, view, text, shown) -> list[dict[str, Any]] |
     if not fitting:
         dispatcher.utter_message(
             text=f"刚才这几款都没有特别标注适合「{'、'.join(wishes)}」，要不要我按这个重新找找？",
-            buttons=[
-                {"title": f"找{wishes[0]}的", "payload": f"{wishes[0]}的{shown[0]['category']}"}
-            ],
+            buttons=[{"title": f"找{wishes[0]}的", "payload": f"{wishes[0]}的{shown[0].category}"}],
         )
         return []
-    best = sorted(fitting, key=lambda p: (-hits(p), -p["rating"]))
-    names = "、".join(p["title"] for p in best)
+    best = sorted(fitting, key=lambda p: (-hits(p), -p.rating))
+    names = "、".join(p.title for p in best)
     send_products(
         dispatcher,
-        f"刚才这几款里，适合「{'、'.join(wishes)}」的是：{names}。\n结论：首选 {best[0]['title']}（评分 {best[0]['rating']}）。",
+        f"刚才这几款里，适合「{'、'.join(wishes)}」的是：{names}。\n结论：首选 {best[0].title}（评分 {best[0].rating}）。",
         best,
         quick_replies("第一个多少钱", "还有货吗"),
     )
-    skus = [p["sku"] for p in best]
-    runtime.record_chat_events(tracker.sender_id, skus, best[0]["sku"])
-    return state.slots_for_shown(skus, tracker, focus_sku=best[0]["sku"])
+    skus = [p.sku for p in best]
+    runtime.record_chat_events(tracker.sender_id, skus, best[0].sku)
+    return state.slots_for_shown(skus, tracker, focus_sku=best[0].sku)
 
 
 @skill("followup_beyond_list")
@@ -404,7 +401,7 @@ def _beyond_list(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] 
     if index is None or index <= len(shown):
         return None
     names = "、".join(
-        f"第{i}个 {view.graph.products[s]['title']}"
+        f"第{i}个 {view.graph.products[s].title}"
         for i, s in enumerate(shown, start=1)
         if s in view.graph.products
     )
@@ -436,7 +433,7 @@ def _brands(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | Non
         return None
     models: dict[str, set[str]] = {}
     for product in view.graph.filter(category=category, in_stock=True):
-        models.setdefault(product["brand"], set()).add(product.get("model") or product["sku"])
+        models.setdefault(product.brand, set()).add(product.model or product.sku)
     ranked_brands = sorted(models, key=lambda b: -len(models[b]))
     listed = "、".join(f"{b}（{len(models[b])}款）" for b in ranked_brands)
     dispatcher.utter_message(
@@ -461,7 +458,7 @@ def _price_guidance(dispatcher, tracker, view, text, refs) -> list[dict[str, Any
     category = query.filters_from(view, text, []).category or (last.category if last else None)
     if not category:
         return None
-    prices = sorted(p["price"] for p in view.graph.filter(category=category, in_stock=True))
+    prices = sorted(p.price for p in view.graph.filter(category=category, in_stock=True))
     if not prices:
         return None
     low, high = prices[len(prices) // 4], prices[len(prices) * 3 // 4]

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Any
 
 from actions import state
 from actions.formatting import yuan
 from actions.turn import Turn
 from knowledge_graph import context, qa
 from knowledge_graph.graph import Comparison, format_value
+from knowledge_graph.product import Product
 from knowledge_graph.service import CatalogView
 from search import query
 
@@ -57,79 +57,76 @@ def by_model(view: CatalogView, skus: tuple[str, ...] | list[str]) -> list[list[
     for sku in skus:
         product = view.graph.products.get(sku)
         if product is not None:
-            key = (product["brand"], product.get("model") or sku)
+            key = (product.brand, product.model or sku)
             groups.setdefault(key, []).append(sku)
     return list(groups.values())
 
 
 def variant_label(view: CatalogView, sku: str) -> str:
-    return view.linker.resolver.variant_words(sku) or view.graph.products[sku]["title"]
+    return view.linker.resolver.variant_words(sku) or view.graph.products[sku].title
 
 
-def describe_field(
-    view: CatalogView, product: dict[str, Any], variants: list[dict[str, Any]], field: str
-) -> str:
+def describe_field(view: CatalogView, product: Product, variants: list[Product], field: str) -> str:
     """One fact, for the variant named (one SKU) or for the whole model (several), saying so."""
-    name = product["title"] if len(variants) <= 1 else product.get("model") or product["title"]
+    name = product.title if len(variants) <= 1 else product.model or product.title
     if field == "price":
-        prices = sorted({v["price"] for v in variants})
+        prices = sorted({v.price for v in variants})
         if len(prices) > 1:
             return f"{name} 售价 {yuan(prices[0])} 起，最高配 {yuan(prices[-1])}"
-        return f"{name} 售价 {yuan(product['price'])}"
+        return f"{name} 售价 {yuan(product.price)}"
     if field == "stock":
         return stock_text(view, name, variants)
     if field == "rating":
-        return f"{name} 的评分是 {product['rating']} 分（满分 5 分）"
-    key = view.graph.attribute_key(product["category"], field)
-    value = product["attributes"].get(key) if key else None
+        return f"{name} 的评分是 {product.rating} 分（满分 5 分）"
+    key = view.graph.attribute_key(product.category, field)
+    value = product.attributes.get(key) if key else None
     if value is None:
-        known = "、".join(list(product["attributes"])[:6])
+        known = "、".join(list(product.attributes)[:6])
         return f"{name} 没有「{key or field}」这项参数，可以问我它的{known}"
-    spec = view.graph.attribute_spec(product["category"], key)
+    spec = view.graph.attribute_spec(product.category, key)
     shown_value = format_value(value, spec.unit if spec else None)
-    if len(variants) > 1 and len({str(v["attributes"].get(key)) for v in variants}) > 1:
+    if len(variants) > 1 and len({str(v.attributes.get(key)) for v in variants}) > 1:
         per_variant = "，".join(
-            f"{variant_label(view, v['sku'])} {format_value(v['attributes'].get(key), spec.unit if spec else None)}"
+            f"{variant_label(view, v.sku)} {format_value(v.attributes.get(key), spec.unit if spec else None)}"
             for v in variants
         )
         return f"{name} 的{key}：{per_variant}"
     return f"{name} 的{key}是 {shown_value}"
 
 
-def stock_text(view: CatalogView, name: str, variants: list[dict[str, Any]]) -> str:
+def stock_text(view: CatalogView, name: str, variants: list[Product]) -> str:
     if len(variants) == 1:
-        stock = variants[0]["stock"]
+        stock = variants[0].stock
         if stock <= 0:
             return f"{name} 暂时缺货，到货后可以第一时间通知您"
         return f"{name} 有货，库存 {stock} 件"
     parts = [
-        f"{variant_label(view, v['sku'])} "
-        + (f"有货 {v['stock']} 件" if v["stock"] > 0 else "暂时缺货")
-        for v in sorted(variants, key=lambda v: v["price"])
+        f"{variant_label(view, v.sku)} " + (f"有货 {v.stock} 件" if v.stock > 0 else "暂时缺货")
+        for v in sorted(variants, key=lambda v: v.price)
     ]
     return f"{name} 各版本：{'，'.join(parts)}"
 
 
-def size_answer(product: dict[str, Any], size: str) -> str:
-    sizes = product["attributes"].get("尺码")
+def size_answer(product: Product, size: str) -> str:
+    sizes = product.attributes.get("尺码")
     if not sizes:
-        return f"{product['title']} 不分尺码"
+        return f"{product.title} 不分尺码"
     listed = "、".join(str(s) for s in sizes)
     if qa.has_size(sizes, size):
-        stock = "有货" if product["stock"] > 0 else "不过暂时缺货"
-        return f"{product['title']} 有 {size} 码，{stock}（在售尺码：{listed}）"
-    return f"抱歉，{product['title']} 没有 {size} 码，在售尺码：{listed}"
+        stock = "有货" if product.stock > 0 else "不过暂时缺货"
+        return f"{product.title} 有 {size} 码，{stock}（在售尺码：{listed}）"
+    return f"抱歉，{product.title} 没有 {size} 码，在售尺码：{listed}"
 
 
-def colour_answer(product: dict[str, Any], colour: str) -> str:
-    colours = product["attributes"].get("颜色")
+def colour_answer(product: Product, colour: str) -> str:
+    colours = product.attributes.get("颜色")
     if not colours:
-        return f"{product['title']} 没有可选颜色"
+        return f"{product.title} 没有可选颜色"
     listed = "、".join(str(c) for c in (colours if isinstance(colours, list) else [colours]))
     fitting = qa.colours_matching(colours, colour)
     if fitting:
-        return f"有的，{product['title']} 有{'、'.join(fitting)}（全部颜色：{listed}）"
-    return f"抱歉，{product['title']} 没有{colour}，现有颜色：{listed}"
+        return f"有的，{product.title} 有{'、'.join(fitting)}（全部颜色：{listed}）"
+    return f"抱歉，{product.title} 没有{colour}，现有颜色：{listed}"
 
 
 def variant_buttons(view: CatalogView, skus: list[str]) -> list[tuple[str, str]]:
@@ -137,19 +134,19 @@ def variant_buttons(view: CatalogView, skus: list[str]) -> list[tuple[str, str]]
     if len(skus) < 2:
         return []
     product = view.graph.products[skus[0]]
-    name = product.get("model") or product["title"]
+    name = product.model or product.title
     return [
         (variant_label(view, s), f"{name} {variant_label(view, s)} 多少钱")
-        for s in sorted(skus, key=lambda s: view.graph.products[s]["price"])[:4]
+        for s in sorted(skus, key=lambda s: view.graph.products[s].price)[:4]
     ]
 
 
-def summary(view: CatalogView, product: dict[str, Any]) -> str:
+def summary(view: CatalogView, product: Product) -> str:
     parts = []
-    for key, value in list(product["attributes"].items())[:SUMMARY_KEYS]:
-        spec = view.graph.attribute_spec(product["category"], key)
+    for key, value in list(product.attributes.items())[:SUMMARY_KEYS]:
+        spec = view.graph.attribute_spec(product.category, key)
         parts.append(f"{key} {format_value(value, spec.unit if spec else None)}")
-    return f"{product['title']} 售价 {yuan(product['price'])}，{'，'.join(parts)}。"
+    return f"{product.title} 售价 {yuan(product.price)}，{'，'.join(parts)}。"
 
 
 def only_model_named(view: CatalogView, tracker: Turn) -> list[list[str]]:
@@ -163,7 +160,7 @@ def only_model_named(view: CatalogView, tracker: Turn) -> list[list[str]]:
         for p in qa.filter_products(view, replace(filters, min_price=None, max_price=None))
         if (qa.kind_of(p) or "\0") in text
     ]
-    models = by_model(view, [p["sku"] for p in kinds])
+    models = by_model(view, [p.sku for p in kinds])
     return models if len(models) == 1 else []
 
 
@@ -179,7 +176,7 @@ def swapped_target(view: CatalogView, tracker: Turn) -> list[list[str]] | None:
     refs = qa.product_refs(view, name)
     wanted = re.sub(r"\s+", "", name).lower()
     for ref in refs:
-        model = (view.graph.products[ref.sku].get("model") or "").replace(" ", "").lower()
+        model = (view.graph.products[ref.sku].model or "").replace(" ", "").lower()
         if model == wanted or model.endswith(wanted):
             return by_model(view, ref.skus)
     return []
@@ -187,13 +184,13 @@ def swapped_target(view: CatalogView, tracker: Turn) -> list[list[str]] | None:
 
 def compare_text(
     view: CatalogView,
-    a: dict[str, Any],
-    b: dict[str, Any],
+    a: Product,
+    b: Product,
     comparison: Comparison,
     asked: list[str],
     differences: bool = False,
 ) -> str:
-    name_a, name_b = a.get("model") or a["title"], b.get("model") or b["title"]
+    name_a, name_b = a.model or a.title, b.model or b.title
     rows = {r.key: r for r in comparison.rows}
     asked_rows = [
         rows["价格" if f == "price" else f]
@@ -209,31 +206,31 @@ def compare_text(
         ][:6]
     lines = []
     for row in asked_rows or [r for r in comparison.rows if r.better in ("a", "b")][:5]:
-        spec = view.graph.attribute_spec(a["category"], row.key)
+        spec = view.graph.attribute_spec(a.category, row.key)
         unit = spec.unit if spec else ("元" if row.key == "价格" else None)
         lines.append(
             f"{row.key}：{name_a} {format_value(row.value_a, unit) if row.value_a is not None else '无'}，"
             f"{name_b} {format_value(row.value_b, unit) if row.value_b is not None else '无'}"
         )
     if not any(line.startswith("价格：") for line in lines):
-        lines.append(f"价格：{name_a} {yuan(a['price'])}，{name_b} {yuan(b['price'])}")
-    if a["price"] != b["price"]:
-        dearer = name_a if a["price"] > b["price"] else name_b
-        lines.append(f"差价：{yuan(abs(a['price'] - b['price']))}（{dearer} 贵）")
+        lines.append(f"价格：{name_a} {yuan(a.price)}，{name_b} {yuan(b.price)}")
+    if a.price != b.price:
+        dearer = name_a if a.price > b.price else name_b
+        lines.append(f"差价：{yuan(abs(a.price - b.price))}（{dearer} 贵）")
     verdict = _verdict(name_a, name_b, asked_rows, comparison)
     return "\n".join([f"{name_a} 和 {name_b} 对比：", *lines, verdict])
 
 
 def use_verdict(
-    a: dict[str, Any],
-    b: dict[str, Any],
+    a: Product,
+    b: Product,
     comparison: Comparison,
     use: str | None,
     keys: list[str],
     skin: str | None,
 ) -> str | None:
     """One line for the use asked: the skin type it is made for, or the points it leads on."""
-    name_a, name_b = a.get("model") or a["title"], b.get("model") or b["title"]
+    name_a, name_b = a.model or a.title, b.model or b.title
     if skin:
         fit_a, fit_b = context.skin_fit(a, skin), context.skin_fit(b, skin)
         if fit_a == fit_b:

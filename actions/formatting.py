@@ -7,14 +7,15 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from actions.turn import Reply
+from knowledge_graph.product import Product, Suggested
 
 CARD_FIELDS = ("sku", "title", "brand", "category", "price", "rating", "stock", "image")
 
 
-def card(product: dict[str, Any]) -> dict[str, Any]:
-    item = {name: product.get(name) for name in CARD_FIELDS}
-    if product.get("reason"):
-        item["reason"] = product["reason"]  # why it is recommended, shown on the card
+def card(product: Product) -> dict[str, Any]:
+    item = {name: getattr(product, name) for name in CARD_FIELDS}
+    if isinstance(product, Suggested) and product.reason:
+        item["reason"] = product.reason  # why it is recommended, shown on the card
     return item
 
 
@@ -25,10 +26,10 @@ def yuan(price: float) -> str:
 def send_products(
     dispatcher: Reply,
     text: str,
-    products: Sequence[dict[str, Any]],
+    products: Sequence[Product],
     buttons: Iterable[tuple[str, str]] = (),
 ) -> None:
-    unique = list({p["sku"]: p for p in products}.values())  # a card once, first place kept
+    unique = list({p.sku: p for p in products}.values())  # a card once, first place kept
     dispatcher.utter_message(
         text=text,
         json_message={"type": "products", "items": [card(p) for p in unique]},

@@ -21,7 +21,7 @@ def where_we_are(view: CatalogView, tracker: Turn) -> str | None:
         return f"咱们接着挑{noun}吧：看中哪一款可以接着问，也可以换个预算或品牌～"
     product = view.graph.products.get(state.focus(tracker) or "")
     if product is not None:
-        name = product.get("model") or product["title"]
+        name = product.model or product.title
         return f"关于{name}，价格、参数、库存和配件都可以接着问我～"
     return None
 
@@ -35,7 +35,7 @@ def next_steps(view: CatalogView, tracker: Turn) -> list[tuple[str, str]]:
     focus = state.focus(tracker)
     if focus in view.graph.products:
         product = view.graph.products[focus]
-        name = product.get("model") or product["title"]
+        name = product.model or product.title
         third = (
             "推荐个配件" if qa.related_in_category(view, [focus], "手机配件") else "有没有便宜点的"
         )
@@ -49,7 +49,7 @@ def next_steps(view: CatalogView, tracker: Turn) -> list[tuple[str, str]]:
 
 def budget_buttons(view: CatalogView, category: str) -> list[tuple[str, str]]:
     """Three budget quick replies at the category's own price terciles (耳机 ≠ 笔记本电脑)."""
-    prices = sorted(p["price"] for p in view.graph.filter(category=category, in_stock=True))
+    prices = sorted(p.price for p in view.graph.filter(category=category, in_stock=True))
     if len(prices) < 3:
         return []
     buttons = []

@@ -19,6 +19,7 @@ from actions import runtime, state
 from actions.formatting import quick_replies, send_products, yuan
 from actions.turn import Reply, Turn
 from knowledge_graph import qa
+from knowledge_graph.product import Product, Suggested
 from knowledge_graph.service import CatalogView
 
 SHOWN = 5
@@ -66,7 +67,7 @@ def ranked(
     filters: qa.SearchFilters,
     k: int = 50,
     query_vector: np.ndarray | None = None,
-) -> list[dict[str, Any]]:
+) -> list[Product]:
     """Hybrid search when the model is loaded; the graph filter ranked by rating otherwise."""
     try:
         hits = runtime.search().search(view, query, k=k, filters=filters, query_vector=query_vector)
@@ -79,20 +80,20 @@ def ranked(
 IMPLIED_SHARE = 0.6
 
 
-def implied_category(hits: list[dict[str, Any]], filters: qa.SearchFilters) -> str | None:
+def implied_category(hits: list[Product], filters: qa.SearchFilters) -> str | None:
     """The category most of the top matches share, when the shopper named none but said enough
     to search (a use, a budget, a gender): a mixed list of blush and shoes helps nobody."""
     if filters.category or filters.within is not None or len(hits) < 3:
         return None
-    top = [p["category"] for p in hits[: SHOWN * 2]]
+    top = [p.category for p in hits[: SHOWN * 2]]
     best = max(set(top), key=top.count)
     return best if top.count(best) / len(top) >= IMPLIED_SHARE else None
 
 
-def by_turns(products: list[dict[str, Any]], brands: list[str]) -> list[dict[str, Any]]:
+def by_turns(products: list[Product], brands: list[str]) -> list[Product]:
     """Ranked products taken one brand at a time, each brand keeping its own order."""
-    queues = [[p for p in products if p["brand"] == b] for b in brands]
-    others = [p for p in products if p["brand"] not in brands]
+    queues = [[p for p in products if p.brand == b] for b in brands]
+    others = [p for p in products if p.brand not in brands]
     mixed = []
     while any(queues):
         for queue in queues:
@@ -101,14 +102,14 @@ def by_turns(products: list[dict[str, Any]], brands: list[str]) -> list[dict[str
     return mixed + others
 
 
-def personalised(user_id: str, products: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def personalised(user_id: str, products: list[Product]) -> list[Product]:
     """The shopper's history reorders the results a little; reasons go on the cards."""
     try:
         reranked = runtime.recommendations().rerank(user_id, products[:20])
     except Exception:  # recommendations are a bonus, never a reason to fail the search
         return products
     return [
-        {**r.product, "reason": r.reason} if r.reason else r.product for r in reranked
+        Suggested.of(r.product, r.reason) if r.reason else r.product for r in reranked
     ] + products[20:]
 
 
@@ -128,7 +129,7 @@ def show_results(
     if implied:
         # 「跑步新手 男 500以内」: the best matches are running shoes, so the list is too
         filters = replace(filters, category=implied)
-        hits = [p for p in hits if p["category"] == implied]
+        hits = [p for p in hits if p.category == implied]
     found = personalised(tracker.sender_id, hits)
     if len(filters.brands) >= 2:
         found = by_turns(found, filters.brands)  # 「华为和苹果」: both brands in the first cards
@@ -142,14 +143,14 @@ def show_results(
         shown,
         buttons or quick_replies("第一个怎么样", "有没有便宜点的", "对比一下前两个"),
     )
-    skus = [p["sku"] for p in shown]
+    skus = [p.sku for p in shown]
     runtime.record_chat_events(tracker.sender_id, skus, None)
     return [*state.slots_for_shown(skus, tracker), state.filters_slot(filters)]
 
 
-def price_span(products: list[dict[str, Any]]) -> str:
+def price_span(products: list[Product]) -> str:
     """「1299元到6999元」 over the cards shown: the shopper sees the price band at a glance."""
-    prices = [p["price"] for p in products]
+    prices = [p.price for p in products]
     low, high = min(prices), max(prices)
     return yuan(low) if low == high else f"{yuan(low)}到{yuan(high)}"
 
@@ -170,7 +171,7 @@ def show_nearest(
         text = f"抱歉，{describe(filters)}暂时没有。"
         if cheapest is not None:
             side = "最便宜" if filters.max_price is not None else "最接近"
-            text += f"{owner}{noun}{side}的是 {cheapest['title']}，{yuan(cheapest['price'])}。"
+            text += f"{owner}{noun}{side}的是 {cheapest.title}，{yuan(cheapest.price)}。"
         if empty.others:
             text += f"预算内其他品牌的{noun}也可以看看："
     elif empty.blocker == "brand":
@@ -190,7 +191,7 @@ def show_nearest(
         )
         return [state.filters_slot(filters)]
     send_products(dispatcher, text, shown, buttons)
-    skus = [p["sku"] for p in shown]
+    skus = [p.sku for p in shown]
     runtime.record_chat_events(tracker.sender_id, skus, None)
     return [*state.slots_for_shown(skus, tracker), state.filters_slot(filters)]
 
@@ -214,11 +215,11 @@ def show_popular(dispatcher: Reply, tracker: Turn) -> list[dict[str, Any]]:
             buttons=[{"title": t, "payload": p} for t, p in buttons],
         )
         return []
-    products = [{**r.product, "reason": r.reason} if r.reason else r.product for r in picks]
+    products = [Suggested.of(r.product, r.reason) if r.reason else r.product for r in picks]
     send_products(
         dispatcher, "随便逛逛也好～先看看这几样，有感兴趣的品类点一下就行：", products, buttons
     )
-    skus = [p["sku"] for p in products]
+    skus = [p.sku for p in products]
     runtime.record_chat_events(tracker.sender_id, skus, None)
     return state.slots_for_shown(skus, tracker)
 
@@ -234,8 +235,8 @@ def ask_what_in_colour(dispatcher: Reply, view: CatalogView, colour: str) -> lis
     """A colour and nothing else to go on: which kinds of product come in it."""
     kinds: dict[str, int] = {}
     for product in view.graph.products.values():
-        if qa.colour_matches(product["attributes"].get("颜色"), colour):
-            noun = qa.kind_of(product) or product["category"]
+        if qa.colour_matches(product.attributes.get("颜色"), colour):
+            noun = qa.kind_of(product) or product.category
             kinds[noun] = kinds.get(noun, 0) + 1
     common = sorted(kinds, key=lambda k: -kinds[k])[:3]
     if not common:
@@ -257,28 +258,26 @@ def _own_vector(view: CatalogView, sku: str) -> np.ndarray | None:
 
 
 def similar_products(
-    view: CatalogView, anchor: dict[str, Any], user_id: str | None = None, k: int = SHOWN
-) -> list[dict[str, Any]]:
+    view: CatalogView, anchor: Product, user_id: str | None = None, k: int = SHOWN
+) -> list[Product]:
     """Same category: the recommender's neighbours for this shopper (graph relations, co-views,
     with reasons) first, then the nearest products by meaning in a similar price band."""
-    same_model = anchor.get("model")
+    same_model = anchor.model
     try:
-        recs = runtime.recommendations().recommend(user_id, k=3 * k, context_sku=anchor["sku"])
+        recs = runtime.recommendations().recommend(user_id, k=3 * k, context_sku=anchor.sku)
         from_recs = [
-            {**r.product, "reason": r.reason}
-            for r in recs
-            if r.product["category"] == anchor["category"]
+            Suggested.of(r.product, r.reason) for r in recs if r.product.category == anchor.category
         ]
     except Exception:  # fall back to content neighbours alone
         from_recs = []
-    query = f"{anchor['title']} {' '.join(anchor.get('tags') or [])}"
-    price = anchor["price"]
+    query = f"{anchor.title} {' '.join(anchor.tags)}"
+    price = anchor.price
     filters = qa.SearchFilters(
-        category=anchor["category"], min_price=price * 0.6, max_price=price * 1.5
+        category=anchor.category, min_price=price * 0.6, max_price=price * 1.5
     )
-    nearby = ranked(view, query, filters, k=30, query_vector=_own_vector(view, anchor["sku"]))
+    nearby = ranked(view, query, filters, k=30, query_vector=_own_vector(view, anchor.sku))
     merged = qa.one_per_model([*from_recs[:3], *nearby, *from_recs[3:]])
-    return [p for p in merged if (p.get("model") or p["title"]) != same_model][:k]
+    return [p for p in merged if (p.model or p.title) != same_model][:k]
 
 
 def accessories_of_focus(view: CatalogView, tracker: Turn, filters: qa.SearchFilters) -> None:
@@ -290,7 +289,7 @@ def accessories_of_focus(view: CatalogView, tracker: Turn, filters: qa.SearchFil
         or focus not in view.graph.products
     ):
         return
-    if view.graph.products[focus]["category"] == ACCESSORY:
+    if view.graph.products[focus].category == ACCESSORY:
         return
     if not qa.product_refs(view, state.text_of(tracker)):
         fitting = qa.related_in_category(view, view.graph.variants(focus), ACCESSORY)

@@ -16,6 +16,7 @@ from actions import runtime, state
 from actions.formatting import quick_replies, send_products, yuan
 from actions.turn import Reply, Turn, skill
 from knowledge_graph import policy, qa
+from knowledge_graph.product import Product
 from knowledge_graph.service import CatalogView
 from search import query
 
@@ -35,7 +36,7 @@ def faq_key(tracker: Turn) -> str | None:
     return None
 
 
-def product_in_question(view: CatalogView, tracker: Turn) -> dict[str, Any] | None:
+def product_in_question(view: CatalogView, tracker: Turn) -> Product | None:
     """The product named in the message, else the one in focus unless the message names another
     kind of product (「充电宝能带上飞机吗」 while a phone is in focus is about power banks)."""
     text = state.text_of(tracker)
@@ -50,7 +51,7 @@ def product_in_question(view: CatalogView, tracker: Turn) -> dict[str, Any] | No
         return None
     product = view.graph.products[focus]
     filters = query.filters_from(view, text, [])
-    if filters.category and filters.category != product["category"]:
+    if filters.category and filters.category != product.category:
         return None
     if filters.kind and filters.kind != qa.kind_of(product):
         return None
@@ -113,22 +114,22 @@ def about(
     dispatcher: Reply,
     tracker: Turn,
     answer: str,
-    product: dict[str, Any] | None,
+    product: Product | None,
 ) -> list[dict[str, Any]]:
     """A policy answer fitted to one product shows that product, which stays in focus."""
     if product is None:
         dispatcher.utter_message(text=answer)
         return []
     send_products(dispatcher, answer, [product], quick_replies("还有货吗", "多少钱", "转人工"))
-    runtime.record_chat_events(tracker.sender_id, [product["sku"]], product["sku"])
-    return state.slots_for_shown([product["sku"]], tracker, focus_sku=product["sku"])
+    runtime.record_chat_events(tracker.sender_id, [product.sku], product.sku)
+    return state.slots_for_shown([product.sku], tracker, focus_sku=product.sku)
 
 
-def defect(dispatcher: Reply, product: dict[str, Any] | None) -> None:
-    item = f"您的 {product['title']} " if product else ""
+def defect(dispatcher: Reply, product: Product | None) -> None:
+    item = f"您的 {product.title} " if product else ""
     warranty = (
         "；超过15天的可以凭订单到品牌官方售后享受一年保修"
-        if product is None or product["category"] in policy.DIGITAL | policy.APPLIANCES
+        if product is None or product.category in policy.DIGITAL | policy.APPLIANCES
         else ""
     )
     dispatcher.utter_message(
@@ -145,32 +146,31 @@ def bargain(
     dispatcher: Reply,
     tracker: Turn,
     view: CatalogView,
-    product: dict[str, Any],
+    product: Product,
 ) -> list[dict[str, Any]]:
     """A polite no, then what the catalog has for less: a cheaper variant of the same model,
     else cheaper products of the same kind."""
-    name = product["title"]
+    name = product.title
     variants = [
         view.graph.products[s]
-        for s in view.graph.variants(product["sku"])
-        if view.graph.products[s]["price"] < product["price"]
-        and view.graph.products[s]["stock"] > 0
+        for s in view.graph.variants(product.sku)
+        if view.graph.products[s].price < product.price and view.graph.products[s].stock > 0
     ]
-    lead = f"抱歉，{name} 的 {yuan(product['price'])} 已经是店里的实在价，没法再单独改价哦，领券和满减活动可以叠加使用。"
+    lead = f"抱歉，{name} 的 {yuan(product.price)} 已经是店里的实在价，没法再单独改价哦，领券和满减活动可以叠加使用。"
     if variants:
-        cheaper = sorted(variants, key=lambda p: p["price"])[:CHEAPER_SHOWN]
-        listed = "，".join(f"{p['title']} {yuan(p['price'])}" for p in cheaper)
+        cheaper = sorted(variants, key=lambda p: p.price)[:CHEAPER_SHOWN]
+        listed = "，".join(f"{p.title} {yuan(p.price)}" for p in cheaper)
         text = lead + f"同款更便宜的版本有：{listed}。"
     else:
         filters = qa.SearchFilters(
-            category=product["category"],
+            category=product.category,
             kind=qa.kind_of(product),
-            max_price=product["price"] * 0.95,
+            max_price=product.price * 0.95,
         )
         alternatives = [
             p
             for p in qa.rank_by_quality(qa.filter_products(view, filters), [])
-            if p.get("model") != product.get("model") or p["brand"] != product["brand"]
+            if p.model != product.model or p.brand != product.brand
         ]
         cheaper = qa.one_per_model(alternatives)[:CHEAPER_SHOWN]
         if not cheaper:
@@ -178,6 +178,6 @@ def bargain(
             return []
         text = lead + "想省一点的话，这几款价位更低，您可以看看："
     send_products(dispatcher, text, cheaper, quick_replies("第一个怎么样", "对比一下前两个"))
-    skus = [p["sku"] for p in cheaper]
+    skus = [p.sku for p in cheaper]
     runtime.record_chat_events(tracker.sender_id, skus, None)
     return state.slots_for_shown(skus, tracker)

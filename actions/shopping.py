@@ -46,6 +46,7 @@ from actions.listing import (
 )
 from actions.turn import Reply, Turn, skill
 from knowledge_graph import context, policy, qa
+from knowledge_graph.product import Product
 from knowledge_graph.scenes import is_gift, scene_of
 from knowledge_graph.service import CatalogView
 from search import query
@@ -69,7 +70,7 @@ def search_products(dispatcher: Reply, tracker: Turn) -> list[dict[str, Any]]:
     if refs and filters.category:
         # 「iPhone 15的手机壳」: cases related to that phone, not every case.
         skus = [s for ref in refs for s in ref.skus]
-        if view.graph.products[skus[0]]["category"] != filters.category:
+        if view.graph.products[skus[0]].category != filters.category:
             filters.within = qa.related_in_category(view, skus, filters.category)
         elif not has_budget:
             filters.category = None  # 「HOKA Bondi 8 男子跑步鞋有货吗」: about that shoe
@@ -100,7 +101,7 @@ def search_products(dispatcher: Reply, tracker: Turn) -> list[dict[str, Any]]:
         return []
     if policy.asks_flight(text) and filters.category:
         # 「想要个能带上飞机的充电宝」: only those allowed in the cabin, and say so
-        allowed = [p["sku"] for p in qa.filter_products(view, filters) if policy.may_carry_on(p)]
+        allowed = [p.sku for p in qa.filter_products(view, filters) if policy.may_carry_on(p)]
         filters = replace(filters, within=allowed)
         lead = f"这些{describe(filters)}都可以随身带上飞机（充电宝在100Wh以内），先看看这几款："
         return show_results(dispatcher, tracker, view, filters, text, lead=lead)
@@ -184,8 +185,8 @@ def refine_search(dispatcher: Reply, tracker: Turn) -> list[dict[str, Any]]:
     ):
         # 「美的 静音加湿器 5L有白色吗」: a question about the product it names
         return answer_attribute(dispatcher, tracker)
-    if not base.category and shown and len({p["category"] for p in shown}) == 1:
-        base = replace(base, category=shown[0]["category"])
+    if not base.category and shown and len({p.category for p in shown}) == 1:
+        base = replace(base, category=shown[0].category)
     new = query.filters_from(view, text, state.entities(tracker))
     if not new.size and base.category:
         new.size = query.bare_size(view, text, base.category)  # 「43」 after running shoes
@@ -213,23 +214,22 @@ def refine_search(dispatcher: Reply, tracker: Turn) -> list[dict[str, Any]]:
     if len(shown) == 1 and not filters.kind:
         # 「有便宜点的吗」 after one hair dryer: cheaper hair dryers, not shavers.
         filters = replace(filters, kind=qa.kind_of(shown[0]))
-    reference = min((p["price"] for p in shown), default=None)
+    reference = min((p.price for p in shown), default=None)
     if asks_cheaper(text) and reference:
         filters = replace(filters, max_price=round(reference * 0.9), min_price=None)
     elif _PRICIER.search(text) and reference and not new.terms:
         # 「好一点的」 is a dearer one; 「缓震好一点的」 is better cushioning in the same budget.
         filters = replace(
-            filters, min_price=round(max(p["price"] for p in shown) * 1.05), max_price=None
+            filters, min_price=round(max(p.price for p in shown) * 1.05), max_price=None
         )
-    exclude_brands = {p["brand"] for p in shown} if _OTHER_BRAND.search(text) else set()
+    exclude_brands = {p.brand for p in shown} if _OTHER_BRAND.search(text) else set()
     named_brands = {m.value for m in view.linker.link(text) if m.kind == "brand"}
     if _NOT_THESE.search(text) and named_brands:
         exclude_brands = named_brands  # 「不要红魔」「除了苹果都行」
     if exclude_brands:
         kept = set(base.brands) - exclude_brands
         brands = (
-            kept
-            or {p["brand"] for p in view.graph.filter(category=filters.category)} - exclude_brands
+            kept or {p.brand for p in view.graph.filter(category=filters.category)} - exclude_brands
         )
         filters = replace(filters, brands=sorted(brands))
     if not filters.category and not filters.brands and not shown:
@@ -244,8 +244,8 @@ def moved_to(view: CatalogView, filters: qa.SearchFilters, category: str) -> qa.
     """The constraints that still apply on another category: budget, colour, the brands that
     make it, gender where it has gendered lines, size where it has sizes."""
     products = view.graph.filter(category=category)
-    brands = [b for b in filters.brands if any(p["brand"] == b for p in products)]
-    sized = any("尺码" in p["attributes"] for p in products)
+    brands = [b for b in filters.brands if any(p.brand == b for p in products)]
+    sized = any("尺码" in p.attributes for p in products)
     gendered = any(qa.gender_fits(p, "男") != qa.gender_fits(p, "女") for p in products)
     return replace(
         filters,
@@ -275,17 +275,17 @@ def show_similar(dispatcher: Reply, tracker: Turn) -> list[dict[str, Any]]:
     anchor = qa.representative(view, groups[0])
     similar = similar_products(view, anchor, tracker.sender_id)
     if not similar:
-        dispatcher.utter_message(text=f"暂时没有找到和 {anchor['title']} 类似的在售商品。")
+        dispatcher.utter_message(text=f"暂时没有找到和 {anchor.title} 类似的在售商品。")
         return []
     send_products(
         dispatcher,
-        f"和 {anchor.get('model') or anchor['title']} 类似的还有这些：",
+        f"和 {anchor.model or anchor.title} 类似的还有这些：",
         similar,
         quick_replies("对比一下前两个", "第一个多少钱", "有没有便宜点的"),
     )
-    skus = [p["sku"] for p in similar]
-    runtime.record_chat_events(tracker.sender_id, skus, anchor["sku"])
-    return state.slots_for_shown(skus, tracker, focus_sku=anchor["sku"])
+    skus = [p.sku for p in similar]
+    runtime.record_chat_events(tracker.sender_id, skus, anchor.sku)
+    return state.slots_for_shown(skus, tracker, focus_sku=anchor.sku)
 
 
 # -- questions about products ------------------------------------------------------------
@@ -352,14 +352,14 @@ def answer_attribute(dispatcher: Reply, tracker: Turn) -> list[dict[str, Any]]:
         # 「红米k70至尊版」 when the shop has only the K70: say so before answering for it.
         gap = " " if missing.missing[0].isascii() else ""
         asked = f"{missing.text}{gap}{missing.missing}"
-        closest = shown[0].get("model") or shown[0]["title"]
+        closest = shown[0].model or shown[0].title
         answers.insert(0, f"抱歉，暂时没有找到「{asked}」，最接近的是 {closest}：")
     send_products(dispatcher, "\n".join(answers), shown, buttons)
     asked = {"fields": fields, "size": size, "colour": colour}
     remembered = [state.slot("last_question", asked)] if fields or size or colour else []
-    skus = [p["sku"] for p in shown]
-    runtime.record_chat_events(tracker.sender_id, skus, shown[0]["sku"])
-    events = state.slots_for_shown(skus, tracker, focus_sku=shown[0]["sku"])
+    skus = [p.sku for p in shown]
+    runtime.record_chat_events(tracker.sender_id, skus, shown[0].sku)
+    events = state.slots_for_shown(skus, tracker, focus_sku=shown[0].sku)
     listed = state.shown(tracker)
     if len(listed) > len(shown) and all(set(g) & set(listed) for g in groups[: len(shown)]):
         # 「第一个电池多大」 picks from the list; 「第三个呢」 next still counts on that list.
@@ -416,15 +416,13 @@ def not_carried(dispatcher: Reply, tracker: Turn, view: CatalogView) -> list[dic
     name = context.swapped_model_name(state.text_of(tracker), focus)
     siblings = sorted(
         {
-            p.get("model")
+            p.model
             for p in view.graph.products.values()
-            if p["brand"] == focus["brand"]
-            and p["category"] == focus["category"]
-            and p.get("model")
+            if p.brand == focus.brand and p.category == focus.category and p.model
         }
     )[:4]
     dispatcher.utter_message(
-        text=f"抱歉，店里暂时没有 {name}。{focus['brand']}的{focus['category']}在售的有：{'、'.join(siblings)}。",
+        text=f"抱歉，店里暂时没有 {name}。{focus.brand}的{focus.category}在售的有：{'、'.join(siblings)}。",
         buttons=[{"title": m, "payload": f"{m}多少钱"} for m in siblings],
     )
     return []
@@ -445,7 +443,7 @@ def compare_products(dispatcher: Reply, tracker: Turn) -> list[dict[str, Any]]:
         groups.insert(0, [state.focus(tracker)])
     if len(groups) < 2:
         # 「那拍照呢」 after a comparison: the same two products, on another point
-        groups = [[p["sku"]] for p in pair(view, tracker, [])] or groups
+        groups = [[p.sku] for p in pair(view, tracker, [])] or groups
     if len(groups) < 2:
         brands = query.filters_from(view, state.text_of(tracker), []).brands
         if len(brands) >= 2:
@@ -464,12 +462,12 @@ def compare_products(dispatcher: Reply, tracker: Turn) -> list[dict[str, Any]]:
         f for f in qa.asked_fields(view, state.text_of(tracker)) if f not in ("stock", "rating")
     ]
     message = state.text_of(tracker)
-    use, use_keys = context.use_asked(view, message, a["category"])
+    use, use_keys = context.use_asked(view, message, a.category)
     skin = context.skin_asked(message)
     asked += [k for k in use_keys if k not in asked]
     if skin and "适用肤质" not in asked:
         asked.insert(0, "适用肤质")
-    comparison = view.graph.compare(a["sku"], b["sku"])
+    comparison = view.graph.compare(a.sku, b.sku)
     text = compare_text(view, a, b, comparison, asked, bool(_DIFFERENCE.search(message)))
     verdict = use_verdict(a, b, comparison, use, use_keys, skin)
     if verdict:
@@ -477,10 +475,10 @@ def compare_products(dispatcher: Reply, tracker: Turn) -> list[dict[str, Any]]:
     send_products(
         dispatcher, text, [a, b], quick_replies("第一个有货吗", "差价多少", "有没有更便宜的")
     )
-    runtime.record_chat_events(tracker.sender_id, [a["sku"], b["sku"]], None)
+    runtime.record_chat_events(tracker.sender_id, [a.sku, b.sku], None)
     return [
-        *state.slots_for_shown([a["sku"], b["sku"]], tracker),
-        state.slot("compare_pair", [a["sku"], b["sku"]]),
+        *state.slots_for_shown([a.sku, b.sku], tracker),
+        state.slot("compare_pair", [a.sku, b.sku]),
     ]
 
 
@@ -497,10 +495,9 @@ def compare_brands(dispatcher: Reply, tracker: Turn, view: CatalogView) -> list[
         dispatcher.utter_message(text=f"抱歉，暂时没有{describe(filters)}。")
         return [state.filters_slot(filters)]
     lines = [
-        f"{brand}："
-        + "、".join(f"{p['title']} {yuan(p['price'])}" for p in picks if p["brand"] == brand)
+        f"{brand}：" + "、".join(f"{p.title} {yuan(p.price)}" for p in picks if p.brand == brand)
         for brand in filters.brands
-        if any(p["brand"] == brand for p in picks)
+        if any(p.brand == brand for p in picks)
     ]
     send_products(
         dispatcher,
@@ -510,7 +507,7 @@ def compare_brands(dispatcher: Reply, tracker: Turn, view: CatalogView) -> list[
         picks,
         quick_replies("对比一下前两个", "哪个便宜", "预算5000以内"),
     )
-    skus = [p["sku"] for p in picks]
+    skus = [p.sku for p in picks]
     runtime.record_chat_events(tracker.sender_id, skus, None)
     return [*state.slots_for_shown(skus, tracker), state.filters_slot(filters)]
 
@@ -531,8 +528,8 @@ def check_compatibility(dispatcher: Reply, tracker: Turn) -> list[dict[str, Any]
         named = [view.graph.products[s] for s in ref.named if s in view.graph.products]
         if (
             named
-            and all(p["category"] != ACCESSORY for p in named)
-            and all(view.graph.products[s]["category"] == ACCESSORY for s in ref.skus)
+            and all(p.category != ACCESSORY for p in named)
+            and all(view.graph.products[s].category == ACCESSORY for s in ref.skus)
         ):
             implied_devices.append(list(ref.named))  # 「iPhone 15的手机壳」: the phone's
             implied_accessories += list(ref.skus)
@@ -541,9 +538,9 @@ def check_compatibility(dispatcher: Reply, tracker: Turn) -> list[dict[str, Any]
     groups += [g for g in targets(view, tracker) if not refs and g]
     if state.focus(tracker) and not any(state.focus(tracker) in g for g in groups):
         groups.append([state.focus(tracker)])
-    accessories = [g for g in groups if view.graph.products[g[0]]["category"] == ACCESSORY]
+    accessories = [g for g in groups if view.graph.products[g[0]].category == ACCESSORY]
     devices = implied_devices + [
-        g for g in groups if view.graph.products[g[0]]["category"] != ACCESSORY
+        g for g in groups if view.graph.products[g[0]].category != ACCESSORY
     ]
     if devices and not accessories:
         # 「iPhone 15的手机壳有吗」: no accessory named yet, so list the ones that fit (of the
@@ -555,12 +552,12 @@ def check_compatibility(dispatcher: Reply, tracker: Turn) -> list[dict[str, Any]
     accessory = view.graph.products[accessories[0][0]]
     device = qa.representative(view, devices[0])
     device_skus = set(devices[0])
-    fits = any(view.graph.is_compatible(accessory["sku"], s) for s in device_skus)
+    fits = any(view.graph.is_compatible(accessory.sku, s) for s in device_skus)
     if fits:
-        text = f"可以的，{accessory['title']} 适配 {device.get('model') or device['title']}。"
+        text = f"可以的，{accessory.title} 适配 {device.model or device.title}。"
         send_products(dispatcher, text, [accessory], quick_replies("还有货吗", "多少钱"))
-        runtime.record_chat_events(tracker.sender_id, [accessory["sku"]], accessory["sku"])
-        return state.slots_for_shown([accessory["sku"]], tracker, focus_sku=accessory["sku"])
+        runtime.record_chat_events(tracker.sender_id, [accessory.sku], accessory.sku)
+        return state.slots_for_shown([accessory.sku], tracker, focus_sku=accessory.sku)
     return fitting_accessories(dispatcher, tracker, view, devices[0], accessory)
 
 
@@ -569,26 +566,26 @@ def fitting_accessories(
     tracker: Turn,
     view: CatalogView,
     device_skus: list[str],
-    refused: dict[str, Any] | None = None,
+    refused: Product | None = None,
     only: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     device = qa.representative(view, device_skus)
     related = [
         s
-        for s, rel in view.graph.related(device["sku"], ["COMPATIBLE_WITH", "ACCESSORY_OF"])
-        if view.graph.products[s]["category"] == ACCESSORY and view.graph.products[s]["stock"] > 0
+        for s, rel in view.graph.related(device.sku, ["COMPATIBLE_WITH", "ACCESSORY_OF"])
+        if view.graph.products[s].category == ACCESSORY and view.graph.products[s].stock > 0
     ]
     related = list(dict.fromkeys(related))  # a case can be both COMPATIBLE_WITH and ACCESSORY_OF
     if only:
         related = [s for s in related if s in set(only)] or related
     compatible = [view.graph.products[s] for s in related][:4]
-    name = device.get("model") or device["title"]
-    text = f"抱歉，{refused['title']} 不适配 {name}。" if refused else f"适配 {name} 的配件有这些："
+    name = device.model or device.title
+    text = f"抱歉，{refused.title} 不适配 {name}。" if refused else f"适配 {name} 的配件有这些："
     if refused and compatible:
         text += "这几款是适配的，您可以看看："
     if not compatible:
         text = (text if refused else "") + f"暂时没有适配 {name} 的在售配件。"
     send_products(dispatcher, text, compatible, quick_replies("第一个多少钱", "有没有便宜点的"))
-    skus = [p["sku"] for p in compatible]
+    skus = [p.sku for p in compatible]
     runtime.record_chat_events(tracker.sender_id, skus, None)
     return state.slots_for_shown(skus, tracker)

@@ -39,8 +39,8 @@ def run_search(cases: list[suite.Case], settings: Settings, run_id: str) -> list
         return []
     from fastapi.testclient import TestClient
 
-    from console.app import create_app
     from daogou.container import build_services
+    from web.app import create_app
 
     app = create_app(build_services(settings, "web"))
     with TestClient(app) as client:

@@ -49,6 +49,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from data.generate_catalog import build_catalog  # noqa: E402
+from knowledge_graph.product import Product  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
 SPEC_PATH = DATA / "search_queries_spec.yml"
@@ -76,7 +77,7 @@ CONDITIONS = (
     "price_max",
 )
 
-Product = dict[str, Any]
+
 Conditions = dict[str, Any]
 
 
@@ -111,20 +112,20 @@ def _contains(actual: Any, wanted: Iterable[Any]) -> bool:
 
 
 def _names(product: Product) -> list[str]:
-    return [product["title"], product.get("model") or "", *product.get("aliases", [])]
+    return [product.title, product.model or "", *product.aliases]
 
 
 def _holds(kind: str, arg: Any, product: Product) -> bool:
-    attrs = product["attributes"]
+    attrs = product.attributes
     if kind == "brand":
-        return product["brand"] in _as_list(arg)
+        return product.brand in _as_list(arg)
     if kind == "model":
-        model = (product.get("model") or "").lower()
+        model = (product.model or "").lower()
         return any(model == str(m).lower() for m in _as_list(arg))
     if kind == "tags_any":
-        return any(t in product["tags"] for t in _as_list(arg))
+        return any(t in product.tags for t in _as_list(arg))
     if kind == "tags_all":
-        return all(t in product["tags"] for t in _as_list(arg))
+        return all(t in product.tags for t in _as_list(arg))
     if kind in ("attr_min", "attr_max"):
         for key, bound in arg.items():
             number = parse_number(attrs.get(key))
@@ -141,9 +142,9 @@ def _holds(kind: str, arg: Any, product: Product) -> bool:
         names = [n.lower() for n in _names(product)]
         return any(str(t).lower() in n for t in _as_list(arg) for n in names)
     if kind == "price_min":
-        return product["price"] >= arg
+        return product.price >= arg
     if kind == "price_max":
-        return product["price"] <= arg
+        return product.price <= arg
     raise SpecError(f"unknown condition {kind!r}")
 
 
@@ -159,7 +160,7 @@ def constraint_conditions(entry: dict[str, Any]) -> Conditions:
 
 def grade(product: Product, entry: dict[str, Any]) -> int:
     """0 (not relevant), 1 (meets the constraints and `must`) or 2 (meets `better` as well)."""
-    if product["category"] != entry["category"]:
+    if product.category != entry["category"]:
         return 0
     if not (matches(product, constraint_conditions(entry)) and matches(product, entry.get("must"))):
         return 0
@@ -168,7 +169,7 @@ def grade(product: Product, entry: dict[str, Any]) -> int:
 
 def label_query(entry: dict[str, Any], products: list[Product]) -> dict[str, int]:
     """The graded relevant products of one spec entry, sku -> 1|2, sorted by sku."""
-    grades = {p["sku"]: grade(p, entry) for p in products}
+    grades = {p.sku: grade(p, entry) for p in products}
     return {sku: g for sku, g in sorted(grades.items()) if g > 0}
 
 
@@ -238,7 +239,8 @@ def build_record(entry: dict[str, Any], products: list[Product]) -> dict[str, An
 def build_labels(spec: list[dict[str, Any]], catalog: dict[str, Any]) -> list[dict[str, Any]]:
     """One record (see build_record) per spec entry, in spec order."""
     validate_spec(spec, catalog)
-    return [build_record(e, catalog["products"]) for e in spec]
+    products = [Product.from_dict(p) for p in catalog["products"]]
+    return [build_record(e, products) for e in spec]
 
 
 def load_spec(path: Path = SPEC_PATH) -> list[dict[str, Any]]:

@@ -136,8 +136,8 @@ def hold_out(events: EventStore, view: CatalogView) -> list[HeldOut]:
         cut = rows.index(hidden)
         visible = rows[:cut]
         session_views = [r.sku for r in chosen if r.type == "view" and r.id != hidden.id]
-        counts = Counter(products[s]["category"] for s in session_views)
-        latest = {products[s]["category"]: i for i, s in enumerate(session_views)}
+        counts = Counter(products[s].category for s in session_views)
+        latest = {products[s].category: i for i, s in enumerate(session_views)}
         category = max(counts, key=lambda c: (counts[c], latest[c]))
         cases.append(HeldOut(user_id, hidden.sku, category, {r.sku for r in visible}))
         doomed += [r.id for r in rows[cut:]]
@@ -157,15 +157,15 @@ def viewed_sets(
     products = view.graph.products
     by_category: dict[str, list[str]] = defaultdict(list)
     for sku, p in sorted(products.items()):
-        if p["stock"] > 0:
-            by_category[p["category"]].append(sku)
+        if p.stock > 0:
+            by_category[p.category].append(sku)
     from_sessions: dict[str, list[list[str]]] = defaultdict(list)
     for rows in rows_by_user.values():
         for session in sessions_of(rows):
             skus = list(dict.fromkeys(r.sku for r in session if r.type == "view"))
-            for category in {products[s]["category"] for s in skus}:
-                mine = [s for s in skus if products[s]["category"] == category]
-                mine = [s for s in mine if products[s]["stock"] > 0]
+            for category in {products[s].category for s in skus}:
+                mine = [s for s in skus if products[s].category == category]
+                mine = [s for s in mine if products[s].stock > 0]
                 if len(mine) >= 3:
                     from_sessions[category].append(mine[:5])
     result: dict[str, list[list[str]]] = {}
@@ -180,28 +180,26 @@ def viewed_sets(
             band = [
                 s
                 for s in skus
-                if s != anchor["sku"]
-                and anchor["price"] / PRICE_BAND
-                <= products[s]["price"]
-                <= anchor["price"] * PRICE_BAND
+                if s != anchor.sku
+                and anchor.price / PRICE_BAND <= products[s].price <= anchor.price * PRICE_BAND
             ]
             if len(band) < 2:
-                band = [s for s in skus if s != anchor["sku"]]
+                band = [s for s in skus if s != anchor.sku]
             picks = rng.sample(band, min(len(band), rng.randint(2, 4)))
-            sets.append([anchor["sku"], *picks])
+            sets.append([anchor.sku, *picks])
         result[category] = sets
     return result
 
 
 def display_names(p: dict[str, Any]) -> set[str]:
-    names = {p["title"]}
-    if p.get("model"):
-        names |= {p["model"], f"{p['brand']} {p['model']}", f"{p['brand']}{p['model']}"}
+    names = {p.title}
+    if p.model:
+        names |= {p.model, f"{p.brand} {p.model}", f"{p.brand}{p.model}"}
     return names
 
 
 def kind(p: dict[str, Any]) -> Any:
-    attrs = p.get("attributes") or {}
+    attrs = p.attributes
     return next((attrs[k] for k in KIND_KEYS if attrs.get(k)), None)
 
 
@@ -242,7 +240,7 @@ class ReasonJudge:
 
     def _accessory_of(self, accessory: str, device: str) -> bool:
         products = self.view.graph.products
-        return products[accessory]["category"] == ACCESSORY_CATEGORY and self._related(
+        return products[accessory].category == ACCESSORY_CATEGORY and self._related(
             device, accessory, ACCESSORY_RELATIONS
         )
 
@@ -256,10 +254,10 @@ class ReasonJudge:
             if not match:
                 continue
             if claim == "GENERIC_RATING":
-                ok = match["category"] == p["category"] and float(match["rating"]) == p["rating"]
+                ok = match["category"] == p.category and float(match["rating"]) == p.rating
                 return "generic" if ok else "false"
             if claim == "GENERIC_POPULAR":
-                return "generic" if match["category"] == p["category"] else "false"
+                return "generic" if match["category"] == p.category else "false"
             anchors = bought if claim == "CO_BUY" else viewed
             named = [a for a in anchors if match["name"] in display_names(products[a])]
             return "relation" if any(self._holds(claim, sku, a) for a in named) else "false"
@@ -270,8 +268,8 @@ class ReasonJudge:
         p, a = products[sku], products[anchor]
         if sku == anchor:
             return False
-        same_category = p["category"] == a["category"]
-        in_band = a["price"] / PRICE_BAND <= p["price"] <= a["price"] * PRICE_BAND
+        same_category = p.category == a.category
+        in_band = a.price / PRICE_BAND <= p.price <= a.price * PRICE_BAND
         same_kind = same_category and kind(p) is not None and kind(p) == kind(a)
         if claim in ("SAME_SERIES", "BUNDLE_WITH", "ALTERNATIVE_TO"):
             return self._related(anchor, sku, (claim,))
@@ -333,9 +331,9 @@ def run_new_shoppers(
             recs = service.recommend(user, k=K)
             s.shoppers += 1
             for r in recs:
-                sku = r.product["sku"]
+                sku = r.product.sku
                 s.items += 1
-                s.in_category += r.product["category"] == category or any(
+                s.in_category += r.product.category == category or any(
                     judge._accessory_of(sku, v) for v in viewed
                 )
                 s.already_viewed += sku in viewed
@@ -343,8 +341,8 @@ def run_new_shoppers(
                 setattr(s, verdict, getattr(s, verdict) + 1)
                 if verdict == "false" and len(false_examples) < 8:
                     false_examples.append(
-                        f"  viewed {[products[v].get('model') or v for v in viewed]} -> "
-                        f"{sku} ({r.product['category']}): 「{r.reason}」"
+                        f"  viewed {[products[v].model or v for v in viewed]} -> "
+                        f"{sku} ({r.product.category}): 「{r.reason}」"
                     )
     return stats, false_examples
 
@@ -369,14 +367,14 @@ def run_held_out(
         viewers[r.sku].add(r.user_id)
     # Category constraint alone: most viewed, then best rated, in-stock products of the category.
     by_category: dict[str, list[str]] = defaultdict(list)
-    for sku in sorted(products, key=lambda s: (-len(viewers[s]), -products[s]["rating"], s)):
-        if products[sku]["stock"] > 0:
-            by_category[products[sku]["category"]].append(sku)
+    for sku in sorted(products, key=lambda s: (-len(viewers[s]), -products[s].rating, s)):
+        if products[sku].stock > 0:
+            by_category[products[sku].category].append(sku)
     model = service.train()  # on everything but the held-out views
     totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for case in cases:
         ranked = {
-            "personalised ranker": [r.product["sku"] for r in service.recommend(case.user_id, K)],
+            "personalised ranker": [r.product.sku for r in service.recommend(case.user_id, K)],
             "category constraint alone": [
                 s for s in by_category[case.category] if s not in case.seen
             ][:K],
@@ -386,7 +384,7 @@ def run_held_out(
         scores = model.ranker.collaborative_scores([request])[0]
         order = [model.skus[i] for i in np.argsort(-scores, kind="stable")]
         ranked["collaborative part alone"] = [
-            s for s in order if s not in case.seen and products[s]["stock"] > 0
+            s for s in order if s not in case.seen and products[s].stock > 0
         ][:K]
         for name, items in ranked.items():
             hr, ndcg = rank_metrics(items, case.hidden)
@@ -402,9 +400,9 @@ def run_held_out(
 def hair_dryer_example(service: RecommendationService, events: EventStore) -> list[str]:
     view = service.catalog.current()
     dryers = [
-        p["sku"]
-        for p in sorted(view.graph.products.values(), key=lambda p: p["sku"])
-        if p["category"] == "小家电" and kind(p) == "吹风机" and p["stock"] > 0
+        p.sku
+        for p in sorted(view.graph.products.values(), key=lambda p: p.sku)
+        if p.category == "小家电" and kind(p) == "吹风机" and p.stock > 0
     ][:4]
     now = datetime.now(UTC)
     events.record_many(
@@ -414,7 +412,7 @@ def hair_dryer_example(service: RecommendationService, events: EventStore) -> li
     lines = [f"example: viewed 4 hair dryers {dryers}"]
     for r in service.recommend("bench-dryers", K):
         p = r.product
-        lines.append(f"  {p['sku']:<26} {p['category']}/{kind(p) or '-'}  「{r.reason}」")
+        lines.append(f"  {p.sku:<26} {p.category}/{kind(p) or '-'}  「{r.reason}」")
     return lines
 
 

@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.label_queries import SETS, constraint_conditions, matches  # noqa: E402
 from daogou.container import build_services  # noqa: E402
 from daogou.settings import load_settings  # noqa: E402
+from knowledge_graph.product import Product  # noqa: E402
 from knowledge_graph.service import CatalogView  # noqa: E402
 from search.hybrid import ProductSearch, SearchHit, search_box  # noqa: E402
 
@@ -71,7 +72,7 @@ def recall(ranked: list[str], grades: dict[str, int], k: int = K) -> float:
 def satisfies(product: dict[str, Any], query: dict[str, Any]) -> bool:
     """Whether the product meets every constraint the query is labelled with: its category and,
     when the query names them, brand, min_price and max_price (as label_queries.py applies them)."""
-    if query.get("category") and product["category"] != query["category"]:
+    if query.get("category") and product.category != query["category"]:
         return False
     return matches(product, constraint_conditions(query))
 
@@ -84,11 +85,11 @@ def precision(ok: list[bool], k: int = K) -> float:
     return sum(top) / len(top) if top else 0.0
 
 
-def category_precision(hits: list[dict[str, Any]], category: str, k: int = K) -> float:
-    return precision([p["category"] == category for p in hits], k)
+def category_precision(hits: list[Product], category: str, k: int = K) -> float:
+    return precision([p.category == category for p in hits], k)
 
 
-def constraint_precision(hits: list[dict[str, Any]], query: dict[str, Any], k: int = K) -> float:
+def constraint_precision(hits: list[Product], query: dict[str, Any], k: int = K) -> float:
     return precision([satisfies(p, query) for p in hits], k)
 
 
@@ -97,16 +98,16 @@ class Result:
     """One query's top-k in one mode, with its scores."""
 
     query: dict[str, Any]
-    hits: list[dict[str, Any]]
+    hits: list[Product]
     ndcg: float
     recall: float
     category_precision: float | None  # None when the query names no category
     constraint_precision: float
 
 
-def evaluate(query: dict[str, Any], hits: list[dict[str, Any]]) -> Result:
+def evaluate(query: dict[str, Any], hits: list[Product]) -> Result:
     grades = {sku: int(g) for sku, g in query["labels"].items()}
-    ranked = [p["sku"] for p in hits]
+    ranked = [p.sku for p in hits]
     category = query.get("category")
     return Result(
         query,
@@ -138,9 +139,9 @@ def summary(results: list[Result]) -> tuple[int, float, float, float, float]:
     )
 
 
-def describe(product: dict[str, Any], query: dict[str, Any]) -> str:
+def describe(product: Product, query: dict[str, Any]) -> str:
     mark = "+" if satisfies(product, query) else "-"
-    return f"{mark} {product['title']} [{product['category']}, {product['brand']}, ¥{product['price']:g}]"
+    return f"{mark} {product.title} [{product.category}, {product.brand}, ¥{product.price:g}]"
 
 
 def print_worst(results: list[Result], n: int) -> None:

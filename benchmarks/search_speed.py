@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import resource
@@ -54,11 +55,10 @@ def synthetic_view(view: CatalogView, size: int) -> CatalogView:
     suffixes = ["", " 新款", " 升级版", " 礼盒装", " 官方标配", " 年度款", " 限定色", " 套装"]
     products = []
     for i in range(size):
-        p = dict(base[i % len(base)])
-        p["sku"] = f"{p['sku']}-X{i:06d}"
-        p["title"] = p["title"] + rng.choice(suffixes) + f" {i % 97}"
-        p["price"] = round(p["price"] * rng.uniform(0.85, 1.15), 0)
-        products.append(p)
+        p = base[i % len(base)]
+        title = p.title + rng.choice(suffixes) + f" {i % 97}"
+        price = round(p.price * rng.uniform(0.85, 1.15), 0)
+        products.append(dataclasses.replace(p, sku=f"{p.sku}-X{i:06d}", title=title, price=price))
     from knowledge_graph.store import CatalogSnapshot
 
     snap = CatalogSnapshot(

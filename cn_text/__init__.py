@@ -9,4 +9,6 @@ web app and the tests import the same code, so a query is understood the same wa
 - lexicon.py: catalog words (brands, model lines) the NLU export writes for these rules.
 - sanitize.py: shopper text made safe before the NLU sees it.
 - vectors.py: the wire format of the E5 message vector sent from Rasa to the action server.
+- pii.py: phone, ID, bank card numbers and street addresses found and masked for staff views,
+  exports and logs.
 """

@@ -19,7 +19,7 @@ def _db_init(args: argparse.Namespace) -> int:
 
 
 def _users_create(args: argparse.Namespace) -> int:
-    from console.accounts import AccountError, create_account
+    from web.accounts import AccountError, create_account
 
     store = build_services(get_settings()).store
     try:

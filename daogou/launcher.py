@@ -72,7 +72,7 @@ def service_specs(settings: Settings) -> list[Service]:
         ),
         Service(
             "web app",
-            [str(VENV_BIN / "uvicorn"), "--factory", "console.app:app_factory",
+            [str(VENV_BIN / "uvicorn"), "--factory", "web.app:app_factory",
              "--host", "0.0.0.0", "--port", str(settings.web_port)],
             f"http://127.0.0.1:{settings.web_port}/health",
             base_env,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from knowledge_graph.graph import ProductGraph, numeric_value
+from knowledge_graph.product import Product
 
 KIND_KEYS = ("品类", "类型", "款式")
 # Shoppers' words for a catalog kind.
@@ -77,17 +78,17 @@ class _Vocabulary:
         self.values: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         self.by_key: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         for product in graph.products.values():
-            attributes = product.get("attributes") or {}
+            attributes = product.attributes
             kind = next((str(attributes[k]) for k in KIND_KEYS if attributes.get(k)), None)
             if kind and kind not in GENERIC_KINDS and len(kind) >= 2:
-                self.kinds.setdefault(kind.lower(), (kind, product["category"]))
+                self.kinds.setdefault(kind.lower(), (kind, product.category))
             for key, value in attributes.items():
                 if key in SKIPPED_KEYS or isinstance(value, bool | int | float):
                     continue
                 for item in value if isinstance(value, list) else [value]:
-                    self.by_key[product["category"]][key].add(str(item))
+                    self.by_key[product.category][key].add(str(item))
                     for token in _tokens(str(item)):
-                        self.values[product["category"]][token].add(key)
+                        self.values[product.category][token].add(key)
         for word, kind in KIND_SYNONYMS.items():
             owner = self.kinds.get(kind.lower())
             if owner:
@@ -144,19 +145,19 @@ def _product_lines(graph: ProductGraph) -> dict[str, ProductLine]:
         for name, brand in graph.brands.items()
         for word in [name, *(brand.get("aliases") or [])]
     }
-    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    grouped: dict[str, list[Product]] = defaultdict(list)
     for product in graph.products.values():
-        match = re.match(r"([A-Za-z]{4,})(?![A-Za-z])", (product.get("model") or "").strip())
+        match = re.match(r"([A-Za-z]{4,})(?![A-Za-z])", (product.model or "").strip())
         word = match.group(1).lower() if match else ""
         if word and word not in brand_words and word not in _NOT_LINES:
             grouped[word].append(product)
     lines = {}
     for word, products in grouped.items():
-        brands = {p["brand"] for p in products}
-        categories = {p["category"] for p in products}
-        if len(brands) == 1 and len({p.get("model") for p in products}) >= 2:
+        brands = {p.brand for p in products}
+        categories = {p.category for p in products}
+        if len(brands) == 1 and len({p.model for p in products}) >= 2:
             category = next(iter(categories)) if len(categories) == 1 else None
-            skus = tuple(sorted(p["sku"] for p in products))
+            skus = tuple(sorted(p.sku for p in products))
             lines[word] = ProductLine(word, brands.pop(), category, skus)
     return lines
 
@@ -296,10 +297,10 @@ def _number_near(text: str, start: int, end: int) -> float | None:
     return float(match.group(1)) * _SCALE.get((match.group(2) or "").lower(), 1.0)
 
 
-def fits(product: dict[str, Any], graph: ProductGraph, requirements: dict[str, Any]) -> bool:
-    attributes = product.get("attributes") or {}
+def fits(product: Product, graph: ProductGraph, requirements: Product) -> bool:
+    attributes = product.attributes
     for asked, wanted in requirements.items():
-        key = graph.attribute_key(product["category"], asked) or asked
+        key = graph.attribute_key(product.category, asked) or asked
         actual = attributes.get(key)
         if isinstance(wanted, frozenset):
             values = [str(v) for v in (actual if isinstance(actual, list) else [actual])]

@@ -14,6 +14,7 @@ from typing import Any
 
 from knowledge_graph import qa
 from knowledge_graph.graph import numeric_value
+from knowledge_graph.product import Product
 from knowledge_graph.service import CatalogView
 
 ACCESSORY_CATEGORY = qa.ACCESSORY_CATEGORY
@@ -51,8 +52,8 @@ class Superlative:
     """The product that wins on one criterion among those shown, with every value."""
 
     label: str  # what was judged: 价格, 电池容量 …
-    winner: dict[str, Any]
-    values: list[tuple[dict[str, Any], Any]]  # (product, value) in the order shown
+    winner: Product
+    values: list[tuple[Product, Any]]  # (product, value) in the order shown
     unit: str | None
     direction: str | None  # "higher", "lower" or None when there is no better (颜色, 处理器)
 
@@ -69,21 +70,19 @@ def asks_total(text: str) -> bool:
     return bool(_TOTAL.search(text)) and bool(re.search(r"多少|几[块钱]|价", text))
 
 
-def superlative(
-    view: CatalogView, text: str, products: Sequence[dict[str, Any]]
-) -> Superlative | None:
+def superlative(view: CatalogView, text: str, products: Sequence[Product]) -> Superlative | None:
     """「哪个便宜」「哪个充电快」「哪个更轻」 over `products`: the one that wins, or None when the
     message names no criterion the catalog can judge."""
     if len(products) < 2:
         return None
     if _CHEAP.search(text) or _DEAR.search(text):
         direction = "higher" if _DEAR.search(text) else "lower"
-        values = [(p, p["price"]) for p in products]
+        values = [(p, p.price) for p in products]
         return _winner("价格", values, "元", direction)
     fields = [f for f in qa.asked_fields(view, text) if f not in ("stock",)]
     if _RATED.search(text) or fields[:1] == ["rating"]:
-        return _winner("评分", [(p, p["rating"]) for p in products], "分", "higher")
-    category = products[0]["category"]
+        return _winner("评分", [(p, p.rating) for p in products], "分", "higher")
+    category = products[0].category
     if not fields and _LIGHT.search(text):
         fields = [k for k in ("重量",) if view.graph.attribute_key(category, k)]
     for field_name in fields:
@@ -91,7 +90,7 @@ def superlative(
         if not key:
             continue
         spec = view.graph.attribute_spec(category, key)
-        values = [(p, p["attributes"].get(key)) for p in products]
+        values = [(p, p.attributes.get(key)) for p in products]
         if all(v is None for _, v in values):
             continue
         direction = spec.better if spec else None
@@ -104,12 +103,12 @@ def superlative(
     return None
 
 
-def _numeric(values: Sequence[tuple[dict[str, Any], Any]]) -> bool:
+def _numeric(values: Sequence[tuple[Product, Any]]) -> bool:
     return all(numeric_value(v) is not None for _, v in values if v is not None)
 
 
 def _winner(
-    label: str, values: list[tuple[dict[str, Any], Any]], unit: str | None, direction: str | None
+    label: str, values: list[tuple[Product, Any]], unit: str | None, direction: str | None
 ) -> Superlative:
     known = [(p, numeric_value(v)) for p, v in values if numeric_value(v) is not None]
     winner = values[0][0]
@@ -121,8 +120,8 @@ def _winner(
     return Superlative(label, winner, values, unit, direction)
 
 
-def price_difference(a: dict[str, Any], b: dict[str, Any]) -> float:
-    return abs(a["price"] - b["price"])
+def price_difference(a: Product, b: Product) -> float:
+    return abs(a.price - b.price)
 
 
 # -- accessories and bundles -------------------------------------------------------------------
@@ -157,16 +156,16 @@ def asks_original(text: str) -> bool:
 
 def fitting(
     view: CatalogView, device_skus: Sequence[str], kinds: Sequence[str], per_kind: int = 2
-) -> dict[str, list[dict[str, Any]]]:
+) -> dict[str, list[Product]]:
     """In-stock accessories of each kind made for (or compatible with) the device, best first.
     Kinds the device has none of are left out."""
     related = qa.related_in_category(view, list(device_skus), ACCESSORY_CATEGORY)
-    found: dict[str, list[dict[str, Any]]] = {}
+    found: dict[str, list[Product]] = {}
     for kind in kinds:
         products = [
             view.graph.products[s]
             for s in related
-            if qa.kind_of(view.graph.products[s]) == kind and view.graph.products[s]["stock"] > 0
+            if qa.kind_of(view.graph.products[s]) == kind and view.graph.products[s].stock > 0
         ]
         if products:
             found[kind] = qa.one_per_model(qa.rank_by_quality(products))[:per_kind]
@@ -175,17 +174,17 @@ def fitting(
 
 @dataclass(frozen=True)
 class Bundle:
-    items: list[dict[str, Any]]
+    items: list[Product]
     total: float
     missing: list[str]  # kinds asked for that the device has no accessory of
 
 
-def bundle(view: CatalogView, device: dict[str, Any], kinds: Sequence[str]) -> Bundle:
+def bundle(view: CatalogView, device: Product, kinds: Sequence[str]) -> Bundle:
     """The device with the best-rated fitting accessory of each kind asked, and the total."""
-    picks = fitting(view, view.graph.variants(device["sku"]), kinds, per_kind=1)
+    picks = fitting(view, view.graph.variants(device.sku), kinds, per_kind=1)
     items = [device, *(products[0] for products in picks.values())]
     missing = [k for k in kinds if k not in picks and not found_as_alias(k, picks)]
-    return Bundle(items, round(sum(p["price"] for p in items), 2), missing)
+    return Bundle(items, round(sum(p.price for p in items), 2), missing)
 
 
 def found_as_alias(kind: str, picks: dict[str, Any]) -> bool:
@@ -201,9 +200,9 @@ _ELLIPSIS = re.compile(
 _SWAP = re.compile(r"^\d{1,3}$|^(?:pro|max|plus|ultra|mini|air|lite|se)(?:\s*\+|\s*max)?$", re.I)
 
 
-def swapped_model_name(text: str, focus: dict[str, Any] | None) -> str | None:
+def swapped_model_name(text: str, focus: Product | None) -> str | None:
     """「那13呢」 after the iPhone 15 → "iPhone 13"; 「pro呢」 after the 小米14 → "小米14 Pro"."""
-    if focus is None or "尺码" in (focus.get("attributes") or {}):
+    if focus is None or "尺码" in focus.attributes:
         return None  # 「42呢」 after a shoe is its size, not a model number
     match = _ELLIPSIS.match(text.strip())
     if not match or not re.search(r"呢|咧|嘞", text):
@@ -211,7 +210,7 @@ def swapped_model_name(text: str, focus: dict[str, Any] | None) -> str | None:
     word = match.group(1).strip()
     if not _SWAP.match(word):
         return None
-    model = focus.get("model") or ""
+    model = focus.model or ""
     if word.isdigit():
         numbers = list(re.finditer(r"\d+", model))
         if not numbers:
@@ -257,9 +256,9 @@ def skin_asked(text: str) -> str | None:
     return next((s for s in SKIN_TYPES if s in text), None)
 
 
-def skin_fit(product: dict[str, Any], skin: str) -> int:
+def skin_fit(product: Product, skin: str) -> int:
     """2: made for that skin, 1: for every skin, 0: not said."""
-    told = str(product["attributes"].get("适用肤质") or "") + " ".join(product.get("tags") or [])
+    told = str(product.attributes.get("适用肤质") or "") + " ".join(product.tags)
     if skin in told or skin.rstrip("皮肌") in told:
         return 2
     return 1 if "所有肤质" in told else 0

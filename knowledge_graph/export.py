@@ -20,16 +20,16 @@ _WORD_FREQ = 2000
 def _product_names(graph: ProductGraph) -> set[str]:
     names: set[str] = set()
     for p in graph.products.values():
-        if p.get("model"):
-            names.add(p["model"])
-        names.update(p.get("aliases") or [])
+        if p.model:
+            names.add(p.model)
+        names.update(p.aliases)
     return names
 
 
 def _colours(graph: ProductGraph) -> set[str]:
     found: set[str] = set()
     for p in graph.products.values():
-        value = (p.get("attributes") or {}).get("颜色")
+        value = p.attributes.get("颜色")
         if isinstance(value, list):
             found.update(str(v) for v in value)
         elif value:
@@ -147,7 +147,7 @@ def price_names(graph: ProductGraph) -> dict[str, list[str]]:
     }
     lines: set[str] = set()
     for p in graph.products.values():
-        match = _LINE_BEFORE_NUMBER.match(p.get("model") or "")
+        match = _LINE_BEFORE_NUMBER.match(p.model or "")
         if match:
             word = match.group(1) or match.group(2)
             if word not in categories and not _CN_NUMERALS & set(word):

@@ -14,6 +14,7 @@ from typing import Any
 
 import networkx as nx
 
+from knowledge_graph.product import Product
 from knowledge_graph.store import CatalogSnapshot
 
 SYMMETRIC_RELATIONS = {"SAME_SERIES", "ALTERNATIVE_TO", "BUNDLE_WITH"}
@@ -79,13 +80,13 @@ class ProductGraph:
     def __init__(self, snapshot: CatalogSnapshot) -> None:
         self.version = snapshot.version
         self.graph = nx.MultiDiGraph()
-        self.products: dict[str, dict[str, Any]] = {p["sku"]: p for p in snapshot.products}
+        self.products: dict[str, Product] = {p.sku: p for p in snapshot.products}
         # A model name is a brand's own: SK-II's and Olay's 「大红瓶」 are not variants of one product.
         self._by_model: dict[tuple[str, str], list[str]] = {}
         for p in snapshot.products:
-            if p.get("model"):
-                self._by_model.setdefault((p["brand"], p["model"]), []).append(p["sku"])
-        self.tags = sorted({t for p in snapshot.products for t in p.get("tags") or () if t})
+            if p.model:
+                self._by_model.setdefault((p.brand, p.model), []).append(p.sku)
+        self.tags = sorted({t for p in snapshot.products for t in p.tags if t})
         self.brands = {b["name"]: b for b in snapshot.brands}
         self.categories = {c["name"]: c for c in snapshot.categories}
         self.merchants = snapshot.merchants
@@ -105,9 +106,9 @@ class ProductGraph:
         for sku, p in self.products.items():
             node = ("product", sku)
             g.add_node(node)
-            g.add_edge(node, ("brand", p["brand"]), key="BRAND")
-            g.add_edge(node, ("category", p["category"]), key="IN_CATEGORY")
-            for key, value in (p.get("attributes") or {}).items():
+            g.add_edge(node, ("brand", p.brand), key="BRAND")
+            g.add_edge(node, ("category", p.category), key="IN_CATEGORY")
+            for key, value in p.attributes.items():
                 for v in _node_value(value):
                     g.add_edge(node, ("value", key, v), key="HAS")
         for source, target, rel in snapshot.relations:
@@ -117,7 +118,7 @@ class ProductGraph:
                     g.add_edge(("product", target), ("product", source), key=rel)
 
     # -- KnowledgeBase-style access ---------------------------------------------
-    def product(self, sku: str) -> dict[str, Any] | None:
+    def product(self, sku: str) -> Product | None:
         return self.products.get(sku)
 
     def attribute_spec(self, category: str, key: str) -> AttributeSpec | None:
@@ -139,7 +140,7 @@ class ProductGraph:
 
     def attributes_of(self, sku: str) -> dict[str, Any]:
         product = self.products.get(sku)
-        return dict(product.get("attributes") or {}) if product else {}
+        return dict(product.attributes) if product else {}
 
     def filter(
         self,
@@ -152,7 +153,7 @@ class ProductGraph:
         tags: Iterable[str] | None = None,
         in_stock: bool = False,
         exclude: Iterable[str] = (),
-    ) -> list[dict[str, Any]]:
+    ) -> list[Product]:
         """Products matching every hard constraint, in sku order.
 
         `attributes` maps a key to a wanted value: a text/bool value must be present,
@@ -165,20 +166,20 @@ class ProductGraph:
         result = []
         for sku in sorted(candidates):
             p = self.products[sku]
-            if sku in excluded or (brand_set and p["brand"] not in brand_set):
+            if sku in excluded or (brand_set and p.brand not in brand_set):
                 continue
-            if category and p["category"] != category:
+            if category and p.category != category:
                 continue
-            if min_price is not None and p["price"] < min_price:
+            if min_price is not None and p.price < min_price:
                 continue
-            if max_price is not None and p["price"] > max_price:
+            if max_price is not None and p.price > max_price:
                 continue
-            if in_stock and p["stock"] <= 0:
+            if in_stock and p.stock <= 0:
                 continue
-            if tag_set and not tag_set.issubset(p.get("tags") or ()):
+            if tag_set and not tag_set.issubset(p.tags):
                 continue
             if attributes and not all(
-                _matches(p["attributes"].get(k), v) for k, v in attributes.items()
+                _matches(p.attributes.get(k), v) for k, v in attributes.items()
             ):
                 continue
             result.append(p)
@@ -205,8 +206,8 @@ class ProductGraph:
         product = self.products.get(sku)
         if product is None:
             return []
-        model = product.get("model")
-        line = self._by_model.get((product["brand"], model), ()) if model else ()
+        model = product.model
+        line = self._by_model.get((product.brand, model), ()) if model else ()
         others = sorted(s for s in line if s != sku)
         return [sku, *others]
 
@@ -253,16 +254,16 @@ class ProductGraph:
     def compare(self, sku_a: str, sku_b: str) -> Comparison:
         a, b = self.products[sku_a], self.products[sku_b]
         comparison = Comparison(sku_a, sku_b)
-        keys = list(dict.fromkeys([*a["attributes"], *b["attributes"]]))
-        spec_category = a["category"] if a["category"] == b["category"] else None
+        keys = list(dict.fromkeys([*a.attributes, *b.attributes]))
+        spec_category = a.category if a.category == b.category else None
         for key in keys:
-            va, vb = a["attributes"].get(key), b["attributes"].get(key)
-            spec = self.attribute_spec(spec_category or a["category"], key)
+            va, vb = a.attributes.get(key), b.attributes.get(key)
+            spec = self.attribute_spec(spec_category or a.category, key)
             better = model_number_better(va, vb) if key in CHIP_KEYS else _better(spec, va, vb)
             comparison.rows.append(ComparisonRow(key, va, vb, better))
         for key, better in (("价格", "lower"), ("评分", "higher")):
             field_name = "price" if key == "价格" else "rating"
-            va, vb = a[field_name], b[field_name]
+            va, vb = getattr(a, field_name), getattr(b, field_name)
             comparison.rows.append(
                 ComparisonRow(
                     key, va, vb, _better(AttributeSpec(key, "number", None, better), va, vb)

@@ -185,7 +185,7 @@ class EntityLinker:
         # Kinds two or more products share (空气炸锅, 坚果礼盒, 口红) describe a search too.
         kind_counts: dict[str, int] = {}
         for product in g.products.values():
-            attributes = product.get("attributes") or {}
+            attributes = product.attributes
             kind = next((attributes[k] for k in KIND_KEYS if attributes.get(k)), None)
             if isinstance(kind, str):
                 kind_counts[normalise_key(kind)] = kind_counts.get(normalise_key(kind), 0) + 1
@@ -205,15 +205,15 @@ class EntityLinker:
         g = self.graph
         found: dict[str, set[str]] = defaultdict(set)
         for product in g.products.values():
-            brand = g.brands.get(product["brand"], {"name": product["brand"]})
-            category = g.categories.get(product["category"], {"name": product["category"]})
-            attributes = product.get("attributes") or {}
+            brand = g.brands.get(product.brand, {"name": product.brand})
+            category = g.categories.get(product.category, {"name": product.category})
+            attributes = product.attributes
             kind = next((attributes[k] for k in KIND_KEYS if attributes.get(k)), None)
             words = {category["name"], *category.get("aliases", []), *([kind] if kind else [])}
             for b in {brand["name"], *brand.get("aliases", [])}:
                 for word in words:
                     key = normalise_key(b) + normalise_key(str(word))
-                    found[key].add(product.get("model") or product["title"])
+                    found[key].add(product.model or product.title)
         return found
 
     def _brand_with_category(self, key: str, brand_keys: set[str]) -> bool:
@@ -233,14 +233,14 @@ class EntityLinker:
         g = self.graph
         by_model: dict[tuple[str, str], list[str]] = defaultdict(list)
         for sku, p in g.products.items():
-            by_model[(p["brand"], p.get("model") or p["title"])].append(sku)
+            by_model[(p.brand, p.model or p.title)].append(sku)
         for (_, model), skus in by_model.items():
             sample = g.products[skus[0]]
             target = Target("product", model, tuple(sorted(skus)))
-            brand = g.brands.get(sample["brand"], {"name": sample["brand"], "aliases": []})
+            brand = g.brands.get(sample.brand, {"name": sample.brand, "aliases": []})
             names = {
                 model,
-                *(alias for sku in skus for alias in g.products[sku].get("aliases") or []),
+                *(alias for sku in skus for alias in g.products[sku].aliases),
             }
             for name in names:
                 self._add_product(name, target)
@@ -267,7 +267,7 @@ class EntityLinker:
         for colour in BASIC_COLOURS:
             self._add(colour, Target("color", colour))
         for p in g.products.values():
-            colours = (p.get("attributes") or {}).get("颜色") or []
+            colours = p.attributes.get("颜色") or []
             for colour in colours if isinstance(colours, list) else [colours]:
                 self._add(str(colour), Target("color", str(colour)))
         for entries in self.table.values():
@@ -305,7 +305,7 @@ class EntityLinker:
         found = []
         for i, j, sku in self.resolver.titles_in(norm, positions):
             product = self.graph.products[sku]
-            target = Target("product", product.get("model") or product["title"], (sku,))
+            target = Target("product", product.model or product.title, (sku,))
             found.append(self._mention(target, text, positions, i, j, 1.0, "title"))
             covered[i:j] = [True] * (j - i)
         return found
@@ -330,7 +330,7 @@ class EntityLinker:
             if not skus:
                 continue
             first = self.graph.products[skus[0]]
-            value = first.get("model") or first["title"]
+            value = first.model or first.title
             resolved[index] = Mention(
                 "product", value, mention.text, mention.start, mention.end, skus,
                 mention.score, mention.method, mention.skus,
@@ -354,14 +354,14 @@ class EntityLinker:
 
     def _value_is(self, skus: tuple[str, ...], mention: Mention) -> bool:
         key = normalise_key(mention.text)
-        values = [(self.graph.products[s].get("attributes") or {}).get(mention.value) for s in skus]
+        values = [self.graph.products[s].attributes.get(mention.value) for s in skus]
         return bool(values) and all(isinstance(v, str) and normalise_key(v) == key for v in values)
 
     def _title_has(self, skus: tuple[str, ...], mention: Mention) -> bool:
         products = [self.graph.products[s] for s in skus if s in self.graph.products]
         key = normalise_key(mention.text)
         return bool(products) and all(
-            p["category"] == mention.value and key in normalise_key(p["title"]) for p in products
+            p.category == mention.value and key in normalise_key(p.title) for p in products
         )
 
     def _mention(

@@ -9,7 +9,8 @@ answer never contradicts itself (「拆封了还能退吗」 is not answered 「
 from __future__ import annotations
 
 import re
-from typing import Any
+
+from knowledge_graph.product import Product
 
 DIGITAL = frozenset({"手机", "笔记本电脑", "平板电脑", "耳机", "智能手表", "手机配件"})
 APPLIANCES = frozenset({"小家电"})
@@ -49,7 +50,7 @@ def reports_defect(text: str) -> bool:
     return bool(_DEFECT.search(text))
 
 
-def opened_return(product: dict[str, Any] | None) -> str:
+def opened_return(product: Product | None) -> str:
     """Whether an opened (used, tried-on) item can still be returned, for this product's kind."""
     if product is None:
         return (
@@ -57,7 +58,7 @@ def opened_return(product: dict[str, Any] | None) -> str:
             "小家电拆封激活后也不支持无理由退货；鞋服试穿后吊牌完好、不影响二次销售的，签收7天内"
             "可以退。无论哪类，签收15天内出现质量问题都可以换货，来回运费由我们承担。"
         )
-    return opened_return_in(product["category"], product["title"])
+    return opened_return_in(product.category, product.title)
 
 
 def opened_return_in(category: str, name: str) -> str:
@@ -77,11 +78,11 @@ def opened_return_in(category: str, name: str) -> str:
     )
 
 
-def warranty(product: dict[str, Any]) -> str:
-    name, category = product["title"], product["category"]
+def warranty(product: Product) -> str:
+    name, category = product.title, product.category
     if category in DIGITAL:
         return (
-            f"{name} 享受一年全国联保，凭订单或电子发票到{product['brand']}官方售后网点维修；"
+            f"{name} 享受一年全国联保，凭订单或电子发票到{product.brand}官方售后网点维修；"
             "签收15天内有质量问题也可以直接申请换货。人为损坏和进水不在免费保修范围内。"
         )
     if category in APPLIANCES:
@@ -92,20 +93,20 @@ def warranty(product: dict[str, Any]) -> str:
     )
 
 
-def may_carry_on(product: dict[str, Any]) -> bool:
+def may_carry_on(product: Product) -> bool:
     """Whether it may go in the cabin without an airline's approval (power banks ≤ 100Wh)."""
-    capacity = product["attributes"].get("容量")
-    kind = product["attributes"].get("类型") or product["attributes"].get("品类")
+    capacity = product.attributes.get("容量")
+    kind = product.attributes.get("类型") or product.attributes.get("品类")
     if kind == "充电宝" and isinstance(capacity, (int, float)):
         return capacity * CELL_VOLTS / 1000 <= CARRY_ON_WH
     return True
 
 
-def air_travel(product: dict[str, Any]) -> str | None:
+def air_travel(product: Product) -> str | None:
     """Flying with this product, from its capacity; None when it has no battery to speak of."""
-    name = product["title"]
-    capacity = product["attributes"].get("容量")
-    kind = product["attributes"].get("类型") or product["attributes"].get("品类")
+    name = product.title
+    capacity = product.attributes.get("容量")
+    kind = product.attributes.get("类型") or product.attributes.get("品类")
     if kind == "充电宝" and isinstance(capacity, (int, float)):
         watt_hours = capacity * CELL_VOLTS / 1000
         if watt_hours <= CARRY_ON_WH:
@@ -118,7 +119,7 @@ def air_travel(product: dict[str, Any]) -> str | None:
             f"{name} 容量 {capacity:g}mAh，约 {watt_hours:.0f}Wh，{verdict}（100Wh以内可直接随身携带）。"
             "充电宝不能托运，只能放随身行李，飞行中也不能用来充电。具体以航空公司和安检要求为准。"
         )
-    if product["category"] in DIGITAL - {"手机配件"}:
+    if product.category in DIGITAL - {"手机配件"}:
         return (
             f"{name} 内置电池在民航允许范围内，可以随身带上飞机；建议放随身行李，不要托运。"
             "具体以航空公司和安检要求为准。"

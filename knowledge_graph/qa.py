@@ -13,6 +13,7 @@ from typing import Any
 from cn_text.numbers import parse_chinese_number
 from knowledge_graph import constraints
 from knowledge_graph.linking import Mention, normalise_key
+from knowledge_graph.product import Product
 from knowledge_graph.resolve import gender_of
 from knowledge_graph.service import CatalogView
 
@@ -112,10 +113,10 @@ def _refs_from(mentions: Sequence[Mention]) -> list[ProductRef]:
     ]
 
 
-def representative(view: CatalogView, skus: Sequence[str]) -> dict[str, Any]:
+def representative(view: CatalogView, skus: Sequence[str]) -> Product:
     """The variant to talk about: the cheapest one in stock, else the cheapest."""
     products = [view.graph.products[s] for s in skus if s in view.graph.products]
-    return min(products, key=lambda p: (p["stock"] <= 0, p["price"], p["sku"]))
+    return min(products, key=lambda p: (p.stock <= 0, p.price, p.sku))
 
 
 def asked_fields(view: CatalogView, text: str) -> list[str]:
@@ -149,7 +150,7 @@ ACCESSORY_CATEGORY = "手机配件"
 
 def filter_products(
     view: CatalogView, filters: SearchFilters, in_stock: bool = True
-) -> list[dict[str, Any]]:
+) -> list[Product]:
     products = view.graph.filter(
         category=filters.category,
         brands=filters.brands or None,
@@ -158,11 +159,9 @@ def filter_products(
         in_stock=in_stock,
     )
     if filters.colour:
-        products = [
-            p for p in products if colour_matches(p["attributes"].get("颜色"), filters.colour)
-        ]
+        products = [p for p in products if colour_matches(p.attributes.get("颜色"), filters.colour)]
     if filters.size:
-        products = [p for p in products if has_size(p["attributes"].get("尺码"), filters.size)]
+        products = [p for p in products if has_size(p.attributes.get("尺码"), filters.size)]
     if filters.gender:
         products = [p for p in products if gender_fits(p, filters.gender)]
     if filters.kind:
@@ -171,23 +170,23 @@ def filter_products(
         products = [p for p in products if constraints.fits(p, view.graph, filters.attributes)]
     if filters.within is not None:
         allowed = set(filters.within)
-        products = [p for p in products if p["sku"] in allowed]
+        products = [p for p in products if p.sku in allowed]
     return products
 
 
 KIND_KEYS = ("品类", "类型", "款式")  # the catalog's own "what kind of product" attributes
 
 
-def kind_of(product: dict[str, Any]) -> str | None:
+def kind_of(product: Product) -> str | None:
     """What kind of product it is within its category (吹风机, 手机壳, 面霜), where it says."""
-    attributes = product.get("attributes") or {}
+    attributes = product.attributes
     return next((str(attributes[k]) for k in KIND_KEYS if attributes.get(k)), None)
 
 
-def gender_fits(product: dict[str, Any], gender: str) -> bool:
+def gender_fits(product: Product, gender: str) -> bool:
     """A 男款 product never answers a woman's request; unisex and ungendered ones fit both."""
-    line = str((product.get("attributes") or {}).get("适用人群") or "")
-    own = gender_of(f"{product['title']}{line}")
+    line = str(product.attributes.get("适用人群") or "")
+    own = gender_of(f"{product.title}{line}")
     return own is None or own == f"<{gender}>"
 
 
@@ -206,8 +205,8 @@ class EmptyResult:
     """Why a search found nothing and what comes closest: never a silent, relaxed search."""
 
     blocker: str  # "price", "brand", "colour", "size" or "category"
-    nearest: list[dict[str, Any]]  # closest products breaking only the blocker
-    others: list[dict[str, Any]]  # products keeping the budget, of other brands or colours
+    nearest: list[Product]  # closest products breaking only the blocker
+    others: list[Product]  # products keeping the budget, of other brands or colours
 
 
 def explain_empty(view: CatalogView, filters: SearchFilters) -> EmptyResult:
@@ -216,7 +215,7 @@ def explain_empty(view: CatalogView, filters: SearchFilters) -> EmptyResult:
     has_price = filters.min_price is not None or filters.max_price is not None
     unpriced = replace(filters, min_price=None, max_price=None)
     if has_price and (without_price := filter_products(view, unpriced)):
-        nearest = sorted(without_price, key=lambda p: _price_gap(p["price"], filters))
+        nearest = sorted(without_price, key=lambda p: _price_gap(p.price, filters))
         others = filter_products(view, replace(filters, brands=[], colour=None))
         return EmptyResult("price", one_per_model(nearest)[:1], _best(others))
     if filters.brands and (other_brands := filter_products(view, replace(filters, brands=[]))):
@@ -237,7 +236,7 @@ def _price_gap(price: float, filters: SearchFilters) -> float:
     return 0.0
 
 
-def _best(products: list[dict[str, Any]], k: int = 3) -> list[dict[str, Any]]:
+def _best(products: list[Product], k: int = 3) -> list[Product]:
     return one_per_model(rank_by_quality(products))[:k]
 
 
@@ -253,30 +252,28 @@ def related_in_category(view: CatalogView, skus: Sequence[str], category: str) -
     found: dict[str, None] = {}
     for sku in skus:
         for other, _ in view.graph.related(sku):
-            if view.graph.products[other]["category"] == category:
+            if view.graph.products[other].category == category:
                 found[other] = None
     return list(found)
 
 
-def rank_by_quality(
-    products: list[dict[str, Any]], terms: Sequence[str] = ()
-) -> list[dict[str, Any]]:
+def rank_by_quality(products: list[Product], terms: Sequence[str] = ()) -> list[Product]:
     """Until the hybrid ranker is used: tag/description matches first, then rating, then stock."""
 
-    def key(p: dict[str, Any]) -> tuple:
-        text = " ".join([p["title"], p.get("description", ""), *p.get("tags", [])])
+    def key(p: Product) -> tuple:
+        text = " ".join([p.title, p.description, *p.tags])
         hits = sum(term in text for term in terms)
-        return (-hits, -p["rating"], p["price"], p["sku"])
+        return (-hits, -p.rating, p.price, p.sku)
 
     return sorted(products, key=key)
 
 
-def one_per_model(products: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def one_per_model(products: Iterable[Product]) -> list[Product]:
     """Keeps the first variant of each model so a list never shows the same phone five times."""
     seen: set[str] = set()
     kept = []
     for p in products:
-        model = p.get("model") or p["title"]
+        model = p.model or p.title
         if model not in seen:
             seen.add(model)
             kept.append(p)

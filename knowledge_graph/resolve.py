@@ -23,9 +23,9 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from knowledge_graph.graph import ProductGraph
+from knowledge_graph.product import Product
 
 Normaliser = Callable[[str], str]
 _TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?|[\u4e00-\u9fff]+")
@@ -120,10 +120,10 @@ class ProductResolver:
         self._by_brand: dict[str, list[str]] = defaultdict(list)
         self._products: dict[str, _Product] = {}
         for sku, product in graph.products.items():
-            title = normalise_key(product["title"])
+            title = normalise_key(product.title)
             self.titles[title] = sku
             self._by_prefix[title[:TITLE_PREFIX]].append(title)
-            self._by_brand[product["brand"]].append(sku)
+            self._by_brand[product.brand].append(sku)
             self._products[sku] = self._describe(product)
         for titles in self._by_prefix.values():
             titles.sort(key=len, reverse=True)
@@ -135,11 +135,11 @@ class ProductResolver:
         total = max(1, len(self._products))
         self.idf = {word: math.log(1 + total / n) for word, n in counts.items()}
 
-    def _describe(self, product: dict[str, Any]) -> _Product:
+    def _describe(self, product: Product) -> _Product:
         key = self._key
-        attributes = product.get("attributes") or {}
-        words = features(words_key(product["title"], key))
-        gender = gender_of(f"{product['title']}{attributes.get('适用人群') or ''}")
+        attributes = product.attributes
+        words = features(words_key(product.title, key))
+        gender = gender_of(f"{product.title}{attributes.get('适用人群') or ''}")
         if gender:
             words.add(gender)
         colours = attributes.get("颜色") or []
@@ -147,16 +147,16 @@ class ProductResolver:
             words.update(f"<{hue}>" for hue in HUES if hue in str(colour))
         # Only a model has a name a shopper is expected to write out; a product without one
         # (a case, a snack) is named by whatever words of its title the shopper picked.
-        model = product.get("model")
+        model = product.model
         name_words = (
-            features(words_key(model, key)) - features(words_key(product["brand"], key))
+            features(words_key(model, key)) - features(words_key(product.brand, key))
             if model
             else set()
         )
         return _Product(
-            product["sku"],
-            product.get("model") or product["sku"],
-            product["brand"],
+            product.sku,
+            product.model or product.sku,
+            product.brand,
             frozenset(words),
             frozenset(name_words),
         )
@@ -168,9 +168,9 @@ class ProductResolver:
         aliases do not list."""
         seen: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for product in graph.products.values():
-            for run in _CJK_RUN.findall(words_key(product["title"], key)):
+            for run in _CJK_RUN.findall(words_key(product.title, key)):
                 for n in range(KIND_WORD_MIN, min(len(run), KIND_WORD_MAX) + 1):
-                    seen[run[-n:]][product["category"]] += 1
+                    seen[run[-n:]][product.category] += 1
         kinds = {}
         for word, by_category in seen.items():
             category, count = max(by_category.items(), key=lambda item: item[1])
@@ -273,18 +273,16 @@ class ProductResolver:
         if not match:
             return None
         word = match.group()
-        names = [
-            self._key(self.graph.products[s]["title"]) for s in skus if s in self.graph.products
-        ]
+        names = [self._key(self.graph.products[s].title) for s in skus if s in self.graph.products]
         return None if any(word in name for name in names) else word
 
     def variant_words(self, sku: str) -> str:
         """What sets a variant apart from its siblings in their titles (「12GB+512GB」, 「女子」)."""
         siblings = [s for s in self.graph.variants(sku) if s != sku]
-        own = self.graph.products[sku]["title"].split()
+        own = self.graph.products[sku].title.split()
         if not siblings:
             return ""
-        others = {w for s in siblings for w in self.graph.products[s]["title"].split()}
+        others = {w for s in siblings for w in self.graph.products[s].title.split()}
         return " ".join(w for w in own if w not in others)
 
 

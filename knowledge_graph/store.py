@@ -5,19 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, delete, event, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from knowledge_graph.product import Product, ProductDetail, RelationRef
 from knowledge_graph.tables import (
     AttributeDef,
+    AuditEntry,
     Base,
     Brand,
     CatalogVersion,
     Category,
     Merchant,
-    Product,
+    ProductRow,
     Relation,
 )
 
@@ -66,11 +69,9 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def product_to_dict(product: Product) -> dict[str, Any]:
-    data = {name: getattr(product, name) for name in PRODUCT_FIELDS}
-    data["price"] = float(product.price)
-    data["revision"] = product.revision
-    return data
+def product_from_row(row: ProductRow) -> Product:
+    values = {name: getattr(row, name) for name in PRODUCT_FIELDS}
+    return Product(**values, revision=row.revision)
 
 
 @dataclass
@@ -78,7 +79,7 @@ class CatalogSnapshot:
     """Everything the graph needs, read in one transaction."""
 
     version: int
-    products: list[dict[str, Any]]
+    products: list[Product]
     brands: list[dict[str, Any]]
     categories: list[dict[str, Any]]
     attribute_defs: list[dict[str, Any]]
@@ -88,7 +89,7 @@ class CatalogSnapshot:
 
 @dataclass
 class ProductPage:
-    items: list[dict[str, Any]]
+    items: list[Product]
     total: int
 
 
@@ -131,7 +132,7 @@ class CatalogStore:
     # -- seeding -----------------------------------------------------------------
     def is_empty(self) -> bool:
         with self._sessions() as session:
-            return session.scalar(select(func.count()).select_from(Product)) == 0
+            return session.scalar(select(func.count()).select_from(ProductRow)) == 0
 
     def load_catalog(self, catalog: dict[str, Any]) -> None:
         """Loads a catalog document (data/generate_catalog.py's shape) into an empty store.
@@ -160,7 +161,7 @@ class CatalogStore:
                 )
             session.flush()
             session.add_all(
-                Product(**{k: p.get(k) for k in PRODUCT_FIELDS}) for p in catalog["products"]
+                ProductRow(**{k: p.get(k) for k in PRODUCT_FIELDS}) for p in catalog["products"]
             )
             session.flush()
             session.add_all(
@@ -173,7 +174,7 @@ class CatalogStore:
     def snapshot(self) -> CatalogSnapshot:
         with self._sessions() as session, session.begin():
             row = session.get(CatalogVersion, 1)
-            products = [product_to_dict(p) for p in session.scalars(select(Product))]
+            products = [product_from_row(p) for p in session.scalars(select(ProductRow))]
             brands = [
                 {"name": b.name, "aliases": b.aliases or [], "origin": b.origin}
                 for b in session.scalars(select(Brand))
@@ -220,67 +221,189 @@ class CatalogStore:
     ) -> ProductPage:
         conditions = []
         if category:
-            conditions.append(Product.category == category)
+            conditions.append(ProductRow.category == category)
         if brand:
-            conditions.append(Product.brand == brand)
+            conditions.append(ProductRow.brand == brand)
         if min_price is not None:
-            conditions.append(Product.price >= min_price)
+            conditions.append(ProductRow.price >= min_price)
         if max_price is not None:
-            conditions.append(Product.price <= max_price)
+            conditions.append(ProductRow.price <= max_price)
         if q:
             pattern = f"%{q}%"
             conditions.append(
                 or_(
-                    Product.title.ilike(pattern),
-                    Product.brand.ilike(pattern),
-                    Product.model.ilike(pattern),
+                    ProductRow.title.ilike(pattern),
+                    ProductRow.brand.ilike(pattern),
+                    ProductRow.model.ilike(pattern),
                 )
             )
         with self._sessions() as session:
-            total = session.scalar(select(func.count()).select_from(Product).where(*conditions))
+            total = session.scalar(select(func.count()).select_from(ProductRow).where(*conditions))
             rows = session.scalars(
-                select(Product).where(*conditions).order_by(Product.sku).limit(limit).offset(offset)
+                select(ProductRow)
+                .where(*conditions)
+                .order_by(ProductRow.sku)
+                .limit(limit)
+                .offset(offset)
             )
-            return ProductPage(items=[product_to_dict(p) for p in rows], total=int(total or 0))
+            return ProductPage(items=[product_from_row(p) for p in rows], total=int(total or 0))
 
-    def get_product(self, sku: str) -> dict[str, Any]:
+    def get_product(self, sku: str) -> ProductDetail:
         with self._sessions() as session:
-            product = session.get(Product, sku)
-            if product is None:
+            row = session.get(ProductRow, sku)
+            if row is None:
                 raise NotFound(sku)
-            data = product_to_dict(product)
             outgoing = session.scalars(select(Relation).where(Relation.source_sku == sku))
             incoming = session.scalars(select(Relation).where(Relation.target_sku == sku))
-            data["relations"] = [
-                {"type": r.type, "sku": r.target_sku, "direction": "out"} for r in outgoing
-            ] + [{"type": r.type, "sku": r.source_sku, "direction": "in"} for r in incoming]
-            return data
+            relations = [RelationRef(r.type, r.target_sku, "out") for r in outgoing]
+            relations += [RelationRef(r.type, r.source_sku, "in") for r in incoming]
+            return ProductDetail(product_from_row(row), tuple(relations))
 
     # -- writes ------------------------------------------------------------------
+    # Every write bumps the catalog version (each process reloads within a second) and leaves
+    # one audit entry, in the same transaction: who, what, and the product before and after.
+    def create_product(self, data: dict[str, Any], actor: str = "system") -> Product:
+        values = {k: v for k, v in data.items() if k in PRODUCT_FIELDS}
+        with self.session() as session:
+            if session.get(ProductRow, values.get("sku")) is not None:
+                raise Conflict(f"{values.get('sku')} exists already")
+            _check_references(session, values)
+            row = ProductRow(**values)
+            session.add(row)
+            session.flush()
+            product = product_from_row(row)
+            _audit(session, actor, "create", None, product)
+            self.bump_version(session)
+            return product
+
     def update_product(
-        self, sku: str, changes: dict[str, Any], expected_revision: int | None = None
-    ) -> dict[str, Any]:
+        self,
+        sku: str,
+        changes: dict[str, Any],
+        expected_revision: int | None = None,
+        actor: str = "system",
+    ) -> Product:
         """Applies field changes; raises Conflict if someone else saved since `expected_revision`."""
         allowed = {k: v for k, v in changes.items() if k in PRODUCT_FIELDS and k != "sku"}
         with self.session() as session:
-            product = session.get(Product, sku, with_for_update=True)
-            if product is None:
+            row = session.get(ProductRow, sku, with_for_update=True)
+            if row is None:
                 raise NotFound(sku)
-            if expected_revision is not None and product.revision != expected_revision:
-                raise Conflict(f"{sku} is at revision {product.revision}, not {expected_revision}")
+            if expected_revision is not None and row.revision != expected_revision:
+                raise Conflict(f"{sku} is at revision {row.revision}, not {expected_revision}")
+            before = product_from_row(row)
+            _check_references(session, {**before.to_dict(), **allowed})
             for key, value in allowed.items():
-                setattr(product, key, value)
-            product.revision += 1
-            self.bump_version(session)
+                setattr(row, key, value)
+            row.revision += 1
             session.flush()
-            return product_to_dict(product)
+            after = product_from_row(row)
+            _audit(session, actor, "update", before, after)
+            self.bump_version(session)
+            return after
 
-    def delete_product(self, sku: str) -> None:
+    def delete_product(self, sku: str, actor: str = "system") -> None:
         with self.session() as session:
-            if session.get(Product, sku) is None:
+            row = session.get(ProductRow, sku)
+            if row is None:
                 raise NotFound(sku)
+            before = product_from_row(row)
             session.execute(
                 delete(Relation).where(or_(Relation.source_sku == sku, Relation.target_sku == sku))
             )
-            session.execute(delete(Product).where(Product.sku == sku))
+            session.execute(delete(ProductRow).where(ProductRow.sku == sku))
+            _audit(session, actor, "delete", before, None)
             self.bump_version(session)
+
+    def audit_log(
+        self,
+        *,
+        merchant_id: str | None = None,
+        target: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[AuditRecord], int]:
+        """Newest first; `merchant_id` narrows it to one merchant's products."""
+        conditions = []
+        if merchant_id is not None:
+            conditions.append(AuditEntry.merchant_id == merchant_id)
+        if target is not None:
+            conditions.append(AuditEntry.target == target)
+        with self._sessions() as session:
+            total = session.scalar(select(func.count()).select_from(AuditEntry).where(*conditions))
+            rows = session.scalars(
+                select(AuditEntry)
+                .where(*conditions)
+                .order_by(AuditEntry.id.desc())
+                .limit(limit)
+                .offset(offset)
+            )
+            records = [
+                AuditRecord(
+                    r.id,
+                    r.actor,
+                    r.action,
+                    r.target,
+                    r.merchant_id,
+                    r.ts,
+                    r.detail.get("before"),
+                    r.detail.get("after"),
+                )  # fmt: skip
+                for r in rows
+            ]
+        return records, int(total or 0)
+
+
+class InvalidProduct(ValueError):
+    """A product that names what the catalog does not have (category, merchant)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    id: int
+    actor: str
+    action: str
+    target: str
+    merchant_id: str | None
+    ts: datetime
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def _check_references(session: Session, values: dict[str, Any]) -> None:
+    """The category and merchant must exist; a brand the catalog does not know yet is added
+    (merchants sell new brands every season)."""
+    category = values.get("category")
+    if category is None or session.get(Category, category) is None:
+        raise InvalidProduct("category", f"没有这个品类：{category}")
+    if session.get(Merchant, values.get("merchant_id")) is None:
+        raise InvalidProduct("merchant_id", f"没有这个商家：{values.get('merchant_id')}")
+    brand = values.get("brand")
+    if not brand:
+        raise InvalidProduct("brand", "品牌不能为空")
+    if session.get(Brand, brand) is None:
+        session.add(Brand(name=brand, aliases=[]))
+        session.flush()
+
+
+def _audit(
+    session: Session, actor: str, action: str, before: Product | None, after: Product | None
+) -> None:
+    product = after or before
+    assert product is not None
+    session.add(
+        AuditEntry(
+            actor=actor,
+            action=action,
+            target=product.sku,
+            merchant_id=product.merchant_id,
+            detail={
+                "before": before.to_dict() if before else None,
+                "after": after.to_dict() if after else None,
+            },
+        )
+    )

@@ -21,11 +21,11 @@ import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from knowledge_graph.product import Product
 from knowledge_graph.service import CatalogService, CatalogView
 from recommender.cf.served import ItemFacts, Reason, Request, ServedRanker
 from recommender.cf.session_blend import SessionBlend
@@ -61,7 +61,7 @@ def default_model_path(var_dir: Path) -> Path:
 
 @dataclass
 class Recommendation:
-    product: dict[str, Any]
+    product: Product
     score: float
     reason: str
 
@@ -189,7 +189,7 @@ class RecommendationService:
         return picked
 
     def rerank(
-        self, user_id: str | None, products: list[dict[str, Any]], weight: float = 0.3
+        self, user_id: str | None, products: list[Product], weight: float = 0.3
     ) -> list[Recommendation]:
         """Search results reordered by what this shopper likes; the search order stays the prior.
 
@@ -203,7 +203,7 @@ class RecommendationService:
             e for e in (self.events.history(user_id) if user_id else []) if e.sku in model.index
         ]
         request = self._request(model, history, None, with_intent=False)
-        item_ids = [model.index.get(p["sku"], -1) for p in products]
+        item_ids = [model.index.get(p.sku, -1) for p in products]
         reranked = model.ranker.rerank(request, item_ids, weight)
         return [
             Recommendation(products[position], score, _reason_text(view, model, reason) or "")
@@ -257,13 +257,13 @@ def _item_facts(view: CatalogView, skus: list[str]) -> ItemFacts:
     return ItemFacts.build(
         keys=skus,
         version=view.version,
-        category=[p["category"] for p in products],
+        category=[p.category for p in products],
         kind=[_kind(p) for p in products],
-        price=[float(p["price"]) for p in products],
-        rating=[p["rating"] for p in products],
-        in_stock=[p["stock"] > 0 for p in products],
+        price=[float(p.price) for p in products],
+        rating=[p.rating for p in products],
+        in_stock=[p.stock > 0 for p in products],
         line=[_model_key(p) for p in products],
-        brand=[(p["brand"], p["category"]) for p in products],
+        brand=[(p.brand, p.category) for p in products],
         relations=[
             [
                 (index[other], relation)
@@ -283,23 +283,23 @@ def _aware(ts: datetime) -> datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
-def _kind(p: dict[str, Any]) -> str | None:
+def _kind(p: Product) -> str | None:
     """The product's kind (品类/类型/款式), or None."""
-    attributes = p.get("attributes") or {}
+    attributes = p.attributes
     value = next((attributes[k] for k in KIND_KEYS if attributes.get(k)), None)
     return value if isinstance(value, str) else None
 
 
-def _model_key(p: dict[str, Any]) -> tuple[str, str]:
-    return (p["brand"], p.get("model") or p["title"])
+def _model_key(p: Product) -> tuple[str, str]:
+    return (p.brand, p.model or p.title)
 
 
-def _name(p: dict[str, Any]) -> str:
+def _name(p: Product) -> str:
     """How a reason names a product: brand and model (「徕芬 SE」, not a bare 「SE」), or the title."""
-    model = p.get("model")
+    model = p.model
     if not model:
-        return p["title"]
-    return model if model.lower().startswith(p["brand"].lower()) else f"{p['brand']} {model}"
+        return p.title
+    return model if model.lower().startswith(p.brand.lower()) else f"{p.brand} {model}"
 
 
 def _reason_text(view: CatalogView, model: _Model, reason: Reason | None) -> str | None:
@@ -309,7 +309,7 @@ def _reason_text(view: CatalogView, model: _Model, reason: Reason | None) -> str
     return REASON_TEXTS[reason.kind].format(name=_name(anchor))
 
 
-def _default_reason(product: dict[str, Any]) -> str:
-    if product["rating"] >= 4.8:
-        return f"{product['category']}里好评率很高（{product['rating']}分）"
-    return f"近期热销的{product['category']}"
+def _default_reason(product: Product) -> str:
+    if product.rating >= 4.8:
+        return f"{product.category}里好评率很高（{product.rating}分）"
+    return f"近期热销的{product.category}"

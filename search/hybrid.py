@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from knowledge_graph.graph import numeric_value
+from knowledge_graph.product import Product
 from knowledge_graph.qa import SearchFilters, explain_empty, filter_products, one_per_model
 from knowledge_graph.service import CatalogView
 from search.keyword_index import KeywordIndex
@@ -48,7 +49,7 @@ class Encoder(Protocol):
 
 @dataclass
 class SearchHit:
-    product: dict[str, Any]
+    product: Product
     score: float
     reasons: list[str] = field(default_factory=list)
 
@@ -75,7 +76,7 @@ class _Candidates:
     def tagged(self, view: CatalogView, tag: str) -> set[str]:
         if tag not in self.tag_members:
             products = view.graph.products
-            self.tag_members[tag] = {s for s in self.skus if tag in (products[s].get("tags") or [])}
+            self.tag_members[tag] = {s for s in self.skus if tag in products[s].tags}
         return self.tag_members[tag]
 
 
@@ -130,7 +131,7 @@ class ProductSearch:
                 batch = changed[start : start + 256]
                 self.vectors.upsert(batch, self.encoder.encode_documents([texts[s] for s in batch]))
                 self.digests.update((s, _digest(texts[s])) for s in batch)
-            add_words([p.get("model") or "" for p in products.values()] + list(view.graph.brands))
+            add_words([p.model or "" for p in products.values()] + list(view.graph.brands))
             skus = sorted(products)
             self.keywords = KeywordIndex(skus, [texts[s] for s in skus])
             self.version = view.version
@@ -173,7 +174,7 @@ class ProductSearch:
             return []
         query = query.strip()
         if not query:
-            ranked = sorted(candidates, key=lambda s: -view.graph.products[s]["rating"])
+            ranked = sorted(candidates, key=lambda s: -view.graph.products[s].rating)
             return [SearchHit(view.graph.products[s], 0.0) for s in ranked[:k]]
         fused: dict[str, float] = {}
         if mode in ("hybrid", "dense"):
@@ -211,7 +212,7 @@ class ProductSearch:
             if cached is not None:
                 self._candidates.move_to_end(key)
                 return cached
-        skus = [p["sku"] for p in _filtered(view, filters, in_stock)]
+        skus = [p.sku for p in _filtered(view, filters, in_stock)]
         position = self.keywords.position if self.keywords is not None else {}
         rows = np.fromiter((position.get(s, -1) for s in skus), np.int64, len(skus))
         admitted = _Candidates(skus, set(skus), rows)
@@ -252,7 +253,7 @@ class ProductSearch:
         return [candidates[i] for i in order]
 
 
-def _filtered(view: CatalogView, filters: SearchFilters, in_stock: bool) -> list[dict[str, Any]]:
+def _filtered(view: CatalogView, filters: SearchFilters, in_stock: bool) -> list[Product]:
     return filter_products(view, filters, in_stock=in_stock)
 
 
@@ -260,9 +261,9 @@ def _rank_boosts(view: CatalogView, candidates: list[str], key: str) -> dict[str
     """ATTRIBUTE_BOOST scaled by rank among `candidates` (best first), for a numeric attribute
     with a better direction; None otherwise."""
     products = view.graph.products
-    numbers = {s: numeric_value(products[s]["attributes"].get(key)) for s in candidates}
+    numbers = {s: numeric_value(products[s].attributes.get(key)) for s in candidates}
     numbers = {s: v for s, v in numbers.items() if v is not None}
-    spec = next((view.graph.attribute_spec(products[s]["category"], key) for s in numbers), None)
+    spec = next((view.graph.attribute_spec(products[s].category, key) for s in numbers), None)
     if not (numbers and spec and spec.better in ("higher", "lower")):
         return None
     ordered = sorted(numbers, key=numbers.get, reverse=spec.better == "higher")
@@ -295,7 +296,7 @@ def _attribute_boosts(
                     add(sku, by_rank[sku], f"{key}出色")
             continue
         for sku in ranked:
-            value = products[sku]["attributes"].get(key)
+            value = products[sku].attributes.get(key)
             values = value if isinstance(value, list) else [value]
             if any(isinstance(v, str) and v and v in query for v in values):
                 add(sku, ATTRIBUTE_BOOST, f"{key}符合")

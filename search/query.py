@@ -16,6 +16,7 @@ from typing import Any
 from cn_text.prices import NameWords, extract_prices
 from knowledge_graph import constraints
 from knowledge_graph.linking import Mention, normalise_key
+from knowledge_graph.product import Product
 from knowledge_graph.qa import (
     ACCESSORY_CATEGORY,
     SearchFilters,
@@ -91,7 +92,7 @@ def filters_from(
         # 「五百以内的吹风机」: a kind of product that only the titles name.
         filters.category = view.linker.resolver.category_of_kind_words(normalise_key(plain))
     if excluded and not filters.brands and filters.category:
-        makers = {p["brand"] for p in view.graph.filter(category=filters.category)}
+        makers = {p.brand for p in view.graph.filter(category=filters.category)}
         filters.brands = sorted(makers - excluded)
     named_product = any(m.kind == "product" for m in mentions)
     if not filters.category and not named_product and _WATCH.search(plain):
@@ -105,8 +106,8 @@ def filters_from(
     if line and filters.brands in ([], [line.brand]):
         # 「想买MacBook」「iPhone推荐」: that maker's line, whatever its models are called
         category = filters.category or line.category
-        skus = [s for s in line.skus if category in (None, view.graph.products[s]["category"])]
-        devices = [s for s in line.skus if view.graph.products[s]["category"] != category]
+        skus = [s for s in line.skus if category in (None, view.graph.products[s].category)]
+        devices = [s for s in line.skus if view.graph.products[s].category != category]
         if category == ACCESSORY_CATEGORY and len(devices) > len(skus):
             # 「iPhone手机壳」: cases for the line's devices, of any maker
             filters.within = related_in_category(view, devices, category)
@@ -182,7 +183,7 @@ def understand_query(view: CatalogView, text: str) -> SearchFilters:
     filters = filters_from(view, text)
     if not filters.category:
         named = [m for m in view.linker.link(text) if m.kind == "product"]
-        categories = {view.graph.products[s]["category"] for m in named for s in m.skus}
+        categories = {view.graph.products[s].category for m in named for s in m.skus}
         if len(categories) == 1:
             filters.category = categories.pop()
     return filters
@@ -232,7 +233,7 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def described_product(view: CatalogView, text: str) -> dict[str, Any] | None:
+def described_product(view: CatalogView, text: str) -> Product | None:
     """The one product a description fits, when it names no model: a brand, a kind and a spec
     (「小米20000mAh充电宝」). None when it fits none or several."""
     filters = filters_from(view, text)
@@ -242,9 +243,7 @@ def described_product(view: CatalogView, text: str) -> dict[str, Any] | None:
     return fitting[0] if len(fitting) == 1 else None
 
 
-def described_device(
-    view: CatalogView, text: str, accessory_category: str
-) -> dict[str, Any] | None:
+def described_device(view: CatalogView, text: str, accessory_category: str) -> Product | None:
     """The device a description names for its accessories (「苹果手表表带 46mm的」 → the Apple
     Watch of 46mm): its maker and category, narrowed by the sizes and numbers written, when one
     model is left."""
@@ -260,7 +259,7 @@ def described_device(
     devices = view.graph.filter(category=category, brands=filters.brands, in_stock=False)
     numbers = re.findall(r"\d+\s*(?:mm|英寸|寸)?", text.lower())
     for number in numbers:
-        narrowed = [p for p in devices if number.replace(" ", "") in p["title"].lower()]
+        narrowed = [p for p in devices if number.replace(" ", "") in p.title.lower()]
         devices = narrowed or devices
     models = one_per_model(devices)
     return models[0] if len(models) == 1 else None
@@ -296,7 +295,7 @@ def bare_size(view: CatalogView, text: str, category: str | None) -> str | None:
     sizes = {
         str(s).upper()
         for p in view.graph.filter(category=category)
-        for s in (p["attributes"].get("尺码") or [])
+        for s in (p.attributes.get("尺码") or [])
     }
     return size if size in sizes else None
 
@@ -320,5 +319,5 @@ _GENDER_OF = {"<男>": "男", "<女>": "女"}
 def tags_in(view: CatalogView, text: str) -> list[str]:
     """Catalog tags the shopper used (拍照, 油皮, 学生, 送礼 ...), longest first."""
     plain = normalise_key(text)
-    vocabulary = {t for p in view.graph.products.values() for t in p.get("tags") or []}
+    vocabulary = {t for p in view.graph.products.values() for t in p.tags}
     return sorted((t for t in vocabulary if len(t) >= 2 and t in plain), key=len, reverse=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import re
 from functools import lru_cache
-from typing import Any
 
 import jieba
+
+from knowledge_graph.product import Product
 
 jieba.setLogLevel(logging.WARNING)
 _LATIN_OR_NUMBER = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
@@ -53,20 +54,20 @@ _STOPWORDS = frozenset(
 )
 
 
-def product_text(product: dict[str, Any]) -> str:
+def product_text(product: Product) -> str:
     """Everything a shopper might search for, in one passage."""
     attributes = "；".join(
         f"{key}：{'、'.join(map(str, value)) if isinstance(value, list) else value}"
-        for key, value in (product.get("attributes") or {}).items()
+        for key, value in product.attributes.items()
     )
     parts = [
-        product["title"],
-        f"品牌：{product['brand']}",
-        f"品类：{product['category']}",
-        product.get("model") or "",
+        product.title,
+        f"品牌：{product.brand}",
+        f"品类：{product.category}",
+        product.model or "",
         attributes,
-        "标签：" + "、".join(product.get("tags") or []),
-        product.get("description") or "",
+        "标签：" + "、".join(product.tags),
+        product.description,
     ]
     return "。".join(p for p in parts if p)
 

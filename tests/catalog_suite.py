@@ -318,11 +318,11 @@ def _pick(options: Sequence[Any], key: str) -> Any:
 
 
 def _names(product: dict[str, Any]) -> tuple[str, ...]:
-    return tuple(n for n in (product["title"], product.get("model")) if n)
+    return tuple(n for n in (product.title, product.model) if n)
 
 
 def title_flags(product: dict[str, Any]) -> frozenset[str]:
-    title = product["title"]
+    title = product.title
     flags = set()
     if any(float(n) >= 100 for n in re.findall(r"\d+(?:\.\d+)?", title)):
         flags.add("number>=100")
@@ -337,12 +337,12 @@ def title_flags(product: dict[str, Any]) -> frozenset[str]:
 
 
 def _colours(product: dict[str, Any]) -> list[str]:
-    value = (product.get("attributes") or {}).get("颜色")
+    value = product.attributes.get("颜色")
     return [str(c) for c in value] if isinstance(value, list) else []
 
 
 def _sizes(product: dict[str, Any]) -> list[str]:
-    value = (product.get("attributes") or {}).get("尺码")
+    value = product.attributes.get("尺码")
     return [str(s) for s in value] if isinstance(value, list) else []
 
 
@@ -356,28 +356,28 @@ def _products(graph: ProductGraph) -> list[dict[str, Any]]:
 def title_price_cases(graph: ProductGraph) -> list[Case]:
     cases = []
     for i, p in enumerate(_products(graph)):
-        message = PRICE_TEMPLATES[i % len(PRICE_TEMPLATES)].format(title=p["title"])
-        fact = yuan(p["price"])
-        check = partial(check_fact, sku=p["sku"], fact=fact, names=_names(p))
+        message = PRICE_TEMPLATES[i % len(PRICE_TEMPLATES)].format(title=p.title)
+        fact = yuan(p.price)
+        check = partial(check_fact, sku=p.sku, fact=fact, names=_names(p))
         flags = title_flags(p)
-        cases.append(Case("title_price", (message,), f"{p['sku']} {fact}", check, flags))
+        cases.append(Case("title_price", (message,), f"{p.sku} {fact}", check, flags))
     return cases
 
 
 def askable_attribute(graph: ProductGraph, product: dict[str, Any]) -> tuple[str, str] | None:
     """One attribute of the product (chosen by sku) and its value as the bot must render it."""
     keys = []
-    for key, value in sorted((product.get("attributes") or {}).items()):
-        spec = graph.attribute_spec(product["category"], key)
+    for key, value in sorted(product.attributes.items()):
+        spec = graph.attribute_spec(product.category, key)
         if key in SKIPPED_ATTRIBUTES or value in (None, "", []) or spec is None:
             continue
         if spec.type in ASKABLE_TYPES and not isinstance(value, bool):
             keys.append(key)
     if not keys:
         return None
-    key = _pick(keys, product["sku"] + ":attribute")
-    spec = graph.attribute_spec(product["category"], key)
-    return key, format_value(product["attributes"][key], spec.unit if spec else None)
+    key = _pick(keys, product.sku + ":attribute")
+    spec = graph.attribute_spec(product.category, key)
+    return key, format_value(product.attributes[key], spec.unit if spec else None)
 
 
 def title_attribute_cases(graph: ProductGraph) -> list[Case]:
@@ -387,12 +387,12 @@ def title_attribute_cases(graph: ProductGraph) -> list[Case]:
         if chosen is None:
             continue
         key, fact = chosen
-        spec = graph.attribute_spec(p["category"], key)
+        spec = graph.attribute_spec(p.category, key)
         numeric = spec is not None and spec.type == "number"
         templates = NUMBER_ATTRIBUTE_TEMPLATES if numeric else TEXT_ATTRIBUTE_TEMPLATES
-        message = templates[i % len(templates)].format(title=p["title"], attr=key)
-        check = partial(check_fact, sku=p["sku"], fact=fact, names=_names(p))
-        expected = f"{p['sku']} {key}={fact}"
+        message = templates[i % len(templates)].format(title=p.title, attr=key)
+        check = partial(check_fact, sku=p.sku, fact=fact, names=_names(p))
+        expected = f"{p.sku} {key}={fact}"
         cases.append(Case("title_attribute", (message,), expected, check, title_flags(p)))
     return cases
 
@@ -400,9 +400,9 @@ def title_attribute_cases(graph: ProductGraph) -> list[Case]:
 def title_stock_cases(graph: ProductGraph) -> list[Case]:
     cases = []
     for i, p in enumerate(_products(graph)):
-        message = STOCK_TEMPLATES[i % len(STOCK_TEMPLATES)].format(title=p["title"])
-        check = partial(check_stock, sku=p["sku"], stock=int(p["stock"]), names=_names(p))
-        expected = f"{p['sku']} stock {p['stock']}"
+        message = STOCK_TEMPLATES[i % len(STOCK_TEMPLATES)].format(title=p.title)
+        check = partial(check_stock, sku=p.sku, stock=int(p.stock), names=_names(p))
+        expected = f"{p.sku} stock {p.stock}"
         cases.append(Case("title_stock", (message,), expected, check, title_flags(p)))
     return cases
 
@@ -413,8 +413,8 @@ def title_stock_cases(graph: ProductGraph) -> list[Case]:
 def variant_tokens(product: dict[str, Any], siblings: Sequence[dict[str, Any]]) -> list[str]:
     """The words of its title that no sibling's title has, colours last resort: 「512GB」,
     「女子」 say which variant is meant; a colour often names a default look, not the variant."""
-    others = {w for s in siblings for w in s["title"].split()}
-    unique = [w for w in product["title"].split() if w not in others]
+    others = {w for s in siblings for w in s.title.split()}
+    unique = [w for w in product.title.split() if w not in others]
     colours = {c for s in (product, *siblings) for c in _colours(s)}
     plain = [w for w in unique if w not in colours]
     return plain or unique
@@ -442,10 +442,10 @@ def _storage(token: str) -> str | None:
 
 def _model_prefix(product: dict[str, Any], compact: bool) -> str:
     """Brand and model as shoppers write them: 「华为Mate 60 Pro」 or 「华为mate60pro」."""
-    model = product["model"]
+    model = product.model
     if compact:
         model = model.replace(" ", "").lower()
-    brand = product["brand"]
+    brand = product.brand
     if brand.lower() in model.lower():
         return model
     joiner = "" if re.search(r"[\u4e00-\u9fff]$", brand) else " "
@@ -456,8 +456,8 @@ def variant_stock_cases(graph: ProductGraph) -> list[Case]:
     # Keyed by brand too: two brands' products that share a nickname (大红瓶) are not variants.
     by_model: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for p in _products(graph):
-        if p.get("model"):
-            by_model[(p["model"], p["brand"])].append(p)
+        if p.model:
+            by_model[(p.model, p.brand)].append(p)
     cases = []
     for key in sorted(by_model):
         if len(by_model[key]) >= 2:
@@ -478,8 +478,8 @@ def _model_cases(variants: list[dict[str, Any]]) -> list[Case]:
         if spoken != exact and spoken_counts[spoken] == 1:
             messages.append(f"{_model_prefix(product, compact=True)} {spoken}有货吗")
         names = _names(product)
-        check = partial(check_stock, sku=product["sku"], stock=int(product["stock"]), names=names)
-        expected = f"{product['sku']} stock {product['stock']}"
+        check = partial(check_stock, sku=product.sku, stock=int(product.stock), names=names)
+        expected = f"{product.sku} stock {product.stock}"
         cases.extend(Case("variant_stock", (m,), expected, check) for m in messages)
     return cases
 
@@ -487,7 +487,7 @@ def _model_cases(variants: list[dict[str, Any]]) -> list[Case]:
 def _variant_words(product: dict[str, Any], siblings: list[dict[str, Any]]) -> tuple[str, str]:
     """(its variant words as in its title, the same as typed), e.g. ("12GB+1TB", "1T")."""
     tokens = variant_tokens(product, siblings)
-    storages = [_storage(w) for s in siblings for w in s["title"].split()]
+    storages = [_storage(w) for s in siblings for w in s.title.split()]
     spoken = [_colloquial(t, _storage(t) not in storages) for t in tokens]
     return " ".join(tokens), " ".join(spoken)
 
@@ -518,9 +518,9 @@ def size_above(sizes: Sequence[str]) -> tuple[str, str] | None:
 
 
 def _size_message(product: dict[str, Any], size: str, index: int) -> str:
-    shoes = product["category"] == SHOE_CATEGORY
+    shoes = product.category == SHOE_CATEGORY
     templates = SHOE_SIZE_TEMPLATES if shoes else CLOTHES_SIZE_TEMPLATES
-    return templates[index % len(templates)].format(title=product["title"], size=size)
+    return templates[index % len(templates)].format(title=product.title, size=size)
 
 
 def size_cases(graph: ProductGraph) -> list[Case]:
@@ -530,16 +530,16 @@ def size_cases(graph: ProductGraph) -> list[Case]:
         if not sizes:
             continue
         names = _names(p)
-        size = plain_size(_pick(sizes, p["sku"] + ":size"))
-        check = partial(check_has, sku=p["sku"], value=size, names=names)
-        expected = f"{p['sku']} has size {size}"
+        size = plain_size(_pick(sizes, p.sku + ":size"))
+        check = partial(check_has, sku=p.sku, value=size, names=names)
+        expected = f"{p.sku} has size {size}"
         inside.append(Case("size_in", (_size_message(p, size, i),), expected, check))
         above = size_above(sizes)
         if above is None:
             continue
         missing, largest = above
-        check = partial(check_lacks, sku=p["sku"], value=missing, listed=largest, names=names)
-        expected = f"{p['sku']} lacks size {missing} (largest {largest})"
+        check = partial(check_lacks, sku=p.sku, value=missing, listed=largest, names=names)
+        expected = f"{p.sku} lacks size {missing} (largest {largest})"
         outside.append(Case("size_out", (_size_message(p, missing, i),), expected, check))
     return inside + outside
 
@@ -548,7 +548,7 @@ def lacking_hue(product: dict[str, Any]) -> str | None:
     """A basic hue none of its colour names comes near (chosen by sku), or None."""
     colours = "".join(_colours(product))
     candidates = [hue for hue, chars in HUES.items() if not any(c in colours for c in chars)]
-    return _pick(candidates, product["sku"] + ":hue") if candidates else None
+    return _pick(candidates, product.sku + ":hue") if candidates else None
 
 
 def colour_cases(graph: ProductGraph) -> list[Case]:
@@ -560,17 +560,17 @@ def colour_cases(graph: ProductGraph) -> list[Case]:
         names = _names(p)
         # A colour other than the one its title names, where it has one: 「…雅川青 5G手机有雅川青吗」
         # answers itself and reads to the bot like a search for that colour.
-        untitled = [c for c in colours if c not in p["title"]] or colours
-        colour = _pick(untitled, p["sku"] + ":colour")
-        message = COLOUR_TEMPLATE.format(title=p["title"], colour=colour)
-        check = partial(check_has, sku=p["sku"], value=colour, names=names)
-        has.append(Case("colour_has", (message,), f"{p['sku']} has {colour}", check))
+        untitled = [c for c in colours if c not in p.title] or colours
+        colour = _pick(untitled, p.sku + ":colour")
+        message = COLOUR_TEMPLATE.format(title=p.title, colour=colour)
+        check = partial(check_has, sku=p.sku, value=colour, names=names)
+        has.append(Case("colour_has", (message,), f"{p.sku} has {colour}", check))
         hue = lacking_hue(p)
         if hue is None:
             continue
-        message = COLOUR_TEMPLATE.format(title=p["title"], colour=hue)
-        check = partial(check_lacks, sku=p["sku"], value=None, listed=None, names=names)
-        lacks.append(Case("colour_lacks", (message,), f"{p['sku']} lacks {hue}", check))
+        message = COLOUR_TEMPLATE.format(title=p.title, colour=hue)
+        check = partial(check_lacks, sku=p.sku, value=None, listed=None, names=names)
+        lacks.append(Case("colour_lacks", (message,), f"{p.sku} lacks {hue}", check))
     return has + lacks
 
 
@@ -588,13 +588,13 @@ class BudgetPair:
 def budget_pairs(graph: ProductGraph, min_in_stock: int = 3) -> list[BudgetPair]:
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for p in _products(graph):
-        groups[(p["brand"], p["category"])].append(p)
+        groups[(p.brand, p.category)].append(p)
     pairs = []
     for (brand, category), products in sorted(groups.items()):
-        in_stock = [p["price"] for p in products if p["stock"] > 0]
+        in_stock = [p.price for p in products if p.stock > 0]
         if len(in_stock) < min_in_stock:
             continue
-        cheapest = min(p["price"] for p in products)
+        cheapest = min(p.price for p in products)
         median = round(statistics.median(in_stock))
         pairs.append(BudgetPair(brand, category, median, math.floor(cheapest * 0.5)))
     return pairs
@@ -622,7 +622,7 @@ def budget_cases(graph: ProductGraph) -> list[Case]:
 
 
 def category_cases(graph: ProductGraph) -> list[Case]:
-    categories = sorted({p["category"] for p in graph.products.values()})
+    categories = sorted({p.category for p in graph.products.values()})
     return [
         Case(
             "category_request",

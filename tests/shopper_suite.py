@@ -78,6 +78,7 @@ import yaml
 from actions.formatting import yuan
 from daogou.settings import Settings
 from knowledge_graph.graph import ProductGraph, format_value, numeric_value
+from knowledge_graph.product import Product
 from knowledge_graph.store import CatalogSnapshot
 
 SUITE_DIR = Path(__file__).resolve().parent / "shopper_suite"
@@ -205,7 +206,7 @@ def stratified_sample(
 
 def graph_from_catalog(catalog: dict[str, Any]) -> ProductGraph:
     """The graph of a catalog document (data/generate_catalog.py's shape), without a database."""
-    products = [{**p, "price": float(p["price"])} for p in catalog["products"]]
+    products = [Product.from_dict(p) for p in catalog["products"]]
     attribute_defs = [
         {
             "category": category,
@@ -325,7 +326,7 @@ def model_skus(graph: ProductGraph, ref: dict[str, Any]) -> set[str]:
     return {
         sku
         for sku, p in graph.products.items()
-        if p["brand"] == ref.get("brand") and p.get("model") == ref.get("model")
+        if p.brand == ref.get("brand") and p.model == ref.get("model")
     }
 
 
@@ -363,7 +364,7 @@ def _from_list(graph: ProductGraph, shown: list[str], match: re.Match) -> set[st
         return {shown[n - 1]}
     known = [s for s in shown if s in graph.products]
     if extreme:
-        values = {s: graph.products[s]["price"] for s in known}
+        values = {s: graph.products[s].price for s in known}
         best = min if extreme == "cheapest" else max
     else:
         values = {}
@@ -381,14 +382,14 @@ def _from_list(graph: ProductGraph, shown: list[str], match: re.Match) -> set[st
 def _attribute(graph: ProductGraph, sku: str, key: str) -> float | None:
     product = graph.products[sku]
     if key in ("price", "价格"):
-        return float(product["price"])
-    own = graph.attribute_key(product["category"], key) or key
-    return numeric_value((product.get("attributes") or {}).get(own))
+        return float(product.price)
+    own = graph.attribute_key(product.category, key) or key
+    return numeric_value(product.attributes.get(own))
 
 
 def _names(graph: ProductGraph, sku: str) -> list[str]:
     p = graph.products[sku]
-    names = [p["title"], p.get("model") or "", *(p.get("aliases") or [])]
+    names = [p.title, p.model or "", *p.aliases]
     return [_compact(n) for n in names if n and len(_compact(n)) >= 2]
 
 
@@ -414,8 +415,8 @@ def _groups(value: Any) -> list[list[str]]:
     return [items] if items else []
 
 
-def _kind(product: dict[str, Any]) -> set[str]:
-    attributes = product.get("attributes") or {}
+def _kind(product: Product | None) -> set[str]:
+    attributes = product.attributes if product else {}
     return {str(attributes[k]) for k in KIND_KEYS if attributes.get(k)}
 
 
@@ -444,19 +445,19 @@ def card_problem(
     product = graph.products.get(sku)
     if product is None:
         return f"{sku} is not in the catalog"
-    attributes = product.get("attributes") or {}
-    label = f"{sku} {product['title']}"
-    if "category" in spec and product["category"] not in _as_list(spec["category"]):
-        return f"{label}: category {product['category']}"
-    if "brand" in spec and product["brand"] not in _as_list(spec["brand"]):
-        return f"{label}: brand {product['brand']}"
-    if "not_brand" in spec and product["brand"] in _as_list(spec["not_brand"]):
-        return f"{label}: brand {product['brand']} was excluded"
-    if "max_price" in spec and product["price"] > float(spec["max_price"]):
-        return f"{label}: {yuan(product['price'])} > {spec['max_price']}"
-    if "min_price" in spec and product["price"] < float(spec["min_price"]):
-        return f"{label}: {yuan(product['price'])} < {spec['min_price']}"
-    if spec.get("in_stock") and product["stock"] <= 0:
+    attributes = product.attributes
+    label = f"{sku} {product.title}"
+    if "category" in spec and product.category not in _as_list(spec["category"]):
+        return f"{label}: category {product.category}"
+    if "brand" in spec and product.brand not in _as_list(spec["brand"]):
+        return f"{label}: brand {product.brand}"
+    if "not_brand" in spec and product.brand in _as_list(spec["not_brand"]):
+        return f"{label}: brand {product.brand} was excluded"
+    if "max_price" in spec and product.price > float(spec["max_price"]):
+        return f"{label}: {yuan(product.price)} > {spec['max_price']}"
+    if "min_price" in spec and product.price < float(spec["min_price"]):
+        return f"{label}: {yuan(product.price)} < {spec['min_price']}"
+    if spec.get("in_stock") and product.stock <= 0:
         return f"{label}: out of stock"
     if "gender" in spec:
         wanted = {"男": "男款", "女": "女款"}.get(spec["gender"], spec["gender"])
@@ -472,10 +473,10 @@ def card_problem(
             return f"{label}: 适用肤质 {skins}"
     if "kind" in spec and not _kind(product) & set(_as_list(spec["kind"])):
         return f"{label}: kind {sorted(_kind(product))}"
-    if "tag" in spec and spec["tag"] not in (product.get("tags") or ()):
+    if "tag" in spec and spec["tag"] not in product.tags:
         return f"{label}: no tag {spec['tag']}"
     if "model" in spec and not any(sku in model_skus(graph, m) for m in _as_list(spec["model"])):
-        return f"{label}: model {product.get('model')}"
+        return f"{label}: model {product.model}"
     if "not_sku" in spec:
         excluded = set().union(*(resolve(graph, r, history) for r in _as_list(spec["not_sku"])))
         if sku in excluded:
@@ -500,7 +501,7 @@ def card_problem(
 
 
 def _prices(graph: ProductGraph, skus: set[str]) -> set[float]:
-    return {float(graph.products[s]["price"]) for s in skus}
+    return {float(graph.products[s].price) for s in skus}
 
 
 def _says_any_amount(text: str, amounts: Iterable[float]) -> bool:
@@ -569,7 +570,7 @@ def _check(
         if ref(r) & set(skus):
             problems.append(f"{r} shown, it should not be; {shown}")
     for kind in _as_list(expect.get("shows_kinds")):
-        if not any(kind in _kind(graph.products.get(s) or {}) for s in skus):
+        if not any(kind in _kind(graph.products.get(s)) for s in skus):
             problems.append(f"no {kind} card; {shown}")
     if "picks" in expect:
         wanted = ref(expect["picks"])
@@ -591,7 +592,7 @@ def _check(
             amounts = sorted(yuan(p) for p in _prices(graph, found))
             problems.append(f"text lacks the price of {r} {amounts}: {_short(text)}")
     if "says_stock" in expect:
-        stocks = {graph.products[s]["stock"] for s in ref(expect["says_stock"])}
+        stocks = {graph.products[s].stock for s in ref(expect["says_stock"])}
         if not any(("缺货" in text) if n <= 0 else _has_number(text, str(n)) for n in stocks):
             problems.append(f"text lacks the stock {sorted(stocks)}: {_short(text)}")
     if "says_total" in expect:
@@ -603,7 +604,7 @@ def _check(
         if not known:
             problems.append(f"no cards to total; text: {_short(text)}")
         else:
-            total = sum(float(graph.products[s]["price"]) for s in known)
+            total = sum(float(graph.products[s].price) for s in known)
             if not _has_amount(text, yuan(total)):
                 problems.append(f"text lacks the cards' total {yuan(total)}: {_short(text)}")
     if "says_difference" in expect:
@@ -615,11 +616,11 @@ def _check(
         facts = set()
         for sku in ref(item["sku"]):
             p = graph.products[sku]
-            key = graph.attribute_key(p["category"], item["key"]) or item["key"]
-            value = (p.get("attributes") or {}).get(key)
+            key = graph.attribute_key(p.category, item["key"]) or item["key"]
+            value = p.attributes.get(key)
             if value is None:
                 continue
-            spec = graph.attribute_spec(p["category"], key)
+            spec = graph.attribute_spec(p.category, key)
             facts.add(format_value(value, spec.unit if spec else None))
         if not facts:
             problems.append(f"{item['sku']} has no {item['key']}")
@@ -722,8 +723,8 @@ def validate(conversations: Sequence[Conversation], graph: ProductGraph) -> list
     """Problems with the suite itself: unknown keys, SKUs, models, categories, brands."""
     problems = []
     names: set[tuple[str, str]] = set()
-    categories = set(graph.categories) | {p["category"] for p in graph.products.values()}
-    brands = set(graph.brands) | {p["brand"] for p in graph.products.values()}
+    categories = set(graph.categories) | {p.category for p in graph.products.values()}
+    brands = set(graph.brands) | {p.brand for p in graph.products.values()}
     for conv in conversations:
         where = f"{conv.file}: {conv.name or '<no name>'}"
         if not conv.name:

@@ -1,65 +1,310 @@
-"""Rasa 3.6's Socket.IO channel with two fixes the storefront widget needs.
+"""Rasa 3.6's Socket.IO channel, with its blueprint rewritten so that our output is used.
 
-1. `send_custom_json` in Rasa 3.6 calls `sio.emit(event, **payload)`, so a custom payload such
-   as {"type": "products", ...} raises TypeError; we emit it as the message body instead.
-2. Buttons arrive as `quick_replies`; we also send them under `buttons`, like the REST channel.
-The room join is awaited when python-socketio makes `enter_room` a coroutine (rasa#13027), and
-shopper text is sanitised as on the REST channel (cn_text/sanitize.py).
+Why the whole blueprint: Rasa's `SocketIOInput.blueprint()` builds a stock `SocketIOOutput`
+inside its user-message handler, so no `get_output_channel` override or output subclass is
+ever used for replies. The stock `send_custom_json` calls `sio.emit(event, **payload)`, so the
+product cards of 「有没有三千以内的华为手机」 raised `TypeError: AsyncServer.emit() got an
+unexpected keyword argument 'type'` inside Rasa's prediction loop and the rest of the turn
+was lost.
+
+Messages carry the REST channel's keys (`text`, `buttons`, `image`, `attachment`, `custom`,
+product cards as {"custom": {"type": "products", "items": [...]}}), so one widget renderer
+serves both channels; Rasa's own Socket.IO keys come along for stock widgets (`quick_replies`,
+an image also as `attachment` {"type": "image", "payload": {"src": ...}}). A part that fails
+to send is logged and the rest of the turn still goes out. Shopper text is sanitised as on
+REST (cn_text/sanitize.py); the room join is awaited when `enter_room` is a coroutine
+(python-socketio >= 5.10, rasa#13027); replies go to the configured `namespace`.
+
+Credentials (bot/credentials.yml), beside Rasa's own (user_message_evt, bot_message_evt,
+namespace, session_persistence, socketio_path, jwt_key, jwt_method, metadata_key):
+  cors_allowed_origins  origins whose pages may connect (a browser's Origin header is checked);
+                        default the web app's own, http://localhost:<port> and
+                        http://127.0.0.1:<port> with port DAOGOU_WEB_PORT or 8000. Not "*".
+  redis_url             e.g. redis://127.0.0.1:6379/0: rooms shared through Redis
+                        (socketio.AsyncRedisManager), so that several Rasa instances reach one
+                        conversation; default none (rooms live in this process).
 """
 
 from __future__ import annotations
 
 import inspect
+import json
+import logging
+import os
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+import rasa.shared.utils.io
+from rasa.core.channels.channel import InputChannel, UserMessage, decode_bearer_token
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sanic_cors.core import SANIC_CORS_EVALUATED
+from socketio import AsyncServer
 
 from cn_text.sanitize import clean_message
 
+logger = logging.getLogger(__name__)
+
+
+def default_origins() -> list[str]:
+    """The web app's own origins: the storefront page that embeds the widget."""
+    port = os.environ.get("DAOGOU_WEB_PORT") or "8000"
+    return [f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
+
+
+def _origins(value: str | Iterable[str] | None) -> list[str]:
+    if value is None:
+        return default_origins()
+    origins = [value] if isinstance(value, str) else list(value)
+    return [str(o).rstrip("/") for o in origins if o]
+
+
+# Keys of a bot message that `send_response` sends (and never passes on as keyword arguments).
+_PARTS = frozenset(
+    (
+        "recipient_id",
+        "text",
+        "quick_replies",
+        "buttons",
+        "custom",
+        "image",
+        "attachment",
+        "elements",
+    )
+)
+
+
+class _SocketBlueprint(SocketBlueprint):
+    """Rasa's, but Engine.IO alone answers CORS on its path (checking cors_allowed_origins):
+    Rasa's app-wide Sanic-CORS (`--cors`) added a second Access-Control-Allow-Origin header to
+    the polling responses (seen with curl), which browsers reject."""
+
+    def register(self, app: Sanic, options: dict[str, Any]) -> None:
+        super().register(app, options)
+        path = self.ctx.socketio_path.rstrip("/")
+
+        async def engineio_answers_cors(request: Request) -> None:
+            if request.path.rstrip("/") == path:
+                setattr(request.ctx, SANIC_CORS_EVALUATED, "1")  # Sanic-CORS then skips it
+
+        app.register_middleware(engineio_answers_cors, "request")
+
 
 class ProductSocketIOOutput(SocketIOOutput):
+    """Rasa's Socket.IO output with the REST channel's message shapes (module docstring)."""
+
     @classmethod
     def name(cls) -> str:
         return "socketio"
+
+    def __init__(self, sio: AsyncServer, bot_message_evt: str, namespace: str | None = None):
+        super().__init__(sio, bot_message_evt)
+        self.namespace = namespace
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        await self.sio.emit(
+            self.bot_message_evt, response, room=socket_id, namespace=self.namespace
+        )
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """`OutputChannel.send_response`, each part sent on its own: a failing part is logged
+        and the others (and the turn's later messages) still go out."""
+        parts: list[tuple[str, Callable[..., Awaitable[None]], tuple]] = []
+        text = message.get("text") or ""
+        if message.get("quick_replies"):
+            parts.append(
+                ("quick replies", self.send_quick_replies, (text, message["quick_replies"]))
+            )
+        elif message.get("buttons"):
+            parts.append(("buttons", self.send_text_with_buttons, (text, message["buttons"])))
+        elif text:
+            parts.append(("text", self.send_text_message, (text,)))
+        for key, send in (
+            ("custom", self.send_custom_json),
+            ("image", self.send_image_url),
+            ("attachment", self.send_attachment),
+            ("elements", self.send_elements),
+        ):
+            if message.get(key):
+                parts.append((key, send, (message[key],)))
+        # What is left (timestamp, metadata such as `skill`) goes along as keyword arguments.
+        rest = {k: v for k, v in message.items() if k not in _PARTS}
+        for what, send, args in parts:
+            try:
+                await send(recipient_id, *args, **rest)
+            except Exception:
+                logger.exception(
+                    "socketio: could not send the %s of a reply to %s", what, recipient_id
+                )
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        # One message, as on REST (Rasa's Socket.IO output split the text on blank lines).
+        quick_replies = [
+            {"content_type": "text", "title": b.get("title"), "payload": b.get("payload")}
+            for b in buttons
+        ]
+        await self._send_message(
+            recipient_id, {"text": text, "buttons": buttons, "quick_replies": quick_replies}
+        )
 
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
     ) -> None:
         await self._send_message(recipient_id, {"custom": json_message})
 
-    async def send_text_with_buttons(
-        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
-    ) -> None:
-        await self._send_message(recipient_id, {"text": text, "buttons": buttons})
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        attachment = {"type": "image", "payload": {"src": image}}
+        await self._send_message(recipient_id, {"image": image, "attachment": attachment})
 
 
-class ProductSocketIOInput(SocketIOInput):
+class ProductSocketIOInput(InputChannel):
+    """Rasa's `SocketIOInput` (same credentials and events), replies sent by
+    `ProductSocketIOOutput`; see the module docstring."""
+
     @classmethod
     def name(cls) -> str:
         return "socketio"
 
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        credentials = credentials or {}
+        return cls(
+            credentials.get("user_message_evt", "user_uttered"),
+            credentials.get("bot_message_evt", "bot_uttered"),
+            credentials.get("namespace"),
+            credentials.get("session_persistence", False),
+            credentials.get("socketio_path", "/socket.io"),
+            credentials.get("jwt_key"),
+            credentials.get("jwt_method", "HS256"),
+            credentials.get("metadata_key", "metadata"),
+            cors_allowed_origins=credentials.get("cors_allowed_origins"),
+            redis_url=credentials.get("redis_url"),
+        )
+
+    def __init__(
+        self,
+        user_message_evt: str = "user_uttered",
+        bot_message_evt: str = "bot_uttered",
+        namespace: str | None = None,
+        session_persistence: bool = False,
+        socketio_path: str = "/socket.io",
+        jwt_key: str | None = None,
+        jwt_method: str = "HS256",
+        metadata_key: str = "metadata",
+        *,
+        cors_allowed_origins: str | Iterable[str] | None = None,
+        redis_url: str | None = None,
+        client_manager: Any = None,
+    ) -> None:
+        self.user_message_evt = user_message_evt
+        self.bot_message_evt = bot_message_evt
+        self.namespace = namespace
+        self.session_persistence = session_persistence
+        self.socketio_path = socketio_path
+        self.jwt_key = jwt_key
+        self.jwt_algorithm = jwt_method
+        self.metadata_key = metadata_key
+        self.cors_allowed_origins = _origins(cors_allowed_origins)
+        self.redis_url = redis_url
+        # A socketio client manager (e.g. AsyncRedisManager); built from redis_url if not given.
+        self.client_manager = client_manager
+        self.sio: AsyncServer | None = None
+
     def get_output_channel(self) -> ProductSocketIOOutput | None:
+        """For messages pushed into a conversation (`output_channel=latest`)."""
         if self.sio is None:
+            rasa.shared.utils.io.raise_warning(
+                "SocketIO output channel cannot be recreated. This is expected behavior when "
+                "using multiple Sanic workers or multiple Rasa Open Source instances."
+            )
             return None
-        return ProductSocketIOOutput(self.sio, self.bot_message_evt)
+        return ProductSocketIOOutput(self.sio, self.bot_message_evt, self.namespace)
 
-    def blueprint(self, on_new_message):  # type: ignore[no-untyped-def]
-        async def sanitised(message: UserMessage) -> None:
-            message.text = clean_message(message.text)
-            await on_new_message(message)
+    def _make_client_manager(self) -> Any:
+        if self.client_manager is None and self.redis_url:
+            from socketio import AsyncRedisManager
 
-        blueprint = super().blueprint(sanitised)
-        sio = self.sio
-        original_enter_room = sio.enter_room
+            self.client_manager = AsyncRedisManager(self.redis_url)
+        return self.client_manager
 
-        def enter_room(sid: str, room: str, namespace: str | None = None) -> Any:
-            result = original_enter_room(sid, room, namespace=namespace)
-            if inspect.isawaitable(result):
-                import asyncio
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        # Engine.IO checks a browser's Origin header against this list (no "*").
+        sio = AsyncServer(
+            async_mode="sanic",
+            cors_allowed_origins=self.cors_allowed_origins,
+            client_manager=self._make_client_manager(),
+        )
+        socketio_webhook = _SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
+        self.sio = sio  # for get_output_channel
+        namespace = self.namespace
 
-                return asyncio.ensure_future(result)
-            return result
+        @socketio_webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
 
-        sio.enter_room = enter_room
-        return blueprint
+        @sio.on("connect", namespace=namespace)
+        async def connect(sid: str, environ: dict, auth: dict | None = None) -> bool:
+            if self.jwt_key:
+                token = auth.get("token") if isinstance(auth, dict) else None
+                if not token or not decode_bearer_token(token, self.jwt_key, self.jwt_algorithm):
+                    return False
+            logger.debug("User %s connected to socketIO endpoint.", sid)
+            return True
+
+        @sio.on("disconnect", namespace=namespace)
+        async def disconnect(sid: str, *_: Any) -> None:
+            logger.debug("User %s disconnected from socketIO endpoint.", sid)
+
+        @sio.on("session_request", namespace=namespace)
+        async def session_request(sid: str, data: Any = None) -> None:
+            data = data if isinstance(data, dict) else {}
+            if not data.get("session_id"):
+                data["session_id"] = uuid.uuid4().hex
+            session_id = str(data["session_id"])
+            if self.session_persistence:
+                joined = sio.enter_room(sid, session_id, namespace=namespace)
+                if inspect.isawaitable(joined):  # python-socketio >= 5.10 (rasa#13027)
+                    await joined
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+            logger.debug("User %s started session %s.", sid, session_id)
+
+        @sio.on(self.user_message_evt, namespace=namespace)
+        async def handle_message(sid: str, data: Any = None) -> None:
+            if not isinstance(data, dict):
+                logger.warning("socketio: ignored a message that is not an object from %s", sid)
+                return
+            if self.session_persistence:
+                if not data.get("session_id"):
+                    rasa.shared.utils.io.raise_warning(
+                        "A message without a valid session_id was received. This message will "
+                        "be ignored. Make sure to set a proper session id using the "
+                        "`session_request` socketIO event."
+                    )
+                    return
+                sender_id = str(data["session_id"])
+            else:
+                sender_id = sid
+            metadata = data.get(self.metadata_key) or {}
+            if isinstance(metadata, str):
+                try:
+                    metadata = json.loads(metadata)
+                except ValueError:
+                    metadata = {}
+            message = UserMessage(
+                clean_message(data.get("message", "")),
+                ProductSocketIOOutput(sio, self.bot_message_evt, namespace),
+                sender_id,
+                input_channel=self.name(),
+                metadata=metadata if isinstance(metadata, dict) else {},
+            )
+            try:
+                await on_new_message(message)
+            except Exception:  # as the REST channel: logged, the connection stays up
+                logger.exception("socketio: could not handle a message from %s", sender_id)
+
+        return socketio_webhook

@@ -56,13 +56,13 @@ def _annotate(value: str, entity: str, role: str | None = None) -> str:
 
 
 def _names(graph: ProductGraph) -> dict[str, list[str]]:
-    models = sorted({p["model"] for p in graph.products.values() if p.get("model")})
-    aliases = sorted({a for p in graph.products.values() for a in p.get("aliases") or []})
+    models = sorted({p.model for p in graph.products.values() if p.model})
+    aliases = sorted({a for p in graph.products.values() for a in p.aliases})
     colours = sorted(
         {
             c
             for p in graph.products.values()
-            for c in (p["attributes"].get("颜色") or [])
+            for c in (p.attributes.get("颜色") or [])
             if isinstance(c, str)
         }
     )

@@ -8,11 +8,17 @@ from knowledge_graph.tables.catalog import (
     CatalogVersion,
     Category,
     Merchant,
-    Product,
+    ProductRow,
     Relation,
 )
 from knowledge_graph.tables.commerce import Event, Order
-from knowledge_graph.tables.staff import Account, AuditEntry, ConversationFlag
+from knowledge_graph.tables.staff import (
+    Account,
+    AuditEntry,
+    ConversationFlag,
+    LoginFailure,
+    StaffSession,
+)
 
 __all__ = [
     "Account",
@@ -24,9 +30,11 @@ __all__ = [
     "Category",
     "ConversationFlag",
     "Event",
+    "LoginFailure",
     "Merchant",
     "Order",
-    "Product",
+    "ProductRow",
     "Relation",
+    "StaffSession",
     "utcnow",
 ]

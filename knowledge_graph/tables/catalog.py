@@ -62,7 +62,7 @@ class AttributeDef(Base):
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
-class Product(Base):
+class ProductRow(Base):
     __tablename__ = "products"
     sku: Mapped[str] = mapped_column(String(64), primary_key=True)
     title: Mapped[str] = mapped_column(String(300))

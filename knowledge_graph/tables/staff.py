@@ -7,7 +7,9 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     String,
@@ -28,16 +30,58 @@ class Account(Base):
     role: Mapped[str] = mapped_column(String(16))
     merchant_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A disabled account cannot log in, and its sessions are revoked when it is disabled.
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An admin's password reset: a one-time code (its SHA-256 here) the user trades for a new
+    # password before it expires.
+    reset_code_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reset_expires_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+
+
+class StaffSession(Base):
+    """A console login: the browser holds an opaque token (cookie or Bearer), the database its
+    SHA-256, so a leaked table cannot be replayed. Revoked at logout, password change or
+    when the account is disabled."""
+
+    __tablename__ = "staff_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class LoginFailure(Base):
+    """Failed logins, kept for the throttle window: shared by every web app replica."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_username", "username", "ts"),
+        Index("ix_login_failures_client", "client", "ts"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64))
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class AuditEntry(Base):
+    """Every catalog or account change: who, when, what, and the record before and after."""
+
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_merchant", "merchant_id", "ts"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(32))
     target: Mapped[str] = mapped_column(String(128))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     ts: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The merchant whose product changed: what a merchant may read of the log.
+    merchant_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class ConversationFlag(Base):

@@ -3,18 +3,13 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from console.app import create_app
-from console.ratelimit import RateLimiter
-from search.hybrid import ProductSearch
-from tests.fixtures import BigramEncoder
+from web.app import create_app
+from web.ratelimit import RateLimiter
 
 
 @pytest.fixture()
 def client(mini_services) -> TestClient:
-    app = create_app(mini_services)
-    searcher = ProductSearch(BigramEncoder())
-    app.state.search = lambda: searcher
-    return TestClient(app)
+    return TestClient(create_app(mini_services))
 
 
 def test_search_respects_filters_and_scores(client):
@@ -61,7 +56,7 @@ def test_bad_events_are_4xx(client, body):
 
 def test_events_are_rate_limited(client):
     # A limiter that refills slowly, so a slow machine cannot refill it between requests.
-    client.app.state.event_limiter = RateLimiter(rate_per_second=0.01, burst=5)
+    client.app.state.web.event_limiter = RateLimiter(rate_per_second=0.01, burst=5)
     statuses = {
         client.post(
             "/api/events", json={"user_id": "flood", "sku": "PH-XM-14-256", "type": "view"}
@@ -80,9 +75,9 @@ def test_search_box_understands_constraints_written_in_the_query(client, mini_vi
     assert body["understood"] == {"category": "手机", "brand": "华为", "brands": ["华为"],
                                   "max_price": 6000}  # fmt: skip
     expected = {
-        p["sku"]
+        p.sku
         for p in mini_view.graph.filter(category="手机", brands=["华为"], max_price=6000)
-        if p["stock"] > 0
+        if p.stock > 0
     }
     assert body["items"] and {p["sku"] for p in body["items"]} <= expected
 

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import pytest
 from fastapi.testclient import TestClient
 
-from console.app import create_app
-from search.hybrid import ProductSearch
 from tests.fixtures import BigramEncoder
+from web.app import create_app
 
 CATALOG_FIELDS = {"sku", "title", "brand", "category", "price", "attributes", "tags",
                   "description", "stock", "rating", "merchant_id"}  # fmt: skip
@@ -67,20 +67,18 @@ def test_unknown_sku_and_route_are_json_404(client):
 
 
 def test_health_is_starting_until_search_is_loaded(mini_services):
-    app = create_app(mini_services)
     loaded = threading.Event()
-    searcher = ProductSearch(BigramEncoder())
 
-    def slow_searcher() -> ProductSearch:
+    def slow_encoder() -> BigramEncoder:
         loaded.wait(10)
-        return searcher
+        return BigramEncoder()
 
-    app.state.search = slow_searcher
+    app = create_app(dataclasses.replace(mini_services, _encoder=slow_encoder))
     with TestClient(app) as client:
         starting = client.get("/health")
         assert starting.status_code == 503 and starting.json()["status"] == "starting"
         loaded.set()
-        assert app.state.ready.wait(10)
+        assert app.state.web.ready.wait(10)
         ready = client.get("/health")
         body = ready.json()
         assert ready.status_code == 200 and body["components"]["search"] == "ok"

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from console.app import create_app
 from daogou.container import build_services
 from tests import catalog_suite as suite
+from web.app import create_app
 
 pytestmark = pytest.mark.e2e
 

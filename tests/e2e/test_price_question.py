@@ -31,7 +31,7 @@ def store(settings) -> CatalogStore:
 
 def stored_price(store: CatalogStore, model: str) -> float:
     page = store.list_products(q=model, limit=100)
-    prices = sorted(p["price"] for p in page.items if p["model"] == model)
+    prices = sorted(p.price for p in page.items if p.model == model)
     assert prices, f"{model} is not in the seed catalog"
     return prices[0]
 

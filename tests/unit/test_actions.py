@@ -327,7 +327,7 @@ def test_model_stock_is_told_per_variant_with_variant_quick_replies(mini_view):
     messages, text, *_ = run(ActionAnswerAttribute(), tracker("mate60pro还有货吗"))
     for sku in ("PH-HW-M60P-256", "PH-HW-M60P-512"):
         product = mini_view.graph.products[sku]
-        assert f"{product['title'].split()[4]} 有货 {product['stock']} 件" in text
+        assert f"{product.title.split()[4]} 有货 {product.stock} 件" in text
     assert [b["title"] for b in messages[0]["buttons"]] == ["12GB+256GB", "12GB+512GB"]
 
 
@@ -442,10 +442,10 @@ def test_refinement_keeps_budget_and_gender_and_reads_better_attribute_as_qualit
 
 def test_cheaper_after_one_product_stays_with_its_kind(mini_view):
     case = mini_view.graph.products["AC-CASE-IP15"]
-    shown = [case["sku"]]
+    shown = [case.sku]
     *_, events = run(ActionRefineSearch(), tracker("有没有便宜点的", shown_products=shown))
     kept = next(e["value"] for e in events if e.get("name") == "last_filters")
-    assert kept["kind"] == "手机壳" and kept["max_price"] == round(case["price"] * 0.9)
+    assert kept["kind"] == "手机壳" and kept["max_price"] == round(case.price * 0.9)
 
 
 def test_colour_question_stays_with_the_line_named():

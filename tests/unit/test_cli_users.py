@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from console.accounts import verify_password
 from daogou import cli
 from daogou.db import migrate
 from daogou.settings import get_settings
 from knowledge_graph.store import CatalogStore
+from web.accounts import verify_password
 
 
 @pytest.fixture()

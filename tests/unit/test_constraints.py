@@ -58,14 +58,14 @@ def test_requirements_bool_number_and_value_words(graph):
 
 
 def test_fits_checks_every_requirement(graph):
-    laptops = [p for p in graph.products.values() if p["category"] == "笔记本电脑"]
+    laptops = [p for p in graph.products.values() if p.category == "笔记本电脑"]
     with_4060 = [p for p in laptops if constraints.fits(p, graph, {"显卡": frozenset({"4060"})})]
-    assert with_4060 and all("4060" in p["attributes"]["显卡"] for p in with_4060)
+    assert with_4060 and all("4060" in p.attributes["显卡"] for p in with_4060)
     big = [p for p in laptops if constraints.fits(p, graph, {"内存": (32.0, None)})]
-    assert big and all(float(str(p["attributes"]["内存"]).rstrip("GB")) >= 32 for p in big)
+    assert big and all(float(str(p.attributes["内存"]).rstrip("GB")) >= 32 for p in big)
     skin = {"适用肤质": frozenset({"油皮"})}
-    for product in (p for p in graph.products.values() if p["category"] == "护肤品"):
-        told = " ".join(map(str, product["attributes"].get("适用肤质") or []))
+    for product in (p for p in graph.products.values() if p.category == "护肤品"):
+        told = " ".join(map(str, product.attributes.get("适用肤质") or []))
         assert constraints.fits(product, graph, skin) == ("油皮" in told or "所有肤质" in told)
 
 
@@ -79,11 +79,11 @@ def test_fits_checks_every_requirement(graph):
 def test_the_shoppers_phone_decides_which_watches_work(graph, text, system, excluded_brands):
     wanted = constraints.attribute_requirements(graph, text, "智能手表", _mentions(graph, text))
     assert wanted[constraints.SYSTEM_KEY] == frozenset({system})
-    watches = [p for p in graph.products.values() if p["category"] == "智能手表"]
+    watches = [p for p in graph.products.values() if p.category == "智能手表"]
     kept = [p for p in watches if constraints.fits(p, graph, wanted)]
-    assert kept and not {p["brand"] for p in kept} & excluded_brands
+    assert kept and not {p.brand for p in kept} & excluded_brands
     for product in kept:
-        systems = [s.lower() for s in product["attributes"][constraints.SYSTEM_KEY]]
+        systems = [s.lower() for s in product.attributes[constraints.SYSTEM_KEY]]
         assert system in systems
 
 
@@ -97,7 +97,7 @@ def test_a_phone_named_for_a_phone_case_is_no_system_requirement(graph):
 def test_a_line_name_is_every_model_of_that_line(graph):
     line = constraints.product_line_in(graph, "剪视频用 想买MacBook 预算15000以内")
     assert line is not None and line.brand == "苹果" and line.category == "笔记本电脑"
-    macbooks = {s for s, p in graph.products.items() if (p["model"] or "").startswith("MacBook")}
+    macbooks = {s for s, p in graph.products.items() if (p.model or "").startswith("MacBook")}
     assert set(line.skus) == macbooks and len(macbooks) >= 4
     assert constraints.product_line_in(graph, "有没有thinkpad").brand == "联想"
     # a word inside another word, a brand's own name and a generic word are no line
@@ -114,9 +114,9 @@ def test_kind_synonyms_of_shoppers(graph):
 def test_a_bare_word_inside_one_attributes_values(graph):
     wanted = constraints.attribute_requirements(graph, "辣的", "零食饮料", [])
     assert wanted == {"口味": frozenset({"辣"})}
-    snacks = [p for p in graph.products.values() if p["category"] == "零食饮料"]
+    snacks = [p for p in graph.products.values() if p.category == "零食饮料"]
     spicy = [p for p in snacks if constraints.fits(p, graph, wanted)]
-    assert spicy and all("辣" in " ".join(p["attributes"]["口味"]) for p in spicy)
+    assert spicy and all("辣" in " ".join(p.attributes["口味"]) for p in spicy)
     assert constraints.attribute_requirements(graph, "好的", "零食饮料", []) == {}
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from actions.faq import ActionAnswerFaq
 from actions.product_qa import ActionAnswerAttribute, ActionCompareProducts
 from actions.search import ActionRefineSearch, ActionSearchProducts
 from knowledge_graph import context, policy
+from knowledge_graph.product import Product
 from tests.unit.test_actions import mini_runtime, run, tracker  # noqa: F401  (autouse fixture)
 
 
@@ -26,29 +29,27 @@ def test_accessory_words_name_kinds_in_order_and_skip_face_masks():
 def test_superlative_over_a_list(view):
     phones = [view.graph.products[s] for s in ("PH-HW-M60P-256", "PH-XM-14-256", "PH-HW-M60-256")]
     cheapest = context.superlative(view, "哪个便宜", phones)
-    assert cheapest.winner["sku"] == "PH-XM-14-256" and cheapest.direction == "lower"
+    assert cheapest.winner.sku == "PH-XM-14-256" and cheapest.direction == "lower"
     longest = context.superlative(view, "哪个续航最长", phones)
-    assert longest.label == "电池容量" and longest.winner["sku"] == "PH-HW-M60P-256"
+    assert longest.label == "电池容量" and longest.winner.sku == "PH-HW-M60P-256"
     lightest = context.superlative(view, "哪个更轻", phones)
-    assert lightest.label == "重量" and lightest.winner["sku"] == "PH-XM-14-256"
+    assert lightest.label == "重量" and lightest.winner.sku == "PH-XM-14-256"
     assert context.superlative(view, "哪个好看", phones) is None
 
 
 def test_swapped_model_name_keeps_the_line():
-    iphone = {"model": "iPhone 15 Pro", "attributes": {}}
+    iphone = Product("IP15P", "iPhone 15 Pro", "苹果", "手机", 7999, model="iPhone 15 Pro")
     assert context.swapped_model_name("那13呢", iphone) == "iPhone 13"
-    assert (
-        context.swapped_model_name("pro呢", {"model": "小米14", "attributes": {}}) == "小米14 pro"
-    )
+    assert context.swapped_model_name("pro呢", replace(iphone, model="小米14")) == "小米14 pro"
     assert context.swapped_model_name("13多少钱", iphone) is None  # not elliptical
-    shoe = {"model": "Pegasus 40", "attributes": {"尺码": [42]}}
+    shoe = replace(iphone, model="Pegasus 40", attributes={"尺码": [42]})
     assert context.swapped_model_name("42呢", shoe) is None  # a size, not a model number
 
 
 def test_bundle_total_is_the_sum_of_the_items(view):
     phone = view.graph.products["PH-AP-15-128"]
     found = context.bundle(view, phone, ["手机壳", "贴膜"])
-    assert [p["sku"] for p in found.items] == ["PH-AP-15-128", "AC-CASE-IP15"]
+    assert [p.sku for p in found.items] == ["PH-AP-15-128", "AC-CASE-IP15"]
     assert found.total == 5999 + 39
     assert found.missing == ["贴膜"]
 
@@ -59,18 +60,13 @@ def test_policy_answers_fit_the_product(view):
     assert "不支持7天无理由退货" in opened and "15天内可以直接换货" in opened
     assert "可以无理由退货" in policy.opened_return(view.graph.products["SH-NK-PEG40-42"])
     assert "一年全国联保" in policy.warranty(phone)
-    bank = {
-        "title": "充电宝 20000mAh",
-        "category": "手机配件",
-        "attributes": {"类型": "充电宝", "容量": 20000},
-    }
+    bank = Product(
+        "PB-20000", "充电宝 20000mAh", "测试", "手机配件", 99,
+        attributes={"类型": "充电宝", "容量": 20000},
+    )  # fmt: skip
     flight = policy.air_travel(bank)
     assert "74Wh" in flight and "可以随身带上飞机" in flight and "不能托运" in flight
-    big = {
-        "title": "大充电宝",
-        "category": "手机配件",
-        "attributes": {"类型": "充电宝", "容量": 50000},
-    }
+    big = replace(bank, title="大充电宝", attributes={"类型": "充电宝", "容量": 50000})
     assert "不能带上飞机" in policy.air_travel(big)
 
 

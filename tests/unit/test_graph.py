@@ -9,25 +9,23 @@ from knowledge_graph.store import Conflict, NotFound
 def test_filter_by_category_brand_price(mini_view):
     graph = mini_view.graph
     phones = graph.filter(category="手机")
-    assert {p["sku"] for p in phones} == {
+    assert {p.sku for p in phones} == {
         "PH-HW-M60P-256", "PH-HW-M60P-512", "PH-HW-M60-256", "PH-XM-14-256", "PH-AP-15-128"
     }  # fmt: skip
     huawei_under_6000 = graph.filter(category="手机", brands=["华为"], max_price=6000)
-    assert [p["sku"] for p in huawei_under_6000] == ["PH-HW-M60-256"]
-    assert (
-        graph.filter(category="手机", min_price=6500, max_price=7000)[0]["sku"] == "PH-HW-M60P-512"
-    )
+    assert [p.sku for p in huawei_under_6000] == ["PH-HW-M60-256"]
+    assert graph.filter(category="手机", min_price=6500, max_price=7000)[0].sku == "PH-HW-M60P-512"
 
 
 def test_filter_in_stock_and_attributes(mini_view):
     graph = mini_view.graph
-    assert "PH-AP-15-128" not in {p["sku"] for p in graph.filter(category="手机", in_stock=True)}
+    assert "PH-AP-15-128" not in {p.sku for p in graph.filter(category="手机", in_stock=True)}
     white = graph.filter(category="手机", attributes={"颜色": "白色"})
-    assert [p["sku"] for p in white] == ["PH-XM-14-256"]
+    assert [p.sku for p in white] == ["PH-XM-14-256"]
     big_battery = graph.filter(attributes={"电池容量": (4700, None)})
-    assert {p["sku"] for p in big_battery} == {"PH-HW-M60P-256", "PH-HW-M60P-512", "PH-HW-M60-256"}
+    assert {p.sku for p in big_battery} == {"PH-HW-M60P-256", "PH-HW-M60P-512", "PH-HW-M60-256"}
     large_storage = graph.filter(attributes={"存储容量": (500, None)})
-    assert [p["sku"] for p in large_storage] == ["PH-HW-M60P-512"]
+    assert [p.sku for p in large_storage] == ["PH-HW-M60P-512"]
 
 
 def test_compare_gives_winner_per_attribute(mini_view):
@@ -53,15 +51,15 @@ def test_related_products_both_directions(mini_view):
 
 def test_graph_reloads_when_store_changes(mini_store, mini_service):
     before = mini_service.current()
-    assert before.graph.product("PH-XM-14-256")["price"] == 3999
+    assert before.graph.product("PH-XM-14-256").price == 3999
     mini_store.update_product("PH-XM-14-256", {"price": 3699})
     after = mini_service.current()
     assert after.version == before.version + 1
-    assert after.graph.product("PH-XM-14-256")["price"] == 3699
+    assert after.graph.product("PH-XM-14-256").price == 3699
 
 
 def test_update_detects_concurrent_edit(mini_store):
-    current = mini_store.get_product("PH-XM-14-256")["revision"]
+    current = mini_store.get_product("PH-XM-14-256").product.revision
     mini_store.update_product("PH-XM-14-256", {"stock": 5}, expected_revision=current)
     with pytest.raises(Conflict):
         mini_store.update_product("PH-XM-14-256", {"stock": 6}, expected_revision=current)

@@ -1,5 +1,5 @@
 """The import arrows of ARCHITECTURE's layout table, checked on the source: the domain packages
-never import the outside (daogou, actions, console), bot/ imports only cn_text of ours, and
+never import the outside (daogou, actions, web), bot/ imports only cn_text of ours, and
 only the start-up modules import daogou (cn_text's standard-library rule: test_cn_numbers.py)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 OURS = {"daogou", "cn_text", "bot", "actions", "knowledge_graph", "search", "recommender",
-        "console", "data", "tests", "benchmarks"}  # fmt: skip
+        "web", "data", "tests", "benchmarks"}  # fmt: skip
 MAY_IMPORT = {
     "cn_text": set(),
     "data": set(),
@@ -20,10 +20,10 @@ MAY_IMPORT = {
     "search": {"cn_text", "knowledge_graph"},
     "recommender": {"cn_text", "knowledge_graph", "search"},
     "actions": {"cn_text", "knowledge_graph", "search", "recommender"},
-    "console": {"cn_text", "knowledge_graph", "search", "recommender", "daogou"},
+    "web": {"cn_text", "knowledge_graph", "search", "recommender", "daogou"},
 }
 # The start-up modules: they build the services from settings (daogou/container.py).
-STARTUP = {"actions/server.py", "console/app.py"}
+STARTUP = {"actions/server.py", "web/app.py"}
 
 
 def imported_packages(path: Path) -> set[str]:
@@ -54,10 +54,10 @@ def test_packages_import_only_what_the_layout_allows(package: str) -> None:
     assert wrong == []
 
 
-def test_console_imports_daogou_only_at_start_up() -> None:
+def test_web_imports_daogou_only_at_start_up() -> None:
     users = [
         path.relative_to(ROOT).as_posix()
-        for path in sources("console")
+        for path in sources("web")
         if "daogou" in imported_packages(path)
     ]
-    assert set(users) <= STARTUP | {"console/deps.py"}  # deps: the Settings type of a route
+    assert set(users) <= STARTUP | {"web/deps.py"}  # deps: the Settings type of a route

@@ -108,7 +108,7 @@ def skus_named(view, text):
 )
 def test_a_pasted_title_is_that_sku_and_nothing_else(mini_view, template):
     for sku, product in mini_view.graph.products.items():
-        mentions = mini_view.linker.link(template.format(t=product["title"]))
+        mentions = mini_view.linker.link(template.format(t=product.title))
         assert [(m.kind, m.skus, m.exact) for m in mentions] == [("product", (sku,), True)]
 
 

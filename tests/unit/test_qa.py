@@ -15,7 +15,7 @@ def test_product_refs_prefer_text_then_entities(mini_view):
 
 def test_representative_is_cheapest_in_stock(mini_view):
     product = qa.representative(mini_view, ["PH-HW-M60P-512", "PH-HW-M60P-256"])
-    assert product["sku"] == "PH-HW-M60P-256"
+    assert product.sku == "PH-HW-M60P-256"
 
 
 def test_asked_fields(mini_view):
@@ -37,12 +37,12 @@ def test_filters_from_text_and_price_entities(mini_view):
     around = query.filters_from(mini_view, "五千左右的手机")
     assert (around.min_price, around.max_price) == (4000, 6000)
     found = qa.filter_products(mini_view, filters)
-    assert [p["sku"] for p in found] == ["PH-HW-M60-256"]
+    assert [p.sku for p in found] == ["PH-HW-M60-256"]
 
 
 def test_one_per_model_dedupes_variants(mini_view):
     phones = mini_view.graph.filter(category="手机", brands=["华为"])
-    models = [p["model"] for p in qa.one_per_model(phones)]
+    models = [p.model for p in qa.one_per_model(phones)]
     assert sorted(models) == ["Mate 60", "Mate 60 Pro"]
 
 
@@ -87,4 +87,4 @@ def test_gender_is_a_hard_filter(mini_view):
     women = qa.filter_products(mini_view, query.filters_from(mini_view, "女款跑步鞋"))
     assert women == []  # the only shoe is a men's one: never offered to a woman
     men = qa.filter_products(mini_view, query.filters_from(mini_view, "男士跑步鞋"))
-    assert [p["sku"] for p in men] == ["SH-NK-PEG40-42"]
+    assert [p.sku for p in men] == ["SH-NK-PEG40-42"]

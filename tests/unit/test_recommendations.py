@@ -34,37 +34,37 @@ def service(mini_service, events) -> RecommendationService:
 
 def test_cold_start_gets_popular_in_stock_items_with_reasons(service):
     recs = service.recommend(None, k=5)
-    assert recs and all(r.product["stock"] > 0 for r in recs)
+    assert recs and all(r.product.stock > 0 for r in recs)
     assert all(r.reason for r in recs)
 
 
 def test_history_changes_next_recommendations_without_retraining(service, events):
-    before = [r.product["sku"] for r in service.recommend("new-shopper", k=3)]
+    before = [r.product.sku for r in service.recommend("new-shopper", k=3)]
     service.train()
     events.record("new-shopper", "PH-HW-M60-256", "click", "chat")
     after = service.recommend("new-shopper", k=3)
-    assert after[0].product["model"] == "Mate 60 Pro"  # same series and co-viewed
+    assert after[0].product.model == "Mate 60 Pro"  # same series and co-viewed
     assert "Mate 60" in after[0].reason
-    assert [r.product["sku"] for r in after] != before
+    assert [r.product.sku for r in after] != before
 
 
 def test_out_of_stock_and_bought_items_never_recommended(service, events):
     events.record("s1", "PH-XM-14-256", "purchase")
-    skus = [r.product["sku"] for r in service.recommend("s1", k=10)]
+    skus = [r.product.sku for r in service.recommend("s1", k=10)]
     assert "PH-AP-15-128" not in skus  # out of stock
     assert "PH-XM-14-256" not in skus  # just bought
 
 
 def test_one_variant_per_model(service):
     recs = service.recommend(None, k=10, context_sku="PH-HW-M60-256")
-    models = [r.product["model"] for r in recs]
+    models = [r.product.model for r in recs]
     assert len(models) == len(set(models))
     assert "Mate 60" not in models  # the product in context itself
 
 
 def test_context_product_relations_give_reasons(service):
     recs = service.recommend(None, k=3, context_sku="PH-HW-M60-256")
-    assert recs[0].product["model"] == "Mate 60 Pro" and "同系列" in recs[0].reason
+    assert recs[0].product.model == "Mate 60 Pro" and "同系列" in recs[0].reason
 
 
 @pytest.mark.parametrize(
@@ -114,8 +114,8 @@ def test_saved_model_is_picked_up_by_a_serving_process(mini_service, events, tmp
 
     ranker = ServedRanker.load(path)
     assert ranker.items is not None and list(ranker.items.keys) == server._model.skus
-    assert [(r.product["sku"], r.reason) for r in server.recommend("a0", k=3)] == [
-        (r.product["sku"], r.reason) for r in trainer.recommend("a0", k=3)
+    assert [(r.product.sku, r.reason) for r in server.recommend("a0", k=3)] == [
+        (r.product.sku, r.reason) for r in trainer.recommend("a0", k=3)
     ]
 
 
@@ -156,7 +156,7 @@ def test_viewed_products_and_their_model_lines_are_never_suggested_again(service
     # 「…的同级替代款」 of the other although the shopper had just viewed both.
     _views(events, "v1", ["PH-HW-M60P-256", "PH-XM-14-256"], datetime.now(UTC))
     recs = service.recommend("v1", k=3)
-    picks = [(r.product["sku"], r.reason) for r in recs]
+    picks = [(r.product.sku, r.reason) for r in recs]
     assert picks[0] == ("PH-HW-M60-256", "和你看过的华为 Mate 60 Pro同系列")
     # the phones run out (the iPhone is sold out): the rest, in the collaborative part's order
     # (the case goes with iPhone viewers, not with these), is said plainly
@@ -168,7 +168,7 @@ def test_viewed_products_and_their_model_lines_are_never_suggested_again(service
 
 def test_accessory_of_a_viewed_phone_says_what_it_fits(service, events):
     _views(events, "v2", ["PH-AP-15-128"], datetime.now(UTC))
-    recs = {r.product["sku"]: r.reason for r in service.recommend("v2", k=4)}
+    recs = {r.product.sku: r.reason for r in service.recommend("v2", k=4)}
     assert recs == {
         "PH-HW-M60P-256": "和你看过的苹果 iPhone 15价位相近",
         "PH-HW-M60-256": "和你看过的苹果 iPhone 15价位相近",
@@ -204,24 +204,24 @@ def seed_shop(tmp_path_factory):
 def _true_reasons(view, catalog, product, viewed: list[str]) -> set[str]:
     """Every reason that would be true of `product` for a shopper who viewed `viewed`."""
     products = view.graph.products
-    category = product["category"]
-    kind = product["attributes"].get("品类")
-    true = {f"{category}里好评率很高（{product['rating']}分）" if product["rating"] >= 4.8
+    category = product.category
+    kind = product.attributes.get("品类")
+    true = {f"{category}里好评率很高（{product.rating}分）" if product.rating >= 4.8
             else f"近期热销的{category}"}  # fmt: skip
     viewers: dict[str, set[str]] = {}
     for e in catalog["interactions"]:
         viewers.setdefault(e["sku"], set()).add(e["user_id"])
     for sku in viewed:
         seen, name = products[sku], DRYER_NAMES[sku]
-        relations = {r for other, r in view.graph.related(sku) if other == product["sku"]}
+        relations = {r for other, r in view.graph.related(sku) if other == product.sku}
         templates = {"SAME_SERIES": "和你看过的{}同系列", "BUNDLE_WITH": "常和{}一起买",
                      "ALTERNATIVE_TO": "{}的同级替代款"}  # fmt: skip
         true |= {templates[r].format(name) for r in relations if r in templates}
-        if category != seen["category"]:
+        if category != seen.category:
             continue
-        in_band = seen["price"] / 1.5 <= product["price"] <= seen["price"] * 1.5
-        same_kind = kind is not None and kind == seen["attributes"].get("品类")
-        if viewers.get(sku, set()) & viewers.get(product["sku"], set()):
+        in_band = seen.price / 1.5 <= product.price <= seen.price * 1.5
+        same_kind = kind is not None and kind == seen.attributes.get("品类")
+        if viewers.get(sku, set()) & viewers.get(product.sku, set()):
             true.add(f"看过{name}的人也看了")
         if in_band:
             true.add(f"和你看过的{name}价位相近")
@@ -235,13 +235,13 @@ def _true_reasons(view, catalog, product, viewed: list[str]) -> set[str]:
 def test_four_hair_dryers_viewed_bring_small_appliances_with_true_reasons(seed_shop):
     service, events, catalog = seed_shop
     view = service.catalog.current()
-    assert all(view.graph.products[s]["attributes"]["品类"] == "吹风机" for s in HAIR_DRYERS)
+    assert all(view.graph.products[s].attributes["品类"] == "吹风机" for s in HAIR_DRYERS)
     _views(events, "dryers", HAIR_DRYERS, datetime.now(UTC) - timedelta(minutes=10))
     recs = service.recommend("dryers", k=10)
-    skus = [r.product["sku"] for r in recs]
+    skus = [r.product.sku for r in recs]
     assert len(skus) == 10 and not set(skus) & set(HAIR_DRYERS)
     # 小家电 has no accessories in the catalog: all ten should be small appliances (>= 8 needed)
-    assert [r.product["category"] for r in recs] == ["小家电"] * 10
+    assert [r.product.category for r in recs] == ["小家电"] * 10
     reasons = dict(zip(skus, (r.reason for r in recs), strict=True))
     # the one hair dryer left, named after the viewed dryer of its kind and price band
     assert reasons["HA-XM-MIH501"] == "和你看过的徕芬 SE同类，价位相近"
@@ -256,6 +256,6 @@ def test_an_earlier_visit_does_not_steer_this_one(seed_shop):
     _views(events, "back-again", phones, now - timedelta(days=3))
     _views(events, "back-again", HAIR_DRYERS, now - timedelta(minutes=10))
     recs = service.recommend("back-again", k=10)
-    in_category = [r.product["sku"] for r in recs if r.product["category"] == "小家电"]
+    in_category = [r.product.sku for r in recs if r.product.category == "小家电"]
     assert len(recs) == 10 and len(in_category) >= 8
-    assert not {r.product["sku"] for r in recs} & {*phones, *HAIR_DRYERS}
+    assert not {r.product.sku for r in recs} & {*phones, *HAIR_DRYERS}

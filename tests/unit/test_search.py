@@ -19,20 +19,20 @@ def test_hard_filters_always_hold(mini_view):
         mini_view, "拍照好的手机", k=10, filters=SearchFilters(category="手机", max_price=6000)
     )
     assert hits
-    assert all(h.product["category"] == "手机" and h.product["price"] <= 6000 for h in hits)
-    assert all(h.product["stock"] > 0 for h in hits)  # iPhone 15 is out of stock
+    assert all(h.product.category == "手机" and h.product.price <= 6000 for h in hits)
+    assert all(h.product.stock > 0 for h in hits)  # iPhone 15 is out of stock
 
 
 def test_keyword_finds_model_names(mini_view):
     search = ProductSearch(BigramEncoder())
     hits = search.search(mini_view, "飞马 跑鞋", k=3, mode="keyword")
-    assert hits[0].product["sku"] == "SH-NK-PEG40-42"
+    assert hits[0].product.sku == "SH-NK-PEG40-42"
 
 
 def test_attribute_words_boost_matching_products(mini_view):
     search = ProductSearch(BigramEncoder())
     hits = search.search(mini_view, "续航", k=5, filters=SearchFilters(category="手机"))
-    assert hits[0].product["attributes"]["电池容量"] == 5000
+    assert hits[0].product.attributes["电池容量"] == 5000
     assert any("电池容量" in r for r in hits[0].reasons)
 
 
@@ -52,7 +52,7 @@ def test_incremental_sync_embeds_only_changes(mini_store, mini_service, tmp_path
     reloaded = ProductSearch(fresh_encoder, tmp_path / "index")
     reloaded.sync(mini_service.current())
     assert fresh_encoder.documents_encoded == 0
-    assert reloaded.search(mini_service.current(), "徕卡", k=1)[0].product["sku"] == "PH-XM-14-256"
+    assert reloaded.search(mini_service.current(), "徕卡", k=1)[0].product.sku == "PH-XM-14-256"
 
 
 def test_empty_and_hostile_queries(mini_view):
@@ -74,10 +74,10 @@ def test_a_given_query_vector_replaces_embedding_the_query(mini_view):
     vector = encoder.encode_queries(["拍照好的手机"])[0]
     given = search.search(mini_view, "拍照好的手机", k=5, filters=filters, query_vector=vector)
     assert encoder.queries_encoded == 2  # only the call above: the search embedded nothing
-    assert [h.product["sku"] for h in given] == [h.product["sku"] for h in plain]
+    assert [h.product.sku for h in given] == [h.product.sku for h in plain]
     # a vector of the wrong size (another model) is ignored, never an error
     wrong = search.search(mini_view, "拍照好的手机", k=5, filters=filters, query_vector=vector[:10])
-    assert [h.product["sku"] for h in wrong] == [h.product["sku"] for h in plain]
+    assert [h.product.sku for h in wrong] == [h.product.sku for h in plain]
 
 
 def test_product_vector_is_the_indexed_embedding(mini_view):
@@ -92,7 +92,7 @@ def test_product_vector_is_the_indexed_embedding(mini_view):
     # the product itself is its own nearest neighbour by meaning
     hits = search.search(mini_view, "", k=1, mode="dense", query_vector=vector)
     ranked = search.search(mini_view, "华为", k=1, mode="dense", query_vector=vector)
-    assert hits and ranked[0].product["sku"] == sku
+    assert hits and ranked[0].product.sku == sku
     assert encoder.queries_encoded == 0
 
 
@@ -100,14 +100,14 @@ def test_cached_candidates_follow_stock_and_price_changes(mini_store, mini_servi
     """Candidates are cached per catalog version: a merchant's edit must show in the next search."""
     search = ProductSearch(BigramEncoder())
     filters = SearchFilters(category="手机", max_price=6000)
-    before = {h.product["sku"] for h in search.search(mini_service.current(), "手机", 10, filters)}
+    before = {h.product.sku for h in search.search(mini_service.current(), "手机", 10, filters)}
     assert "PH-XM-14-256" in before
     assert search.search(mini_service.current(), "拍照", 10, filters)  # same filter: cached
     mini_store.update_product("PH-XM-14-256", {"stock": 0})
-    after = {h.product["sku"] for h in search.search(mini_service.refresh(), "手机", 10, filters)}
+    after = {h.product.sku for h in search.search(mini_service.refresh(), "手机", 10, filters)}
     assert after == before - {"PH-XM-14-256"}
     mini_store.update_product("PH-XM-14-256", {"stock": 5, "price": 9999})
-    pricier = {h.product["sku"] for h in search.search(mini_service.refresh(), "手机", 10, filters)}
+    pricier = {h.product.sku for h in search.search(mini_service.refresh(), "手机", 10, filters)}
     assert "PH-XM-14-256" not in pricier
     unfiltered = search.search(mini_service.current(), "小米14", 10, SearchFilters(category="手机"))
-    assert "PH-XM-14-256" in {h.product["sku"] for h in unfiltered}
+    assert "PH-XM-14-256" in {h.product.sku for h in unfiltered}

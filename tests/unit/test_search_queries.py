@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from benchmarks.label_queries import (
 )
 from data.catalog_schema import load_catalog
 from data.generate_catalog import build_catalog
+from knowledge_graph.product import Product
 
 # The contract's leaf categories (test_seed_catalog pins them).
 CATEGORIES = [c.name for c in load_catalog().taxonomy.categories]
@@ -162,23 +164,25 @@ def test_parse_number(value: Any, number: float | None) -> None:
     assert parse_number(value) == number
 
 
-PHONE = {
-    "sku": "PH-TEST-1",
-    "title": "测试 X1 Pro 12GB+1TB 5G手机",
-    "brand": "华为",
-    "category": "手机",
-    "model": "X1 Pro",
-    "aliases": ["x1pro", "测试X1Pro"],
-    "price": 5999.0,
-    "tags": ["拍照", "旗舰"],
-    "attributes": {
-        "存储容量": "1TB",
-        "电池容量": 5000,
-        "颜色": ["黑色", "白色"],
-        "处理器": "骁龙8 Gen3 for Galaxy",
-        "折叠屏": False,
-    },
-}
+PHONE = Product.from_dict(
+    {
+        "sku": "PH-TEST-1",
+        "title": "测试 X1 Pro 12GB+1TB 5G手机",
+        "brand": "华为",
+        "category": "手机",
+        "model": "X1 Pro",
+        "aliases": ["x1pro", "测试X1Pro"],
+        "price": 5999.0,
+        "tags": ["拍照", "旗舰"],
+        "attributes": {
+            "存储容量": "1TB",
+            "电池容量": 5000,
+            "颜色": ["黑色", "白色"],
+            "处理器": "骁龙8 Gen3 for Galaxy",
+            "折叠屏": False,
+        },
+    }
+)
 
 
 @pytest.mark.parametrize(
@@ -228,8 +232,8 @@ def test_grade_needs_the_constraints_the_query_names() -> None:
 
 
 def test_label_query_keeps_only_relevant_products_sorted_by_sku() -> None:
-    other = {**PHONE, "sku": "PH-TEST-0", "tags": ["老人"], "price": 999.0}
-    third = {**PHONE, "sku": "PH-TEST-2", "price": 3999.0}
+    other = replace(PHONE, sku="PH-TEST-0", tags=("老人",), price=999.0)
+    third = replace(PHONE, sku="PH-TEST-2", price=3999.0)
     entry = {"category": "手机", "must": {"tags_any": ["拍照"]}, "better": {"price_max": 5000}}
     labels = label_query(entry, [PHONE, other, third])
     assert labels == {"PH-TEST-1": 1, "PH-TEST-2": 2}

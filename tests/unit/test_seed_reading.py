@@ -22,14 +22,14 @@ def view() -> CatalogView:
 
 def test_a_description_that_fits_one_product_names_it(view):
     product = query.described_product(view, "小米20000mAh充电宝能上飞机不")
-    assert product is not None and product["sku"] == "AC-XM-MIPB20000"
+    assert product is not None and product.sku == "AC-XM-MIPB20000"
     assert "约 74Wh" in policy.air_travel(product) and policy.may_carry_on(product)
     assert query.described_product(view, "华为手机能上飞机吗") is None  # many models
 
 
 def test_a_device_described_for_its_accessories(view):
     device = query.described_device(view, "苹果手表表带 46mm的", "手机配件")
-    assert device is not None and device["sku"] == "WT-AP-AWS10-46"
+    assert device is not None and device.sku == "WT-AP-AWS10-46"
     assert query.described_device(view, "华为手表的表带", "手机配件") is None  # several watches
 
 
@@ -50,7 +50,7 @@ def test_a_product_line_keeps_its_maker_and_only_its_models(view):
     filters = query.filters_from(view, "剪视频用 想买MacBook 预算15000以内")
     assert filters.category == "笔记本电脑" and filters.brands == ["苹果"]
     assert filters.within and all(
-        view.graph.products[s]["model"].startswith("MacBook") for s in filters.within
+        view.graph.products[s].model.startswith("MacBook") for s in filters.within
     )
     assert filters.max_price == 15000
     cases = query.filters_from(view, "iPhone手机壳")

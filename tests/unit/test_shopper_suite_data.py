@@ -55,7 +55,7 @@ def test_sample_is_stratified_and_fixed(conversations):
 
 def _cards(graph, *skus):
     items = [
-        {k: graph.products[s][k] for k in ("sku", "title", "brand", "category", "price")}
+        {k: getattr(graph.products[s], k) for k in ("sku", "title", "brand", "category", "price")}
         for s in skus
     ]
     return {"custom": {"type": "products", "items": items}}
@@ -84,7 +84,7 @@ def test_card_constraints_and_prices(graph):
         "cards": {"kind": "贴膜", "related_to": "PH-SS-S24ULTRA-512"},
         "says_price": film,
     }
-    price = yuan(graph.products[film]["price"])
+    price = yuan(graph.products[film].price)
     assert not _check(graph, expect, [{"text": f"这款膜{price}"}, _cards(graph, film)])
     phone = [{"text": "为您找到"}, _cards(graph, "PH-SS-S24ULTRA-256")]
     assert len(_check(graph, expect, phone)) == 3  # not first, not a film, no price
@@ -94,13 +94,13 @@ def test_list_references_follow_what_was_shown(graph):
     history = suite.History()
     shown = ["PH-RM-K70-256", "PH-RM-R13C5G-128", "PH-HN-HONORX50-128"]
     history.update(suite.read_reply([_cards(graph, *shown)]))
-    cheapest = min(shown, key=lambda s: graph.products[s]["price"])
+    cheapest = min(shown, key=lambda s: graph.products[s].price)
     assert suite.resolve(graph, "@list.cheapest", history) == {cheapest}
     assert suite.resolve(graph, "@list[2]", history) == {shown[1]}
     longest = suite.resolve(graph, "@list.max:续航", history)  # 电池容量 on a phone
     assert longest == {"PH-HN-HONORX50-128"}
     assert not _check(graph, {"picks": "@list.cheapest"}, [_cards(graph, cheapest)], history)
-    named = [{"text": f"最便宜的是{graph.products[cheapest]['model']}"}]
+    named = [{"text": f"最便宜的是{graph.products[cheapest].model}"}]
     assert not _check(graph, {"picks": "@list.cheapest"}, named, history)
     with pytest.raises(suite.RefError):
         suite.resolve(graph, "@list[1]", suite.History())
@@ -108,11 +108,11 @@ def test_list_references_follow_what_was_shown(graph):
 
 def test_totals_and_differences_are_the_catalogs(graph):
     a, b = "FD-MN-MNTELUNSU", "FD-YILI-YILIJINDIAN"
-    gap = yuan(abs(graph.products[a]["price"] - graph.products[b]["price"]))
+    gap = yuan(abs(graph.products[a].price - graph.products[b].price))
     assert not _check(graph, {"says_difference": [a, b]}, [{"text": f"差{gap}"}])
     assert _check(graph, {"says_difference": [a, b]}, [{"text": "差不多"}])
     phone, case = "PH-XM-XIAOMI15-256", "AC-XM-OCASE-XIAOMI15"
-    total = yuan(graph.products[phone]["price"] + graph.products[case]["price"])
+    total = yuan(graph.products[phone].price + graph.products[case].price)
     replies = [{"text": f"一共{total}"}, _cards(graph, phone, case)]
     assert not _check(graph, {"says_cards_total": True, "says_total": [phone, case]}, replies)
 

@@ -67,16 +67,16 @@ def test_migrate_load_query_update_on_postgres(pg_url):
     assert store.is_empty()
     store.load_catalog(mini_catalog())
     graph = ProductGraph(store.snapshot())
-    assert [p["sku"] for p in graph.filter(category="手机", brands=["华为"], max_price=6000)] == [
+    assert [p.sku for p in graph.filter(category="手机", brands=["华为"], max_price=6000)] == [
         "PH-HW-M60-256"
     ]
     page = store.list_products(q="mate", limit=2)
     assert page.total == 3 and len(page.items) == 2  # ilike: case-insensitive on PostgreSQL too
     version = store.version()
-    revision = store.get_product("PH-XM-14-256")["revision"]
+    revision = store.get_product("PH-XM-14-256").product.revision
     store.update_product("PH-XM-14-256", {"price": 3799}, expected_revision=revision)
     assert store.version() == version + 1
     with pytest.raises(Conflict):
         store.update_product("PH-XM-14-256", {"price": 3599}, expected_revision=revision)
-    assert store.get_product("PH-XM-14-256")["price"] == 3799
+    assert store.get_product("PH-XM-14-256").product.price == 3799
     store.engine.dispose()

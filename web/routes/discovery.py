@@ -2,54 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Query, Request
 
-from console.deps import get_catalog
-from console.errors import ApiError
-from console.schemas import ProductOut
-from knowledge_graph.service import CatalogService
 from search.hybrid import search_box
 from search.query import understood_fields
+from web.deps import CatalogDep, EventsDep, RecommendationsDep, SearchDep, WebStateDep
+from web.errors import ApiError
+from web.schemas import EventIn, RecommendationList, RecommendedProduct, ScoredProduct, SearchList
 
 router = APIRouter(prefix="/api", tags=["discovery"])
 
 
-class ScoredProduct(ProductOut):
-    score: float
-
-
-class RecommendedProduct(ScoredProduct):
-    reason: str
-
-
-class SearchList(BaseModel):
-    items: list[ScoredProduct]
-    total: int
-    understood: dict[str, Any] = Field(default_factory=dict)
-    # Set when nothing met every constraint: the one dropped ("price", "brand", "colour" or
-    # "category") to show the nearest products instead.
-    relaxed: str | None = None
-
-
-class RecommendationList(BaseModel):
-    items: list[RecommendedProduct]
-    total: int
-
-
-class EventIn(BaseModel):
-    user_id: str = Field(min_length=1, max_length=64)
-    sku: str = Field(min_length=1, max_length=64)
-    type: Literal["impression", "view", "click", "add_to_cart", "purchase"]
-    source: Literal["chat", "widget", "storefront"] = "storefront"
-
-
 @router.get("/search", response_model=SearchList)
 def search(
-    request: Request,
-    catalog: Annotated[CatalogService, Depends(get_catalog)],
+    catalog: CatalogDep,
+    product_search: SearchDep,
     q: Annotated[str, Query(max_length=200)] = "",
     k: Annotated[int, Query(ge=1)] = 10,
     category: Annotated[str | None, Query(max_length=64)] = None,
@@ -65,43 +34,42 @@ def search(
         "min_price": min_price,
         "max_price": max_price,
     }
-    answer = search_box(request.app.state.search(), catalog.current(), q, min(k, 100), explicit)
-    filters = answer.understood
-    items = [ScoredProduct(**h.product, score=round(h.score, 6)) for h in answer.hits]
+    answer = search_box(product_search, catalog.current(), q, min(k, 100), explicit)
+    items = [ScoredProduct(**h.product.to_dict(), score=round(h.score, 6)) for h in answer.hits]
     return SearchList(
         items=items,
         total=len(items),
-        understood=understood_fields(filters),
+        understood=understood_fields(answer.understood),
         relaxed=answer.relaxed,
     )
 
 
 @router.get("/recommendations", response_model=RecommendationList)
 def recommendations(
-    request: Request,
+    catalog: CatalogDep,
+    ranker: RecommendationsDep,
     user_id: Annotated[str | None, Query(max_length=64)] = None,
     k: Annotated[int, Query(ge=1)] = 10,
     context_sku: Annotated[str | None, Query(max_length=64)] = None,
 ) -> RecommendationList:
-    catalog: CatalogService = request.app.state.catalog
     if context_sku and context_sku not in catalog.current().graph.products:
         raise ApiError(404, "product_not_found", f"没有找到商品 {context_sku}")
-    recs = request.app.state.recommendations().recommend(
-        user_id, k=min(k, 100), context_sku=context_sku
-    )
+    recs = ranker.recommend(user_id, k=min(k, 100), context_sku=context_sku)
     items = [
-        RecommendedProduct(**r.product, score=round(r.score, 6), reason=r.reason) for r in recs
+        RecommendedProduct(**r.product.to_dict(), score=round(r.score, 6), reason=r.reason)
+        for r in recs
     ]
     return RecommendationList(items=items, total=len(items))
 
 
 @router.post("/events", status_code=202)
-def post_event(request: Request, event: EventIn) -> dict[str, str]:
+def post_event(
+    request: Request, event: EventIn, web: WebStateDep, catalog: CatalogDep, events: EventsDep
+) -> dict[str, str]:
     client = request.client.host if request.client else "unknown"
-    if not request.app.state.event_limiter.allow(client):
+    if not web.event_limiter.allow(client):
         raise ApiError(429, "rate_limited", "请求太频繁，请稍后再试")
-    catalog: CatalogService = request.app.state.catalog
     if event.sku not in catalog.current().graph.products:
         raise ApiError(404, "product_not_found", f"没有找到商品 {event.sku}")
-    request.app.state.events.record(event.user_id, event.sku, event.type, event.source)
+    events.record(event.user_id, event.sku, event.type, event.source)
     return {"status": "accepted"}

@@ -1,0 +1,141 @@
+"""FastAPI dependencies: the services of this process (``daogou.container.Services``), reached
+by handlers through the ``Annotated`` aliases below, never through ``request.app.state``."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from daogou.container import Services
+from daogou.settings import Settings
+from knowledge_graph.service import CatalogService
+from knowledge_graph.store import CatalogStore
+from recommender.events import EventStore
+from recommender.recommendations import RecommendationService
+from search.hybrid import ProductSearch
+from web.auth import Principal, authenticate
+from web.errors import ApiError
+from web.ratelimit import RateLimiter
+
+
+@dataclass
+class WebState:
+    """What the web app keeps beside the services: readiness and per-process limits."""
+
+    services: Services
+    event_limiter: RateLimiter = field(
+        default_factory=lambda: RateLimiter(rate_per_second=20, burst=60)
+    )
+    ready: threading.Event = field(default_factory=threading.Event)
+    warm_up_error: Exception | None = None
+
+
+def get_web_state(request: Request) -> WebState:
+    return request.app.state.web
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.web.services
+
+
+def get_store(services: Annotated[Services, Depends(get_services)]) -> CatalogStore:
+    return services.store
+
+
+def get_catalog(services: Annotated[Services, Depends(get_services)]) -> CatalogService:
+    return services.catalog
+
+
+def get_settings(services: Annotated[Services, Depends(get_services)]) -> Settings:
+    return services.settings
+
+
+def get_events(services: Annotated[Services, Depends(get_services)]) -> EventStore:
+    return services.events
+
+
+def get_search(services: Annotated[Services, Depends(get_services)]) -> ProductSearch:
+    return services.search()
+
+
+def get_recommendations(
+    services: Annotated[Services, Depends(get_services)],
+) -> RecommendationService:
+    return services.recommendations()
+
+
+WebStateDep = Annotated[WebState, Depends(get_web_state)]
+StoreDep = Annotated[CatalogStore, Depends(get_store)]
+CatalogDep = Annotated[CatalogService, Depends(get_catalog)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EventsDep = Annotated[EventStore, Depends(get_events)]
+SearchDep = Annotated[ProductSearch, Depends(get_search)]
+RecommendationsDep = Annotated[RecommendationService, Depends(get_recommendations)]
+
+
+# -- the signed-in console user and the one role check ----------------------------------------
+
+SESSION_COOKIE = "daogou_session"
+CSRF_COOKIE = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def session_token(request: Request) -> tuple[str | None, bool]:
+    """The request's session token and whether it came as a Bearer header (a script)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip(), True
+    return request.cookies.get(SESSION_COOKIE), False
+
+
+def optional_principal(request: Request, store: StoreDep) -> Principal | None:
+    token, _ = session_token(request)
+    return authenticate(store, token) if token else None
+
+
+def _same_origin(request: Request, origin: str) -> bool:
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    return origin == own
+
+
+def current_principal(
+    request: Request, principal: Annotated[Principal | None, Depends(optional_principal)]
+) -> Principal:
+    """The signed-in user; a state-changing request made with the session cookie must also
+    carry the CSRF token and, when the browser names it, come from our own origin."""
+    if principal is None:
+        raise ApiError(401, "unauthorized", "请先登录")
+    _, bearer = session_token(request)
+    if not bearer and request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not sent or not secrets.compare_digest(sent, principal.csrf_token):
+            raise ApiError(403, "csrf_failed", "页面已过期，请刷新后重试")
+        origin = request.headers.get("origin")
+        if origin and not _same_origin(request, origin):
+            raise ApiError(403, "bad_origin", "请求来源不被允许")
+    return principal
+
+
+def require_roles(*roles: str) -> Callable[[Principal], Principal]:
+    """The one role check of every console page and API route: admin may do everything."""
+    allowed = frozenset(roles) | {"admin"}
+
+    def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if principal.role not in allowed:
+            raise ApiError(403, "forbidden", "您的账号没有权限进行此操作")
+        return principal
+
+    return check
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+MerchantDep = Annotated[Principal, Depends(require_roles("merchant"))]
+StaffDep = Annotated[Principal, Depends(require_roles("staff"))]
+AdminDep = Annotated[Principal, Depends(require_roles("admin"))]

@@ -1,0 +1,200 @@
+"""Pydantic models for API requests and responses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ProductOut(BaseModel):
+    sku: str
+    title: str
+    brand: str
+    category: str
+    price: float
+    attributes: dict[str, Any]
+    tags: list[str]
+    description: str
+    stock: int
+    rating: float
+    merchant_id: str
+    image: str | None = None
+    series: str | None = None
+    model: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+    revision: int = 1
+
+
+class RelationOut(BaseModel):
+    type: str
+    sku: str
+    direction: str
+
+
+class ProductDetailOut(ProductOut):
+    relations: list[RelationOut] = Field(default_factory=list)
+
+
+class ProductList(BaseModel):
+    items: list[ProductOut]
+    total: int
+
+
+class ChatIn(BaseModel):
+    sender: str = Field(min_length=1, max_length=128)
+    message: str = Field(max_length=20000)
+
+
+class Health(BaseModel):
+    status: str
+    components: dict[str, str]
+
+
+class ScoredProduct(ProductOut):
+    score: float
+
+
+class RecommendedProduct(ScoredProduct):
+    reason: str
+
+
+class SearchList(BaseModel):
+    items: list[ScoredProduct]
+    total: int
+    understood: dict[str, Any] = Field(default_factory=dict)
+    # Set when nothing met every constraint: the one dropped ("price", "brand", "colour" or
+    # "category") to show the nearest products instead.
+    relaxed: str | None = None
+
+
+class RecommendationList(BaseModel):
+    items: list[RecommendedProduct]
+    total: int
+
+
+class EventIn(BaseModel):
+    user_id: str = Field(min_length=1, max_length=64)
+    sku: str = Field(min_length=1, max_length=64)
+    type: Literal["impression", "view", "click", "add_to_cart", "purchase"]
+    source: Literal["chat", "widget", "storefront"] = "storefront"
+
+
+# -- console accounts ----------------------------------------------------------------------
+Role = Literal["staff", "merchant", "admin"]
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class LoginOut(BaseModel):
+    token: str
+    role: Role
+    merchant_id: str | None
+
+
+class MeOut(BaseModel):
+    username: str
+    role: Role
+    merchant_id: str | None
+
+
+class PasswordChangeIn(BaseModel):
+    old_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=8, max_length=256)
+
+
+class PasswordResetIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    code: str = Field(min_length=1, max_length=64)
+    new_password: str = Field(min_length=8, max_length=256)
+
+
+class AccountIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=8, max_length=256)
+    role: Role
+    merchant_id: str | None = Field(default=None, max_length=32)
+
+
+class AccountOut(BaseModel):
+    id: int
+    username: str
+    role: Role
+    merchant_id: str | None
+    disabled: bool
+    created_at: datetime
+
+
+class AccountList(BaseModel):
+    items: list[AccountOut]
+    total: int
+
+
+class AccountPatch(BaseModel):
+    disabled: bool
+
+
+class ResetCodeOut(BaseModel):
+    code: str
+    expires_in_hours: int
+
+
+# -- catalog edits -------------------------------------------------------------------------
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+
+class ProductFields(BaseModel):
+    """What a merchant may set; `None` in a PATCH means "leave as it is"."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    brand: str | None = Field(default=None, min_length=1, max_length=64)
+    category: str | None = Field(default=None, min_length=1, max_length=64)
+    price: float | None = Field(default=None, ge=0, le=10_000_000)
+    attributes: dict[str, Any] | None = None
+    tags: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+        default=None, max_length=30
+    )
+    description: str | None = Field(default=None, max_length=5000)
+    stock: int | None = Field(default=None, ge=0, le=10_000_000)
+    rating: float | None = Field(default=None, ge=0, le=5)
+    image: str | None = Field(default=None, max_length=500)
+    series: str | None = Field(default=None, max_length=120)
+    model: str | None = Field(default=None, max_length=120)
+    aliases: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        default=None, max_length=30
+    )
+
+
+class ProductCreate(ProductFields):
+    sku: str = Field(pattern=SKU_PATTERN)
+    title: str = Field(min_length=1, max_length=300)
+    brand: str = Field(min_length=1, max_length=64)
+    category: str = Field(min_length=1, max_length=64)
+    price: float = Field(ge=0, le=10_000_000)
+    # Admins name the merchant; a merchant's own id is always used for their products.
+    merchant_id: str | None = Field(default=None, max_length=32)
+
+
+class ProductPatch(ProductFields):
+    # The revision the edit started from: a stale one is refused (409), nothing is lost.
+    revision: int | None = Field(default=None, ge=1)
+
+
+class AuditOut(BaseModel):
+    id: int
+    actor: str
+    action: str
+    target: str
+    merchant_id: str | None
+    ts: datetime
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class AuditList(BaseModel):
+    items: list[AuditOut]
+    total: int
