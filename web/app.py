@@ -26,6 +26,7 @@ def create_app(services: Services) -> FastAPI:
     app = FastAPI(title="Daogou 导购", version="0.1.0", lifespan=_lifespan)
     app.state.web = WebState(services)
     install_error_handlers(app)
+    app.include_router(products.files_router)  # before /api/products/{sku}
     for area in (storefront, auth, products, discovery, chat, health):
         app.include_router(area.router)
     app.include_router(products.audit_router)

@@ -70,6 +70,7 @@ def get_recommendations(
 
 
 WebStateDep = Annotated[WebState, Depends(get_web_state)]
+ServicesDep = Annotated[Services, Depends(get_services)]
 StoreDep = Annotated[CatalogStore, Depends(get_store)]
 CatalogDep = Annotated[CatalogService, Depends(get_catalog)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

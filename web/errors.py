@@ -21,9 +21,12 @@ _CODES = {
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    """`extra` goes beside the error in the body (e.g. the import's row-by-row report)."""
+
+    def __init__(self, status: int, code: str, message: str, extra: dict | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.extra = extra or {}
 
 
 def error_body(code: str, message: str) -> dict:
@@ -33,7 +36,8 @@ def error_body(code: str, message: str) -> dict:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
+        body = {**exc.extra, **error_body(exc.code, exc.message)}
+        return JSONResponse(body, status_code=exc.status)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -3,14 +3,18 @@ products) and admins, each change audited; the audit log."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from dataclasses import replace
+from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
+from knowledge_graph import catalog_import
 from knowledge_graph.product import Product
 from knowledge_graph.store import Conflict, InvalidProduct, NotFound
 from web.auth import Principal
-from web.deps import MerchantDep, StoreDep
+from web.deps import CatalogDep, MerchantDep, ServicesDep, StoreDep
 from web.errors import ApiError
 from web.schemas import (
     AuditList,
@@ -146,3 +150,113 @@ def audit_log(
         merchant_id=merchant, target=sku, limit=min(limit, MAX_LIMIT), offset=offset
     )
     return AuditList(items=[AuditOut(**r.__dict__) for r in records], total=total)
+
+
+# -- files: import (with a dry run), export, template -----------------------------------------
+# Declared on their own router, included before the `/{sku}` routes so that "export" and
+# "template" are never read as SKUs.
+files_router = APIRouter(prefix="/api/products", tags=["products"])
+_IMPORT_ERRORS = {"file_too_large": 413, "forbidden": 403, "conflict": 409, "rows_rejected": 422}
+
+
+def _upload_bytes(upload: UploadFile) -> bytes:
+    data = upload.file.read(catalog_import.MAX_BYTES + 1)
+    if len(data) > catalog_import.MAX_BYTES:
+        raise ApiError(413, "file_too_large", "文件太大了：一次最多导入 5 MB")
+    return data
+
+
+def _import_error(error: catalog_import.CatalogImportError) -> ApiError:
+    return ApiError(_IMPORT_ERRORS.get(error.code, 400), error.code, error.message)
+
+
+def _read_upload(
+    upload: UploadFile, mapping: str | None, file_format: str | None
+) -> tuple[catalog_import.ImportFile, catalog_import.ImportMapping]:
+    try:
+        source = catalog_import.read_import_file(
+            _upload_bytes(upload), filename=upload.filename, format=file_format
+        )
+        rules = catalog_import.ImportMapping.from_dict(json.loads(mapping or "{}"))
+    except json.JSONDecodeError:
+        raise ApiError(400, "invalid_mapping", "字段对应关系（mapping）不是合法的 JSON") from None
+    except catalog_import.CatalogImportError as error:
+        raise _import_error(error) from None
+    return source, rules
+
+
+@files_router.post("/import")
+def import_products(
+    principal: MerchantDep,
+    services: ServicesDep,
+    file: Annotated[UploadFile, File()],
+    mapping: Annotated[str | None, Form(max_length=100_000)] = None,
+    file_format: Annotated[str | None, Form(alias="format", max_length=8)] = None,
+    dry_run: Annotated[bool, Query()] = True,
+) -> dict[str, Any]:
+    """CSV (UTF-8 with or without BOM, GBK), XLSX or JSON. `dry_run=true` (the default)
+    answers the row-by-row report and changes nothing; `dry_run=false` applies the same
+    import in one transaction, or nothing at all when any row is rejected (422 with the
+    report). `mapping`: JSON `{"columns": {foreign: ours}, "values": {...}, "category": ...}`."""
+    source, given = _read_upload(file, mapping, file_format)
+    # Columns the mapping leaves out are read as /import/suggest would map them.
+    suggested = catalog_import.suggest_mapping(source, given.category, services.view())
+    rules = replace(given, columns={**suggested.columns, **given.columns})
+    importer = catalog_import.Importer(principal.username, principal.role, principal.merchant_id)
+    try:
+        plan = catalog_import.plan_import(services.store, source, rules, importer)
+        if dry_run:
+            return plan.to_dict(include_products=True)
+        done = catalog_import.apply_import(services.store, plan, importer)
+    except catalog_import.CatalogImportError as error:
+        report = plan.to_dict() if error.code == "rows_rejected" else {}
+        raise ApiError(
+            _IMPORT_ERRORS.get(error.code, 400), error.code, error.message, {"report": report}
+        ) from None
+    services.catalog.refresh()
+    return done.to_dict()
+
+
+@files_router.post("/import/suggest")
+def suggest_import_mapping(
+    _: MerchantDep,
+    catalog: CatalogDep,
+    file: Annotated[UploadFile, File()],
+    category: Annotated[str | None, Form(max_length=64)] = None,
+    file_format: Annotated[str | None, Form(alias="format", max_length=8)] = None,
+) -> dict[str, Any]:
+    """A proposed mapping of the file's columns to ours, for the merchant to correct."""
+    source, _rules = _read_upload(file, None, file_format)
+    return catalog_import.suggest_mapping(source, category, catalog.current()).to_dict()
+
+
+def _csv_download(data: bytes, filename: str) -> Response:
+    return Response(
+        data,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
+    )
+
+
+@files_router.get("/export")
+def export_products(
+    principal: MerchantDep,
+    store: StoreDep,
+    merchant_id: Annotated[str | None, Query(max_length=32)] = None,
+    category: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    """The merchant's own catalog as CSV (an admin: everything, or one merchant's)."""
+    owner = merchant_id if principal.role == "admin" else principal.merchant_id
+    data = catalog_import.export_csv(store, owner, category=category)
+    return _csv_download(data, f"products-{owner or 'all'}.csv")
+
+
+@files_router.get("/template")
+def import_template(
+    _: MerchantDep, catalog: CatalogDep, category: Annotated[str, Query(max_length=64)]
+) -> Response:
+    try:
+        data = catalog_import.template_csv(category, catalog.current())
+    except catalog_import.CatalogImportError as error:
+        raise _import_error(error) from None
+    return _csv_download(data, f"template-{category}.csv")
