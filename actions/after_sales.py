@@ -25,12 +25,6 @@ STATUS_TEXT = {
 }
 
 
-def mask(value: str | None) -> str:
-    if not value:
-        return ""
-    return value[:4] + "****" + value[-4:] if len(value) > 8 else value
-
-
 class ActionOrderStatus(Action):
     def name(self) -> str:
         return "action_order_status"
@@ -54,17 +48,24 @@ class ActionOrderStatus(Action):
                 buttons=[{"title": "转人工", "payload": "转人工"}],
             )
             return []
-        reply.utter_message(text=self.describe(order, own=order["user_id"] == tracker.sender_id))
+        if order["user_id"] != tracker.sender_id:
+            # The sender id is the shopper's signed identity (web/identity.py): another
+            # account's order is not described to them.
+            reply.utter_message(
+                text=f"订单 {order_id} 不是您账号下的订单，无法查看详情。请登录下单时用的账号再查；有疑问可以说「转人工」。",
+                buttons=[{"title": "转人工", "payload": "转人工"}],
+            )
+            return []
+        reply.utter_message(text=self.describe(order))
         return []
 
     @staticmethod
-    def describe(order: dict[str, Any], own: bool) -> str:
+    def describe(order: dict[str, Any]) -> str:
         status = STATUS_TEXT.get(order["status"], order["status"])
         total = sum(item.get("price", 0) * item.get("qty", 1) for item in order["items"])
         text = f"订单 {order['order_id']}（共 {len(order['items'])} 件，{yuan(total)}）：{status}"
         if order["status"] == "shipped" and order.get("carrier"):
-            tracking = order["tracking_no"] if own else mask(order["tracking_no"])
-            text += f"，{order['carrier']} 运单号 {tracking}"
+            text += f"，{order['carrier']} 运单号 {order['tracking_no']}"
             if order.get("eta"):
                 text += f"，预计 {order['eta']} 送达"
         return text + "。"

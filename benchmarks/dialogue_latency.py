@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from daogou.launcher import on_free_ports, running_bot  # noqa: E402
 from daogou.settings import load_settings  # noqa: E402
+from web.identity import mint_shopper_token  # noqa: E402
 
 MESSAGES = [
     "华为Mate60 Pro多少钱", "有没有三千以内的华为手机", "小米14的电池多大", "第二个多少钱",
@@ -29,20 +30,28 @@ MESSAGES = [
 ]  # fmt: skip
 
 
+def signed(key: str, sender: str) -> dict[str, str]:
+    """The headers of a message from `sender`: its shopper token, made before the clock runs."""
+    return {"Authorization": f"Bearer {mint_shopper_token(key, sender)}"}
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 async def shopper(
-    client: httpx.AsyncClient, url: str, seed: int, turns: int, latencies: list[float]
+    client: httpx.AsyncClient, url: str, seed: int, turns: int, latencies: list[float], key: str
 ) -> None:
     name = f"bench-{RUN}-{seed}"
+    headers = signed(key, name)
     rng = random.Random(seed)  # the same messages at the same times in every run
     await asyncio.sleep(rng.random() * 2)
     for _ in range(turns):
         started = time.perf_counter()
-        response = await client.post(url, json={"sender": name, "message": rng.choice(MESSAGES)})
+        response = await client.post(
+            url, json={"sender": name, "message": rng.choice(MESSAGES)}, headers=headers
+        )
         latencies.append((time.perf_counter() - started) * 1000)
         response.raise_for_status()
         await asyncio.sleep(max(0.0, 2.0 - (time.perf_counter() - started)))
@@ -64,14 +73,16 @@ BREAKDOWN = {
 }
 
 
-async def breakdown(client: httpx.AsyncClient, rasa_url: str) -> dict[str, list[float]]:
+async def breakdown(client: httpx.AsyncClient, rasa_url: str, key: str) -> dict[str, list[float]]:
     rows: dict[str, list[float]] = {}
     for name, texts in BREAKDOWN.items():
         for i, text in enumerate(texts * 5):
+            headers = signed(key, f"solo-{RUN}-{i}")
             started = time.perf_counter()
             response = await client.post(
                 f"{rasa_url}/webhooks/rest/webhook",
                 json={"sender": f"solo-{RUN}-{i}", "message": text},
+                headers=headers,
             )
             rows.setdefault(name, []).append((time.perf_counter() - started) * 1000)
             response.raise_for_status()
@@ -79,7 +90,7 @@ async def breakdown(client: httpx.AsyncClient, rasa_url: str) -> dict[str, list[
 
 
 async def measure(
-    rasa_url: str, token: str, shoppers: int, turns: int
+    rasa_url: str, token: str, shoppers: int, turns: int, shopper_key: str
 ) -> tuple[list[float], list[float], dict[str, list[float]]]:
     async with httpx.AsyncClient(timeout=60) as client:
         parse = []
@@ -93,12 +104,16 @@ async def measure(
             parse.append((time.perf_counter() - started) * 1000)
         for text in MESSAGES:  # warm-up: first use of each action path
             await client.post(
-                f"{rasa_url}/webhooks/rest/webhook", json={"sender": f"warm-{RUN}", "message": text}
+                f"{rasa_url}/webhooks/rest/webhook",
+                json={"sender": f"warm-{RUN}", "message": text},
+                headers=signed(shopper_key, f"warm-{RUN}"),
             )
-        solo = await breakdown(client, rasa_url)
+        solo = await breakdown(client, rasa_url, shopper_key)
         latencies: list[float] = []
         url = f"{rasa_url}/webhooks/rest/webhook"
-        await asyncio.gather(*(shopper(client, url, i, turns, latencies) for i in range(shoppers)))
+        await asyncio.gather(
+            *(shopper(client, url, i, turns, latencies, shopper_key) for i in range(shoppers))
+        )
         return latencies, parse, solo
 
 
@@ -109,7 +124,13 @@ def main() -> None:
     args = parser.parse_args()
     with running_bot(on_free_ports(load_settings())) as settings:
         turns, parse, solo = asyncio.run(
-            measure(settings.rasa_url, settings.rasa_token, args.shoppers, args.turns)
+            measure(
+                settings.rasa_url,
+                settings.rasa_token,
+                args.shoppers,
+                args.turns,
+                settings.shopper_key,
+            )
         )
     print(
         f"dialogue latency: {args.shoppers} shoppers x {args.turns} turns, one message every 2 s each"

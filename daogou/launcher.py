@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -38,6 +39,31 @@ TF_SERVING_THREADS = {
 }
 
 
+def credentials(settings: Settings) -> dict:
+    """bot/credentials.yml with the key that Rasa's channels verify shopper tokens with (setting
+    `shopper_key`, web/identity.py) given to every channel as `jwt_key`."""
+    channels = yaml.safe_load((REPO_ROOT / "bot" / "credentials.yml").read_text(encoding="utf-8"))
+    key = settings.shopper_key
+    return {
+        name: {**(options or {}), "jwt_key": key, "jwt_method": "HS256"}
+        for name, options in (channels or {}).items()
+    }
+
+
+def write_credentials(settings: Settings, path: Path | None = None) -> Path:
+    """The rendered credentials (default var/bot/credentials.yml), written at every start like
+    the endpoints. They hold the key, so the file is the owner's only, and it is replaced
+    whole: a benchmark starting beside the tests never lets Rasa read half of it."""
+    path = path or settings.var_dir / "bot" / "credentials.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump(credentials(settings), allow_unicode=True, sort_keys=False)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+        file.write(text)
+    os.replace(temporary, path)
+    return path
+
+
 def service_specs(settings: Settings) -> list[Service]:
     base_env = dict(os.environ)
     base_env["PYTHONPATH"] = str(REPO_ROOT)
@@ -61,7 +87,7 @@ def service_specs(settings: Settings) -> list[Service]:
             # NLU thread, warm-up): see its docstring.
             [str(RASA_PYTHON), "-m", "bot.serve", "run", "--model", str(model_path(settings)),
              "--endpoints", str(settings.var_dir / "bot" / "endpoints.yml"),
-             "--credentials", str(REPO_ROOT / "bot" / "credentials.yml"),
+             "--credentials", str(settings.var_dir / "bot" / "credentials.yml"),
              "--port", str(settings.rasa_port), "--enable-api",
              "--auth-token", settings.rasa_token, "--cors", "*"],
             f"http://127.0.0.1:{settings.rasa_port}/status?token={settings.rasa_token}",
@@ -137,6 +163,7 @@ def run_all(settings: Settings) -> None:
         )
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     write_endpoints(settings)
+    write_credentials(settings)
     processes: list[subprocess.Popen] = []
     log_dir = settings.var_dir / "logs"
     try:
@@ -196,7 +223,7 @@ def running_bot(settings: Settings, private: str | None = None) -> Iterator[Sett
     conversations and the benchmarks both start the bot through here.
     """
     log_dir = settings.var_dir / "logs"
-    endpoints_file = None
+    endpoints_file = credentials_file = None
     if private:
         folder = settings.var_dir / "bench" / private
         folder.mkdir(parents=True, exist_ok=True)
@@ -210,9 +237,11 @@ def running_bot(settings: Settings, private: str | None = None) -> Iterator[Sett
             yaml.safe_dump(botprep.endpoints(settings), allow_unicode=True, sort_keys=False),
             encoding="utf-8",
         )
+        credentials_file = write_credentials(settings, folder / "credentials.yml")
         log_dir = folder / "logs"
     else:
         write_endpoints(settings)  # this run's action-server port
+        write_credentials(settings)
     processes = []
     try:
         for service in service_specs(settings):
@@ -220,6 +249,8 @@ def running_bot(settings: Settings, private: str | None = None) -> Iterator[Sett
                 continue
             if endpoints_file and "--endpoints" in service.args:
                 service.args[service.args.index("--endpoints") + 1] = str(endpoints_file)
+            if credentials_file and "--credentials" in service.args:
+                service.args[service.args.index("--credentials") + 1] = str(credentials_file)
             process = start(service, log_dir)
             processes.append(process)
             wait_healthy(service, process, timeout=300)

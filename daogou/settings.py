@@ -41,6 +41,12 @@ class Settings:
     def rasa_token(self) -> str:
         return rasa_token(self.var_dir)
 
+    @property
+    def shopper_key(self) -> str:
+        """The key that signs shoppers' identities (web/identity.py) and that Rasa's channels
+        verify them with (the launcher renders it into var/bot/credentials.yml)."""
+        return shopper_key(self.var_dir)
+
 
 def _sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
@@ -73,12 +79,35 @@ def get_settings() -> Settings:
 
 def rasa_token(var_dir: Path) -> str:
     """`RASA_TOKEN`, or a random token generated once into var/rasa_token."""
-    token = os.environ.get("RASA_TOKEN")
-    if token:
-        return token
-    path = var_dir / "rasa_token"
+    return os.environ.get("RASA_TOKEN") or _secret_file(var_dir / "rasa_token")
+
+
+def shopper_key(var_dir: Path) -> str:
+    """`DAOGOU_SHOPPER_KEY`, or a random key generated once into var/shopper_key.
+
+    A shop that signs its own shoppers' tokens (README, *Shopper identity*) sets the same key
+    here and on its own servers; HS256 wants at least 32 bytes of it.
+    """
+    return os.environ.get("DAOGOU_SHOPPER_KEY") or _secret_file(var_dir / "shopper_key")
+
+
+def _secret_file(path: Path) -> str:
+    """The secret in `path`, created once with 32 random bytes, readable by the owner only.
+
+    Written to a temporary file and linked into place, so that processes starting together
+    (the launcher, the web app, a test run beside a benchmark) all read the one secret that
+    won, never a half-written or a second one.
+    """
     if not path.exists():
-        var_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(32))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            temporary.unlink()
     return path.read_text().strip()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -16,22 +17,69 @@ from daogou.container import Services, build_services
 from daogou.settings import load_settings
 from web.deps import WebState
 from web.errors import install_error_handlers
-from web.routes import auth, chat, discovery, health, products, storefront
+from web.review.tracker import ConversationIndex
+from web.routes import (
+    analytics,
+    auth,
+    chat,
+    conversations,
+    discovery,
+    health,
+    products,
+    storefront,
+    widget,
+)
 
 STATIC = Path(__file__).resolve().parent / "static"
+T = TypeVar("T")
 
 
 def create_app(services: Services) -> FastAPI:
     """The web app over one process's services (``daogou.container.build_services``)."""
     app = FastAPI(title="Daogou 导购", version="0.1.0", lifespan=_lifespan)
-    app.state.web = WebState(services)
+    app.state.web = WebState(services, review_index=_once(lambda: _review_index(services)))
     install_error_handlers(app)
     app.include_router(products.files_router)  # before /api/products/{sku}
-    for area in (storefront, auth, products, discovery, chat, health):
+    for area in (
+        storefront,
+        auth,
+        products,
+        discovery,
+        chat,
+        conversations,
+        analytics,
+        widget,
+        health,
+    ):
         app.include_router(area.router)
     app.include_router(products.audit_router)
+    app.include_router(conversations.annotations_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+def _review_index(services: Services) -> ConversationIndex:
+    """Rasa's tracker table, read-only, and the console's index of it: beside the catalog on
+    PostgreSQL (its tables are named review_*), in its own SQLite file by default."""
+    settings = services.settings
+    if settings.database_url.startswith("sqlite"):
+        index_url = f"sqlite:///{settings.var_dir / 'review_index.db'}"
+    else:
+        index_url = settings.database_url
+    return ConversationIndex(settings.tracker_db_url, index_url)
+
+
+def _once(factory: Callable[[], T]) -> Callable[[], T]:
+    lock, made = threading.Lock(), []
+
+    def get() -> T:
+        if not made:
+            with lock:
+                if not made:
+                    made.append(factory())
+        return made[0]
+
+    return get
 
 
 @asynccontextmanager
@@ -46,12 +94,24 @@ def _warm_up(web: WebState) -> None:
     try:
         web.services.search()
         web.services.recommendations().recommend(None, k=1)
+        _index_conversations(web)
         gc.freeze()  # the model and index live as long as the process: no GC pass walks them again
     except Exception as exc:  # still serve the catalog; /health reports the broken part
         logging.getLogger(__name__).exception("warm-up failed")
         web.warm_up_error = exc
     finally:
         web.ready.set()
+
+
+def _index_conversations(web: WebState) -> None:
+    """Brings the console's conversation index up to date now, not in the first list request;
+    a tracker store that cannot be read yet is not a reason to hold up the shop."""
+    if web.review_index is None:
+        return
+    try:
+        web.review_index().catch_up()
+    except Exception:
+        logging.getLogger(__name__).exception("conversation index catch-up failed")
 
 
 def app_factory() -> FastAPI:

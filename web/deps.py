@@ -7,6 +7,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -21,6 +22,11 @@ from search.hybrid import ProductSearch
 from web.auth import Principal, authenticate
 from web.errors import ApiError
 from web.ratelimit import RateLimiter
+from web.review.annotations import DomainNames
+from web.review.tracker import ConversationIndex
+
+BOT_DOMAIN = Path(__file__).resolve().parents[1] / "bot" / "domain"
+BOT_NLU = Path(__file__).resolve().parents[1] / "bot" / "data" / "nlu"
 
 
 @dataclass
@@ -33,10 +39,23 @@ class WebState:
     )
     ready: threading.Event = field(default_factory=threading.Event)
     warm_up_error: Exception | None = None
+    # The staff console's conversation index (web/review), opened on first use.
+    review_index: Callable[[], ConversationIndex] | None = None
+    # The bot's intents and entities (annotations are checked against them) and the NLU file
+    # that exported annotations become (bot/data/nlu/ in a checkout; tests pass their own).
+    domain_names: Callable[[], DomainNames] = lambda: DomainNames.load(BOT_DOMAIN)
+    annotations_file: Path = BOT_NLU / "console_annotations.yml"
 
 
 def get_web_state(request: Request) -> WebState:
     return request.app.state.web
+
+
+def get_review_index(request: Request) -> ConversationIndex:
+    factory = request.app.state.web.review_index
+    if factory is None:
+        raise ApiError(503, "review_unavailable", "对话记录暂时无法读取")
+    return factory()
 
 
 def get_services(request: Request) -> Services:
@@ -71,6 +90,7 @@ def get_recommendations(
 
 WebStateDep = Annotated[WebState, Depends(get_web_state)]
 ServicesDep = Annotated[Services, Depends(get_services)]
+ReviewIndexDep = Annotated[ConversationIndex, Depends(get_review_index)]
 StoreDep = Annotated[CatalogStore, Depends(get_store)]
 CatalogDep = Annotated[CatalogService, Depends(get_catalog)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

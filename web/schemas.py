@@ -7,6 +7,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from web.review.analytics import Dashboard
+from web.review.tracker import ConversationSummary
+from web.review.transcript import Transcript
+
 
 class ProductOut(BaseModel):
     sku: str
@@ -43,7 +47,8 @@ class ProductList(BaseModel):
 
 
 class ChatIn(BaseModel):
-    sender: str = Field(min_length=1, max_length=128)
+    # Ignored: the conversation is the caller's signed identity (web/identity.py).
+    sender: str | None = Field(default=None, max_length=128)
     message: str = Field(max_length=20000)
 
 
@@ -198,3 +203,85 @@ class AuditOut(BaseModel):
 class AuditList(BaseModel):
     items: list[AuditOut]
     total: int
+
+
+# -- staff review of conversations -----------------------------------------------------------
+class ReviewOut(BaseModel):
+    tags: list[str] = Field(default_factory=list)
+    note: str = ""
+    reviewed: bool = False
+    updated_by: str = ""
+    updated_at: datetime | None = None
+
+
+class ReviewPatch(BaseModel):
+    tags: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+        default=None, max_length=20
+    )
+    note: str | None = Field(default=None, max_length=5000)
+    reviewed: bool | None = None
+
+
+class ConversationOut(BaseModel):
+    summary: ConversationSummary
+    review: ReviewOut
+
+
+class ConversationList(BaseModel):
+    items: list[ConversationOut]
+    total: int
+
+
+class ConversationDetail(BaseModel):
+    summary: ConversationSummary
+    review: ReviewOut
+    transcript: Transcript
+
+
+class DashboardOut(BaseModel):
+    dashboard: Dashboard
+    # The funnel's rates, computed here so the page needs no arithmetic.
+    click_rates: dict[str, float | None]
+    cart_rates: dict[str, float | None]
+
+
+class EntityIn(BaseModel):
+    start: int = Field(ge=0)
+    end: int = Field(ge=1)
+    entity: str = Field(min_length=1, max_length=64)
+    value: str | None = Field(default=None, max_length=200)
+    role: str | None = Field(default=None, max_length=32)
+
+
+class AnnotationIn(BaseModel):
+    event_id: int
+    intent: str = Field(min_length=1, max_length=128)
+    entities: list[EntityIn] = Field(default_factory=list, max_length=20)
+
+
+class AnnotationOut(BaseModel):
+    id: int
+    sender_id: str
+    event_id: int | None
+    text: str
+    predicted_intent: str | None
+    intent: str
+    entities: list[dict[str, Any]]
+    status: str
+    created_by: str
+    created_at: datetime
+    exported_at: datetime | None
+
+
+class AnnotationList(BaseModel):
+    items: list[AnnotationOut]
+    total: int
+
+
+class AnnotationPatch(BaseModel):
+    status: Literal["open", "discarded"]
+
+
+class AnnotationExportOut(BaseModel):
+    path: str
+    examples: int

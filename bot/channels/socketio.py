@@ -15,8 +15,23 @@ to send is logged and the rest of the turn still goes out. Shopper text is sanit
 REST (cn_text/sanitize.py); the room join is awaited when `enter_room` is a coroutine
 (python-socketio >= 5.10, rasa#13027); replies go to the configured `namespace`.
 
-Credentials (bot/credentials.yml), beside Rasa's own (user_message_evt, bot_message_evt,
-namespace, session_persistence, socketio_path, jwt_key, jwt_method, metadata_key):
+Who is talking: only a signed-in shopper connects, with a shopper token (bot/channels/identity.py)
+in the Socket.IO `auth` object ({"token": "<jwt>"}, as Rasa's own channel reads it) or an
+`Authorization: Bearer` header; without a valid one the connection is refused ("unauthorized").
+The sender of every message on that connection is the token's `sub`, and the socket joins that
+shopper's room at connect, so replies, a second tab and staff messages pushed to the
+conversation reach it. A `session_id` the client sends (in `session_request` or a message) is
+ignored: `session_confirm` answers with the shopper's id, and a client naming another shopper's
+id neither joins their room nor talks in their conversation. The token is checked when the
+connection opens; after it expires the connection keeps its shopper until it closes, and the
+next connect needs a fresh token (socket.io-client's `auth` may be a function that fetches one).
+
+Credentials (bot/credentials.yml; var/bot/credentials.yml as the launcher renders it), Rasa's
+own (user_message_evt, bot_message_evt, namespace, socketio_path, metadata_key;
+session_persistence is accepted and changes nothing: the token decides the conversation) and:
+  jwt_key               the key shopper tokens are signed with (setting `shopper_key`; rendered
+                        by the launcher). Without it every connection is refused.
+  jwt_method            its algorithm, default HS256
   cors_allowed_origins  origins whose pages may connect (a browser's Origin header is checked);
                         default the web app's own, http://localhost:<port> and
                         http://127.0.0.1:<port> with port DAOGOU_WEB_PORT or 8000. Not "*".
@@ -31,19 +46,20 @@ import inspect
 import json
 import logging
 import os
-import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import rasa.shared.utils.io
-from rasa.core.channels.channel import InputChannel, UserMessage, decode_bearer_token
+from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from sanic_cors.core import SANIC_CORS_EVALUATED
 from socketio import AsyncServer
+from socketio.exceptions import ConnectionRefusedError
 
+from bot.channels.identity import ShopperTokens, bearer_token
 from cn_text.sanitize import clean_message
 
 logger = logging.getLogger(__name__)
@@ -208,6 +224,7 @@ class ProductSocketIOInput(InputChannel):
         self.socketio_path = socketio_path
         self.jwt_key = jwt_key
         self.jwt_algorithm = jwt_method
+        self.tokens = ShopperTokens(jwt_key, jwt_method)
         self.metadata_key = metadata_key
         self.cors_allowed_origins = _origins(cors_allowed_origins)
         self.redis_url = redis_url
@@ -247,14 +264,27 @@ class ProductSocketIOInput(InputChannel):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
+        async def join(sid: str, room: str) -> None:
+            joined = sio.enter_room(sid, room, namespace=namespace)
+            if inspect.isawaitable(joined):  # python-socketio >= 5.10 (rasa#13027)
+                await joined
+
+        async def shopper_of(sid: str) -> str | None:
+            try:
+                session = await sio.get_session(sid, namespace=namespace)
+            except KeyError:  # disconnected meanwhile
+                return None
+            return session.get("sender_id")
+
         @sio.on("connect", namespace=namespace)
-        async def connect(sid: str, environ: dict, auth: dict | None = None) -> bool:
-            if self.jwt_key:
-                token = auth.get("token") if isinstance(auth, dict) else None
-                if not token or not decode_bearer_token(token, self.jwt_key, self.jwt_algorithm):
-                    return False
+        async def connect(sid: str, environ: dict, auth: Any = None) -> None:
+            token = auth.get("token") if isinstance(auth, dict) else None
+            sender_id = self.tokens.sender(token or bearer_token(environ.get("HTTP_AUTHORIZATION")))
+            if sender_id is None:
+                raise ConnectionRefusedError("unauthorized")
+            await sio.save_session(sid, {"sender_id": sender_id}, namespace=namespace)
+            await join(sid, sender_id)
             logger.debug("User %s connected to socketIO endpoint.", sid)
-            return True
 
         @sio.on("disconnect", namespace=namespace)
         async def disconnect(sid: str, *_: Any) -> None:
@@ -262,33 +292,23 @@ class ProductSocketIOInput(InputChannel):
 
         @sio.on("session_request", namespace=namespace)
         async def session_request(sid: str, data: Any = None) -> None:
-            data = data if isinstance(data, dict) else {}
-            if not data.get("session_id"):
-                data["session_id"] = uuid.uuid4().hex
-            session_id = str(data["session_id"])
-            if self.session_persistence:
-                joined = sio.enter_room(sid, session_id, namespace=namespace)
-                if inspect.isawaitable(joined):  # python-socketio >= 5.10 (rasa#13027)
-                    await joined
-            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
-            logger.debug("User %s started session %s.", sid, session_id)
+            sender_id = await shopper_of(sid)
+            if sender_id is None:
+                return
+            asked = data.get("session_id") if isinstance(data, dict) else None
+            if asked and str(asked) != sender_id:
+                logger.debug("socketio: %s asked for session %s; it is %s", sid, asked, sender_id)
+            await sio.emit("session_confirm", sender_id, room=sid, namespace=namespace)
+            logger.debug("User %s started session %s.", sid, sender_id)
 
         @sio.on(self.user_message_evt, namespace=namespace)
         async def handle_message(sid: str, data: Any = None) -> None:
             if not isinstance(data, dict):
                 logger.warning("socketio: ignored a message that is not an object from %s", sid)
                 return
-            if self.session_persistence:
-                if not data.get("session_id"):
-                    rasa.shared.utils.io.raise_warning(
-                        "A message without a valid session_id was received. This message will "
-                        "be ignored. Make sure to set a proper session id using the "
-                        "`session_request` socketIO event."
-                    )
-                    return
-                sender_id = str(data["session_id"])
-            else:
-                sender_id = sid
+            sender_id = await shopper_of(sid)
+            if sender_id is None:
+                return
             metadata = data.get(self.metadata_key) or {}
             if isinstance(metadata, str):
                 try:

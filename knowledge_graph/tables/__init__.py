@@ -14,14 +14,17 @@ from knowledge_graph.tables.catalog import (
 from knowledge_graph.tables.commerce import Event, Order
 from knowledge_graph.tables.staff import (
     Account,
+    Annotation,
     AuditEntry,
     ConversationFlag,
+    ConversationReview,
     LoginFailure,
     StaffSession,
 )
 
 __all__ = [
     "Account",
+    "Annotation",
     "AttributeDef",
     "AuditEntry",
     "Base",
@@ -29,6 +32,7 @@ __all__ = [
     "CatalogVersion",
     "Category",
     "ConversationFlag",
+    "ConversationReview",
     "Event",
     "LoginFailure",
     "Merchant",

@@ -95,3 +95,37 @@ class ConversationFlag(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ConversationReview(Base):
+    """Staff's marks on one shopper's conversation: tags, a note, reviewed or not."""
+
+    __tablename__ = "conversation_reviews"
+    sender_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+    reviewed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class Annotation(Base):
+    """A staff correction of what the NLU understood in one shopper message: the message text
+    as the console showed it (personal data already masked), the right intent and entities.
+    Open ones wait in the inbox; an export writes every kept one as NLU training data."""
+
+    __tablename__ = "annotations"
+    __table_args__ = (Index("ix_annotations_status", "status", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sender_id: Mapped[str] = mapped_column(String(128))
+    event_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    predicted_intent: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    intent: Mapped[str] = mapped_column(String(128))
+    entities: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|exported|discarded
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    exported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

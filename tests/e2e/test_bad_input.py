@@ -37,7 +37,7 @@ def test_malformed_json_is_a_client_error(bot):
     response = httpx.post(
         f"{bot.rasa_url}/webhooks/rest/webhook",
         content=b'{"sender": "x", "message": ',
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **bot.auth("x")},
         timeout=30,
     )
     assert 400 <= response.status_code < 500
@@ -47,6 +47,7 @@ def test_non_string_message_does_not_crash(bot):
     response = httpx.post(
         f"{bot.rasa_url}/webhooks/rest/webhook",
         json={"sender": "num", "message": 12345},
+        headers=bot.auth("num"),
         timeout=30,
     )
     assert response.status_code == 200

@@ -1,7 +1,7 @@
 """The Socket.IO channel (bot/channels/socketio.py) against the real bot, over both transports:
 a turn arrives whole and in the REST channel's shapes (text, quick replies, product cards),
-only the shop's origins may connect, and a reconnect with the same session id continues the
-conversation."""
+only the shop's origins may connect, and a reconnect of the same shopper (a new connection with
+their token) continues the conversation. Who may connect at all: tests/e2e/test_identity.py."""
 
 from __future__ import annotations
 
@@ -47,13 +47,15 @@ def turn_done(state: dict, turns: int) -> bool:
 
 
 class SocketShopper:
-    """A Socket.IO client as the widget uses it: session_request, then user_uttered messages
-    with the session id; replies collected from bot_uttered."""
+    """A Socket.IO client as the widget uses it: connects with the shopper's token (`auth`),
+    session_request, then user_uttered messages with the session id; replies collected from
+    bot_uttered. `token` None: connects without one."""
 
-    def __init__(self, bot, transport: str, origin: str) -> None:
+    def __init__(self, bot, transport: str, origin: str, token: str | None = None) -> None:
         self.bot = bot
         self.transport = transport
         self.origin = origin
+        self.token = token
         self.session_id: str | None = None
         self.messages: list[dict] = []
         self.confirmed = threading.Event()
@@ -73,14 +75,18 @@ class SocketShopper:
             self.bot.rasa_url,
             transports=[self.transport],
             headers={"Origin": self.origin},
+            auth={"token": self.token} if self.token else None,
             wait_timeout=15,
         )
         return self
 
-    def start_session(self, session_id: str) -> None:
-        self.client.emit("session_request", {"session_id": session_id})
+    def start_session(self, session_id: str | None = None) -> str:
+        """Asks for a session (naming `session_id`, as the widget does with a stored one) and
+        returns the one the channel confirmed: always the token's shopper."""
+        self.client.emit("session_request", {"session_id": session_id} if session_id else {})
         assert self.confirmed.wait(15), "no session_confirm"
-        assert self.session_id == session_id
+        assert self.session_id
+        return self.session_id
 
     def say(self, text: str, timeout: float = 90) -> list[dict]:
         assert self.session_id
@@ -138,10 +144,12 @@ def store(settings) -> CatalogStore:
 
 @pytest.fixture()
 def shoppers(bot, origin):
+    """Opens a connection for a shopper (a new one unless `sender` is named), with their token."""
     opened: list[SocketShopper] = []
 
-    def open_shopper(transport: str) -> SocketShopper:
-        opened.append(SocketShopper(bot, transport, origin).connect())
+    def open_shopper(transport: str, sender: str | None = None) -> SocketShopper:
+        token = bot.shopper_token(sender or session())
+        opened.append(SocketShopper(bot, transport, origin, token).connect())
         return opened[-1]
 
     yield open_shopper
@@ -155,8 +163,9 @@ def session() -> str:
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_turn_arrives_whole_with_product_cards(bot, store, shoppers, transport):
-    shopper = shoppers(transport)
-    shopper.start_session(session())
+    sender = session()
+    shopper = shoppers(transport, sender)
+    assert shopper.start_session(sender) == sender
     replies = shopper.say(QUESTION)
 
     texts = [m["text"] for m in replies if m.get("text")]
@@ -184,7 +193,8 @@ def test_turn_arrives_whole_with_product_cards(bot, store, shoppers, transport):
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_disallowed_origin_is_refused(bot, transport):
-    stranger = SocketShopper(bot, transport, "http://evil.example")
+    """Even with a valid token: a page of another site may not open the shopper's socket."""
+    stranger = SocketShopper(bot, transport, "http://evil.example", bot.shopper_token(session()))
     with pytest.raises(socketio.exceptions.ConnectionError):
         stranger.connect()
     assert not stranger.client.connected
@@ -214,14 +224,14 @@ def test_polling_answers_cors_once(bot, origin):
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_reconnect_with_same_session_continues_conversation(bot, store, shoppers, transport):
     session_id = session()
-    first = shoppers(transport)
+    first = shoppers(transport, session_id)
     first.start_session(session_id)
     shown = products(first.say(QUESTION))
     assert shown
     first.close()
 
-    again = shoppers(transport)
-    again.start_session(session_id)
+    again = shoppers(transport, session_id)  # a new connection with a new token of the shopper
+    assert again.start_session() == session_id
     replies = again.say("第一个多少钱")
     items = products(replies)
     assert [p["sku"] for p in items] == [shown[0]["sku"]], replies
@@ -231,14 +241,19 @@ def test_reconnect_with_same_session_continues_conversation(bot, store, shoppers
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-def test_message_without_session_id_is_ignored(bot, shoppers, transport):
-    """With session_persistence (bot/credentials.yml) Rasa ignores a message that names no
-    session; the session's own messages are answered as usual."""
-    shopper = shoppers(transport)
-    shopper.start_session(session())
+def test_message_without_session_id_is_the_shoppers(bot, shoppers, transport):
+    """The token decides the conversation: a message that names no session (Rasa's stock
+    channel ignored those under session_persistence) is the connected shopper's, never one of
+    the socket's own id."""
+    sender = session()
+    shopper = shoppers(transport, sender)
+    shopper.start_session(sender)
     shopper.client.emit("user_uttered", {"message": "你好"})
+    deadline = time.monotonic() + 90
+    while not turn_done(tracker(bot, sender), 1):
+        assert time.monotonic() < deadline, "the message without a session id was not answered"
+        time.sleep(0.2)
     replies = shopper.say(QUESTION)
     assert products(replies)
-    assert replies == shopper.messages  # nothing arrived for the message without a session
-    assert user_turns(tracker(bot, shopper.session_id)) == 1
+    assert user_turns(tracker(bot, sender)) == 2
     assert user_turns(tracker(bot, shopper.client.get_sid())) == 0

@@ -204,15 +204,19 @@ def test_needs_results_use_budget_and_clear_the_form():
      ("查一下订单DG123", "格式好像不对"), ("我的快递呢", "请发一下订单号"), ("DG20990101000001", "没有查到")],
 )  # fmt: skip
 def test_order_status(text, expected):
-    _, reply, *_ = run(ActionOrderStatus(), tracker(text))
+    _, reply, *_ = run(ActionOrderStatus(), tracker(text, sender="u0001"))  # the order's owner
     assert expected in reply
 
 
-def test_order_tracking_number_is_masked_for_other_shoppers():
-    _, reply, *_ = run(ActionOrderStatus(), tracker("DG20261105001234", sender="someone-else"))
-    assert "SF12****0123" in reply
+def test_another_shoppers_order_is_not_described():
+    messages, reply, *_ = run(
+        ActionOrderStatus(), tracker("DG20261105001234", sender="someone-else")
+    )
+    assert "不是您账号下的订单" in reply
+    assert "SF1234" not in reply and "已发货" not in reply and "顺丰" not in reply
+    assert [b["title"] for b in messages[0]["buttons"]] == ["转人工"]
     _, reply, *_ = run(ActionOrderStatus(), tracker("DG20261105001234", sender="u0001"))
-    assert "SF1234567890123" in reply
+    assert "顺丰速运 运单号 SF1234567890123" in reply
 
 
 def test_handoff_pauses_and_flags(mini_store):

@@ -233,6 +233,7 @@ class ConversationQuery:
     text: str | None = None
     search_in: SearchIn = "all"
     sender_ids: Collection[str] | None = None
+    exclude_sender_ids: Collection[str] = ()  # e.g. the reviewed ones, to list the others
     limit: int = 20
     offset: int = 0
 
@@ -331,6 +332,11 @@ class ConversationIndex:
         self._has_events_table = False
         self._create_schema()
 
+    @property
+    def reader(self) -> Engine:
+        """The index database, for read-only reports (``analytics.py``)."""
+        return self._reader
+
     def dispose(self) -> None:
         self._writer.dispose()
         self._reader.dispose()
@@ -420,6 +426,8 @@ class ConversationIndex:
             conditions.append(c.min_confidence < query.confidence_below)
         if query.sender_ids is not None:
             conditions.append(c.sender_id.in_(sorted(set(query.sender_ids))))
+        if query.exclude_sender_ids:
+            conditions.append(c.sender_id.not_in(sorted(set(query.exclude_sender_ids))))
         by = "sender_id" if query.per == "sender" else "session_id"
         if query.intent:
             conditions.append(
