@@ -35,7 +35,30 @@ $(RASA_VENV)/.installed: requirements-rasa.txt requirements-rasa-dev.txt constra
 	$(RASA_VENV)/bin/pip install -q -c constraints/rasa.txt -r requirements-rasa.txt -r requirements-rasa-dev.txt
 	touch $@
 
-setup: $(VENV)/.installed $(RASA_VENV)/.installed
+# -- the web pages' libraries: exact npm versions (package-lock.json) copied into the git-ignored
+# web/static/vendor/ by scripts/vendor-assets.mjs; pages load nothing from a CDN.
+VENDOR := web/static/vendor
+$(VENDOR)/manifest.json: package.json package-lock.json scripts/vendor-assets.mjs
+	@command -v npm >/dev/null || { echo "npm (Node.js 18 or later) is needed for the web pages' libraries"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	npm run -s vendor
+
+# -- Debian's Chromium and a CJK font for tests/browser (Playwright cannot download its own
+# browser here); installed with apt-get only when missing.
+BROWSER_PACKAGES := chromium fonts-noto-cjk
+browser-packages:
+	@missing=$$(for p in $(BROWSER_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || printf '%s ' $$p; done); \
+	[ -z "$$missing" ] && exit 0; \
+	command -v apt-get >/dev/null || { echo "tests/browser need $$missing (Debian's Chromium at /usr/bin/chromium and a CJK font)"; exit 1; }; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else echo "tests/browser need: apt-get install $$missing (as root)"; exit 1; fi; \
+	echo "installing $$missing with apt-get (tests/browser)"; \
+	$$sudo apt-get update -qq >/dev/null && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get install -y -qq --no-install-recommends $$missing >/dev/null
+
+.PHONY: browser-packages
+setup: $(VENV)/.installed $(RASA_VENV)/.installed $(VENDOR)/manifest.json browser-packages
 
 # -- data and models -------------------------------------------------------------------
 db: setup
