@@ -22,6 +22,7 @@ from web.routes import (
     analytics,
     auth,
     chat,
+    console,
     conversations,
     discovery,
     health,
@@ -39,6 +40,8 @@ def create_app(services: Services) -> FastAPI:
     app = FastAPI(title="Daogou 导购", version="0.1.0", lifespan=_lifespan)
     app.state.web = WebState(services, review_index=_once(lambda: _review_index(services)))
     install_error_handlers(app)
+    console.install_page_handlers(app)
+    app.include_router(console.router)
     app.include_router(products.files_router)  # before /api/products/{sku}
     for area in (
         storefront,

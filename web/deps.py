@@ -160,3 +160,39 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 MerchantDep = Annotated[Principal, Depends(require_roles("merchant"))]
 StaffDep = Annotated[Principal, Depends(require_roles("staff"))]
 AdminDep = Annotated[Principal, Depends(require_roles("admin"))]
+
+
+# -- console pages: the same role check, answered as pages --------------------------------------
+class LoginRequired(Exception):
+    """A console page opened without a session: the app redirects to the login page."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+class PageForbidden(Exception):
+    """A console page the signed-in user's role may not open: answered as a 403 page."""
+
+
+def require_page_roles(*roles: str) -> Callable[..., Principal]:
+    """`require_roles` for pages: no session → the login page, wrong role → a 403 page."""
+    check = require_roles(*roles)
+
+    def page(
+        request: Request, principal: Annotated[Principal | None, Depends(optional_principal)]
+    ) -> Principal:
+        if principal is None:
+            raise LoginRequired(request.url.path)
+        try:
+            return check(current_principal(request, principal))
+        except ApiError:
+            raise PageForbidden() from None
+
+    return page
+
+
+StaffPageDep = Annotated[Principal, Depends(require_page_roles("staff"))]
+MerchantPageDep = Annotated[Principal, Depends(require_page_roles("merchant"))]
+AdminPageDep = Annotated[Principal, Depends(require_page_roles("admin"))]
+AnyPageDep = Annotated[Principal, Depends(require_page_roles("staff", "merchant"))]
