@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from daogou.container import build_services
+from daogou.privacy import add_privacy_parser
 from daogou.recs_cli import add_recs_parser
 from daogou.settings import get_settings
 
@@ -136,6 +137,7 @@ COMMAND_GROUPS = [
     add_bot_parser,
     add_run_parser,
     add_recs_parser,
+    add_privacy_parser,
 ]
 
 
