@@ -16,6 +16,7 @@ from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
 
 from actions import runtime
+from cn_text.pii import mask_log_records
 from daogou.container import build_services
 from daogou.settings import load_settings
 
@@ -29,6 +30,7 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s"
     )
+    mask_log_records()  # shoppers' phone numbers, ID numbers and addresses never reach a log
     executor = ActionExecutor()
     executor.register_package("actions")
     runtime.install(build_services(settings, "actions"))

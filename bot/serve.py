@@ -24,9 +24,11 @@ arguments as `rasa`.
 from __future__ import annotations
 
 from bot import patches
+from cn_text.pii import mask_log_records
 
 
 def main() -> None:
+    mask_log_records()  # shoppers' phone numbers, ID numbers and addresses never reach a log
     patches.check_all()
     patches.apply_all()
     from rasa.__main__ import main as rasa_main

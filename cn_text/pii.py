@@ -43,6 +43,7 @@ Decisions worth knowing (tests/unit/test_pii.py pins each of them):
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -226,3 +227,27 @@ def mask_pii(text: str) -> str:
         last = match.end
     out.append(text[last:])
     return "".join(out)
+
+
+# -- logs ------------------------------------------------------------------------------------------
+def mask_log_records() -> None:
+    """From now on every log record of this process carries its message masked, whatever logger
+    or handler writes it (Rasa's, Sanic's, uvicorn's, ours): the record factory formats and masks
+    each message once, when a logger has decided to emit it. Call once at start-up."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "masks_pii", False):
+        return
+
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a record whose arguments do not fit: left for logging to report
+            return record
+        masked = mask_pii(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return record
+
+    factory.masks_pii = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)

@@ -13,6 +13,7 @@ from typing import TypeVar
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from cn_text.pii import mask_log_records
 from daogou.container import Services, build_services
 from daogou.settings import load_settings
 from web.deps import WebState
@@ -119,4 +120,5 @@ def _index_conversations(web: WebState) -> None:
 
 def app_factory() -> FastAPI:
     """For `uvicorn --factory web.app:app_factory`: the web app's start-up."""
+    mask_log_records()  # shoppers' phone numbers, ID numbers and addresses never reach a log
     return create_app(build_services(load_settings(), "web"))

@@ -305,3 +305,31 @@ def test_a_console_page_of_messages_is_fast():
     for message in messages:
         mask_pii(message)
     assert time.perf_counter() - started < 0.25  # about 3 ms on a laptop; generous for CI
+
+
+def test_log_records_are_masked_whatever_logger_writes_them():
+    import io
+    import logging
+
+    from cn_text.pii import mask_log_records
+
+    previous = logging.getLogRecordFactory()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger = logging.getLogger("rasa.core.processor.test-masking")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        mask_log_records()
+        mask_log_records()  # twice is once
+        logger.info(
+            "Received user message '%s'", "我的手机号是13812345678，身份证11010519491231002X"
+        )
+        logger.info("no personal data: %s", "小米14多少钱")
+    finally:
+        logging.setLogRecordFactory(previous)
+        logger.removeHandler(handler)
+    assert stream.getvalue().splitlines() == [
+        "Received user message '我的手机号是138****5678，身份证110105********002X'",
+        "no personal data: 小米14多少钱",
+    ]
