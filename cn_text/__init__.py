@@ -11,4 +11,5 @@ web app and the tests import the same code, so a query is understood the same wa
 - vectors.py: the wire format of the E5 message vector sent from Rasa to the action server.
 - pii.py: phone, ID, bank card numbers and street addresses found and masked for staff views,
   exports and logs.
+- sensitive.py: the shop's sensitive-word list (data/moderation/), found and masked.
 """
