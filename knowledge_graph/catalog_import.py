@@ -96,6 +96,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cn_text.numbers import normalize_chars, parse_decimal
+from cn_text.sensitive import SensitiveWords
 from knowledge_graph.graph import ProductGraph
 from knowledge_graph.product import Product
 from knowledge_graph.store import PRODUCT_FIELDS, CatalogSnapshot, CatalogStore
@@ -1315,12 +1316,14 @@ def plan_import(
     rows: ImportFile | Sequence[Mapping[str, Any]],
     mapping: ImportMapping | Mapping[str, Any] | None,
     importer: Importer,
+    words: SensitiveWords | None = None,
 ) -> ImportReport:
     """The dry run: what importing ``rows`` with ``mapping`` would do, row by row. Changes
     nothing. ``source`` is a ``CatalogStore`` (read once, as a snapshot), a
     ``CatalogSnapshot``, a ``CatalogView`` or a ``ProductGraph``; ``rows`` an ``ImportFile`` or
     plain dicts (numbered from 1). Raises ``MappingError`` for a mapping that cannot work for the
-    whole file and ``ImportRefused`` (``forbidden``) for an importer who may not import."""
+    whole file and ``ImportRefused`` (``forbidden``) for an importer who may not import.
+    ``words``: the shop's sensitive words; a row whose shopper-visible text has one is rejected."""
     if importer.role not in ("merchant", "admin"):
         raise ImportRefused("forbidden", "只有商家和管理员可以导入商品")
     if importer.role == "merchant" and not importer.merchant_id:
@@ -1358,6 +1361,8 @@ def plan_import(
     planner = _Planner(catalog, mapping, importer, fixed_category)
     results = [planner.row(source_row, targets) for source_row in file.rows]
     results = planner.reject_duplicates(results)
+    if words is not None:
+        results = [_reject_sensitive(result, words) for result in results]
 
     new_brands: dict[str, int] = Counter()
     unknown_keys: Counter[tuple[str, str]] = Counter()
@@ -1380,6 +1385,26 @@ def plan_import(
         base_version=catalog.version,
         source=file.describe(),
     )
+
+
+def shopper_visible_text(product: Product) -> list[str]:
+    """The texts of a product a shopper reads: on cards, the product page and in answers."""
+    texts = [product.title, product.brand, product.description, product.model or ""]
+    texts += [*product.tags, *product.aliases, product.series or ""]
+    for value in product.attributes.values():
+        values = value if isinstance(value, list | tuple) else [value]
+        texts += [v for v in values if isinstance(v, str)]
+    return [t for t in texts if t]
+
+
+def _reject_sensitive(result: RowResult, words: SensitiveWords) -> RowResult:
+    if result.status is RowStatus.REJECTED or result.product is None:
+        return result
+    found = [hit.text for text in shopper_visible_text(result.product) for hit in words.find(text)]
+    if not found:
+        return result
+    reason = f"第 {result.row} 行：包含不允许的词「{'」「'.join(dict.fromkeys(found))}」"
+    return replace(result, status=RowStatus.REJECTED, reasons=(*result.reasons, reason))
 
 
 def _file_from_dicts(rows: Sequence[Mapping[str, Any]]) -> ImportFile:

@@ -689,3 +689,20 @@ def test_suggested_mapping_for_the_risawoz_headers(seed_store):
     assert suggested["系统"] == ("attributes.操作系统",)
     assert suggested["裸机重量"] == ("attributes.重量",)
     assert suggested["硬盘容量"] == ("attributes.硬盘",)
+
+
+def test_rows_with_the_shops_sensitive_words_are_rejected(mini_store):
+    from cn_text.sensitive import SensitiveWords
+
+    words = SensitiveWords.parse("[fraud]\n刷单\nre:加\\s*微信\\s*返")
+    rows = [
+        {"title": "小米 Redmi 13C 4GB+128GB", "category": "手机", "price": 699, "brand": "小米"},
+        {"title": "华为 畅享70", "category": "手机", "price": 999, "brand": "华为",
+         "description": "下单后加 微信返现20元"},
+        {"title": "荣耀 X50 刷 单专用", "category": "手机", "price": 1099, "brand": "荣耀"},
+    ]  # fmt: skip
+    report = plan_import(mini_store, rows, None, SHOP1, words)
+    statuses = [r.status.value for r in report.rows]
+    assert statuses == ["created", "rejected", "rejected"]
+    assert report.rows[1].reasons[-1] == "第 2 行：包含不允许的词「加 微信返」"
+    assert report.rows[2].reasons[-1] == "第 3 行：包含不允许的词「刷 单」"
