@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -13,6 +14,9 @@ from actions.formatting import yuan
 from actions.guidance import where_we_are
 from actions.turn import Reply
 from knowledge_graph.conversations import find_order_id, record_flag
+from knowledge_graph.handoff import HandoffQueue
+
+log = logging.getLogger(__name__)
 
 STATUS_TEXT = {
     "pending_payment": "待付款，请在订单页完成支付，超过24小时未付款会自动取消",
@@ -72,7 +76,10 @@ class ActionOrderStatus(Action):
 
 
 class ActionRequestHuman(Action):
-    """Pauses the bot for this conversation and puts it in the staff queue."""
+    """Pauses the bot for this conversation and puts it in the staff queue: a `handoffs` row
+    (knowledge_graph/handoff.py) that staff take in the console. From here until the request is
+    released or given up, what the shopper hears comes from the web app (web/handoff_loop.py),
+    since a paused Rasa runs no action."""
 
     def name(self) -> str:
         return "action_request_human"
@@ -81,7 +88,12 @@ class ActionRequestHuman(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         reply = Reply(dispatcher, self.name())
-        record_flag(runtime.store(), tracker.sender_id, "handoff", state.text_of(tracker))
+        text = state.text_of(tracker)
+        record_flag(runtime.store(), tracker.sender_id, "handoff", text)
+        try:
+            HandoffQueue(runtime.store()).request(tracker.sender_id, text)
+        except Exception:  # the shopper is still paused and flagged for staff
+            log.exception("could not queue the handoff of %s", tracker.sender_id)
         reply.utter_message(
             text="好的，已为您转接人工客服，请稍等，客服上线后会在这里回复您。您可以先把问题描述一下，客服会看到的。"
         )

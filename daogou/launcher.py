@@ -41,13 +41,18 @@ TF_SERVING_THREADS = {
 
 def credentials(settings: Settings) -> dict:
     """bot/credentials.yml with the key that Rasa's channels verify shopper tokens with (setting
-    `shopper_key`, web/identity.py) given to every channel as `jwt_key`."""
+    `shopper_key`, web/identity.py) given to every channel as `jwt_key`, and the Rasa token as
+    the Socket.IO channel's `push_token` (the web app's staff messages, web/handoff_loop.py)."""
     channels = yaml.safe_load((REPO_ROOT / "bot" / "credentials.yml").read_text(encoding="utf-8"))
     key = settings.shopper_key
-    return {
+    rendered = {
         name: {**(options or {}), "jwt_key": key, "jwt_method": "HS256"}
         for name, options in (channels or {}).items()
     }
+    for name, options in rendered.items():
+        if name.endswith("ProductSocketIOInput") or name == "socketio":
+            options["push_token"] = settings.rasa_token
+    return rendered
 
 
 def write_credentials(settings: Settings, path: Path | None = None) -> Path:

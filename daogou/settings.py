@@ -31,6 +31,16 @@ class Settings:
     # Threads for embedding a query: 2 answers fastest when the process has the machine to
     # itself; the launcher gives the action server 1, since Rasa uses the other core.
     query_threads: int = 2
+    # Handoff to a person (knowledge_graph/handoff.py): seconds a request waits for staff
+    # before the shopper is offered to leave a message or go back to the bot; staff's hours
+    # in shop time (China Standard Time; "" = always); the shop's webhook for new requests and
+    # left messages (None = none).
+    handoff_wait_seconds: float = 180.0
+    service_hours: str = "09:00-21:00"
+    handoff_webhook_url: str | None = None
+    # Where the staff console exports annotations as NLU training data (None: the bot's own
+    # bot/data/nlu/console_annotations.yml); tests point it outside the repository.
+    annotations_file: Path | None = None
 
     @property
     def models_dir(self) -> Path:
@@ -69,6 +79,10 @@ def load_settings() -> Settings:
         rasa_port=rasa_port,
         action_port=action_port,
         query_threads=int(os.environ.get("DAOGOU_QUERY_THREADS") or 2),
+        handoff_wait_seconds=float(os.environ.get("DAOGOU_HANDOFF_WAIT_SECONDS") or 180),
+        service_hours=os.environ.get("DAOGOU_SERVICE_HOURS", "09:00-21:00").strip(),
+        handoff_webhook_url=os.environ.get("DAOGOU_HANDOFF_WEBHOOK_URL") or None,
+        annotations_file=Path(f) if (f := os.environ.get("DAOGOU_ANNOTATIONS_FILE")) else None,
     )
 
 

@@ -15,9 +15,7 @@ from typing import Any
 import networkx as nx
 
 from knowledge_graph.product import Product
-from knowledge_graph.store import CatalogSnapshot
-
-SYMMETRIC_RELATIONS = {"SAME_SERIES", "ALTERNATIVE_TO", "BUNDLE_WITH"}
+from knowledge_graph.store import SYMMETRIC_RELATION_TYPES, CatalogSnapshot
 
 
 @dataclass(frozen=True)
@@ -114,7 +112,7 @@ class ProductGraph:
         for source, target, rel in snapshot.relations:
             if source in self.products and target in self.products:
                 g.add_edge(("product", source), ("product", target), key=rel)
-                if rel in SYMMETRIC_RELATIONS:
+                if rel in SYMMETRIC_RELATION_TYPES:
                     g.add_edge(("product", target), ("product", source), key=rel)
 
     # -- KnowledgeBase-style access ---------------------------------------------
@@ -236,7 +234,7 @@ class ProductGraph:
             if target[0] == "product" and (wanted is None or key in wanted):
                 pairs[(target[1], key)] = None
         for source, key in self._in_edges(node):
-            if key in SYMMETRIC_RELATIONS:
+            if key in SYMMETRIC_RELATION_TYPES:
                 continue  # already stored in both directions
             if wanted is None or key in wanted:
                 pairs[(source[1], key)] = None

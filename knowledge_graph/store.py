@@ -216,10 +216,15 @@ class CatalogStore:
         min_price: float | None = None,
         max_price: float | None = None,
         q: str | None = None,
+        merchant_id: str | None = None,
         limit: int = 20,
         offset: int = 0,
     ) -> ProductPage:
+        """Filtered and paged by SKU; `q` matches title, brand, model or SKU; `merchant_id` one
+        merchant's products (the merchant console)."""
         conditions = []
+        if merchant_id is not None:
+            conditions.append(ProductRow.merchant_id == merchant_id)
         if category:
             conditions.append(ProductRow.category == category)
         if brand:
@@ -235,6 +240,7 @@ class CatalogStore:
                     ProductRow.title.ilike(pattern),
                     ProductRow.brand.ilike(pattern),
                     ProductRow.model.ilike(pattern),
+                    ProductRow.sku.ilike(pattern),
                 )
             )
         with self._sessions() as session:
@@ -353,6 +359,83 @@ class CatalogStore:
             ]
         return records, int(total or 0)
 
+    # -- relations, and one merchant's products (the merchant console) ----------------------
+    def add_relation(
+        self, sku: str, relation_type: str, target: str, actor: str = "system"
+    ) -> None:
+        """Adds `sku` -[relation_type]-> `target` (a symmetric type counts in both directions),
+        audited on `sku` with its relations before and after; bumps the catalog version.
+        Raises NotFound (either product), InvalidProduct (a bad type or a self-relation) or
+        Conflict (the relation exists already)."""
+        if relation_type not in RELATION_TYPES:
+            raise InvalidProduct("type", f"没有这种关系：{relation_type}")
+        if sku == target:
+            raise InvalidProduct("target", "商品不能和自己建立关系")
+        with self.session() as session:
+            row = session.get(ProductRow, sku, with_for_update=True)
+            if row is None:
+                raise NotFound(sku)
+            if session.get(ProductRow, target) is None:
+                raise NotFound(target)
+            pairs = [(sku, target)]
+            if relation_type in SYMMETRIC_RELATION_TYPES:
+                pairs.append((target, sku))
+            existing = session.scalar(
+                select(func.count())
+                .select_from(Relation)
+                .where(
+                    Relation.type == relation_type,
+                    or_(*(
+                        (Relation.source_sku == s) & (Relation.target_sku == t) for s, t in pairs
+                    )),
+                )
+            )  # fmt: skip
+            if existing:
+                raise Conflict(f"{sku} {relation_type} {target} exists already")
+            before = _relations_of(session, sku)
+            session.add(Relation(source_sku=sku, target_sku=target, type=relation_type))
+            session.flush()
+            _audit_relations(
+                session,
+                actor,
+                "relation_add",
+                product_from_row(row),
+                before,
+                _relations_of(session, sku),
+            )
+            self.bump_version(session)
+
+    def remove_relation(
+        self, sku: str, relation_type: str, target: str, actor: str = "system"
+    ) -> None:
+        """Removes the relation between `sku` and `target` of that type (stored from `sku`, or
+        from `target` for a symmetric type), audited on `sku`; NotFound when there is none."""
+        with self.session() as session:
+            row = session.get(ProductRow, sku, with_for_update=True)
+            if row is None:
+                raise NotFound(sku)
+            pairs = [(sku, target)]
+            if relation_type in SYMMETRIC_RELATION_TYPES:
+                pairs.append((target, sku))
+            condition = or_(
+                *((Relation.source_sku == s) & (Relation.target_sku == t) for s, t in pairs)
+            )
+            before = _relations_of(session, sku)
+            removed = session.execute(
+                delete(Relation).where(Relation.type == relation_type, condition)
+            ).rowcount
+            if not removed:
+                raise NotFound(f"{sku} {relation_type} {target}")
+            _audit_relations(
+                session,
+                actor,
+                "relation_remove",
+                product_from_row(row),
+                before,
+                _relations_of(session, sku),
+            )
+            self.bump_version(session)
+
 
 class InvalidProduct(ValueError):
     """A product that names what the catalog does not have (category, merchant)."""
@@ -405,5 +488,33 @@ def _audit(
                 "before": before.to_dict() if before else None,
                 "after": after.to_dict() if after else None,
             },
+        )
+    )
+
+
+# -- relations (the merchant console) ---------------------------------------------------------
+SYMMETRIC_RELATION_TYPES = frozenset({"SAME_SERIES", "ALTERNATIVE_TO", "BUNDLE_WITH"})
+
+
+def _relations_of(session: Session, sku: str) -> list[dict[str, str]]:
+    """A product's relations as the audit log keeps them: sorted, one dict per edge."""
+    rows = session.scalars(
+        select(Relation).where(or_(Relation.source_sku == sku, Relation.target_sku == sku))
+    )
+    edges = [{"type": r.type, "source": r.source_sku, "target": r.target_sku} for r in rows]
+    return sorted(edges, key=lambda e: (e["type"], e["source"], e["target"]))
+
+
+def _audit_relations(
+    session: Session, actor: str, action: str, product: Product, before: list, after: list
+) -> None:
+    data = product.to_dict()
+    session.add(
+        AuditEntry(
+            actor=actor,
+            action=action,
+            target=product.sku,
+            merchant_id=product.merchant_id,
+            detail={"before": {**data, "relations": before}, "after": {**data, "relations": after}},
         )
     )

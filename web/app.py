@@ -26,8 +26,11 @@ from web.routes import (
     console,
     conversations,
     discovery,
+    handoff,
     health,
+    merchant_pages,
     products,
+    staff_pages,
     storefront,
     widget,
 )
@@ -40,9 +43,12 @@ def create_app(services: Services) -> FastAPI:
     """The web app over one process's services (``daogou.container.build_services``)."""
     app = FastAPI(title="Daogou 导购", version="0.1.0", lifespan=_lifespan)
     app.state.web = WebState(services, review_index=_once(lambda: _review_index(services)))
+    if services.settings.annotations_file is not None:
+        app.state.web.annotations_file = services.settings.annotations_file
     install_error_handlers(app)
     console.install_page_handlers(app)
     app.include_router(console.router)
+    app.include_router(staff_pages.router)
     app.include_router(products.files_router)  # before /api/products/{sku}
     for area in (
         storefront,
@@ -58,6 +64,10 @@ def create_app(services: Services) -> FastAPI:
         app.include_router(area.router)
     app.include_router(products.audit_router)
     app.include_router(conversations.annotations_router)
+    app.include_router(handoff.router)
+    app.include_router(handoff.widget_router)
+    app.include_router(handoff.canned_router)
+    app.include_router(merchant_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
@@ -91,7 +101,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Loads the embedding model, index and recommender before the first shopper (the first
     search took over 30 s when built on first use); /health says `starting` until then."""
     threading.Thread(target=_warm_up, args=(app.state.web,), name="warm-up", daemon=True).start()
-    yield
+    handoff.start(app)  # holding messages and the console's live feed (web/handoff_loop.py)
+    try:
+        yield
+    finally:
+        handoff.stop(app)
 
 
 def _warm_up(web: WebState) -> None:

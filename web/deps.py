@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from cn_text.sensitive import SensitiveWords
 from daogou.container import Services
 from daogou.settings import Settings
 from knowledge_graph.service import CatalogService
@@ -27,6 +28,9 @@ from web.review.tracker import ConversationIndex
 
 BOT_DOMAIN = Path(__file__).resolve().parents[1] / "bot" / "domain"
 BOT_NLU = Path(__file__).resolve().parents[1] / "bot" / "data" / "nlu"
+SENSITIVE_WORDS = (
+    Path(__file__).resolve().parents[1] / "data" / "moderation" / "sensitive_words.txt"
+)
 
 
 @dataclass
@@ -45,6 +49,19 @@ class WebState:
     # that exported annotations become (bot/data/nlu/ in a checkout; tests pass their own).
     domain_names: Callable[[], DomainNames] = lambda: DomainNames.load(BOT_DOMAIN)
     annotations_file: Path = BOT_NLU / "console_annotations.yml"
+    # The shop's sensitive words (data/moderation/): refused in what staff and merchants write
+    # for shoppers. Read again when the file changes, so an edit needs no restart.
+    sensitive_words_file: Path = SENSITIVE_WORDS
+    _words: tuple[float, SensitiveWords] | None = None
+
+    def sensitive_words(self) -> SensitiveWords:
+        try:
+            mtime = self.sensitive_words_file.stat().st_mtime
+        except OSError:
+            return SensitiveWords([])
+        if self._words is None or self._words[0] != mtime:
+            self._words = (mtime, SensitiveWords.load(self.sensitive_words_file))
+        return self._words[1]
 
 
 def get_web_state(request: Request) -> WebState:
@@ -196,3 +213,14 @@ StaffPageDep = Annotated[Principal, Depends(require_page_roles("staff"))]
 MerchantPageDep = Annotated[Principal, Depends(require_page_roles("merchant"))]
 AdminPageDep = Annotated[Principal, Depends(require_page_roles("admin"))]
 AnyPageDep = Annotated[Principal, Depends(require_page_roles("staff", "merchant"))]
+
+
+def refuse_sensitive(web: WebState, *texts: str | None) -> None:
+    """422 naming the words when a text written for shoppers carries one of the shop's
+    sensitive words."""
+    words = web.sensitive_words()
+    found = [hit.text for text in texts if text for hit in words.find(text)]
+    if found:
+        raise ApiError(
+            422, "sensitive_words", f"包含不允许的词：「{'」「'.join(dict.fromkeys(found))}」"
+        )

@@ -285,3 +285,96 @@ class AnnotationPatch(BaseModel):
 class AnnotationExportOut(BaseModel):
     path: str
     examples: int
+
+
+# -- handoff to a person (web/routes/handoff.py) ------------------------------------------------
+
+
+class HandoffOut(BaseModel):
+    id: int
+    sender_id: str
+    status: Literal["waiting", "active", "expired", "left_message", "closed"]
+    requested_at: datetime
+    waiting_seconds: float  # since the request (until taken or ended)
+    position: int | None = None  # 1 = next to be taken; waiting requests only
+    taken_by: str | None = None
+    taken_at: datetime | None = None
+    closed_at: datetime | None = None
+    expired_reason: str | None = None
+    request_text: str = ""  # masked
+    last_shopper_message: str | None = None  # masked (cn_text.pii.mask_pii)
+    last_shopper_at: datetime | None = None
+    left_message: str | None = None  # masked; the shop's webhook gets it whole
+    left_at: datetime | None = None
+    rating: int | None = None
+    conversation: str  # the transcript: GET /api/conversations/{sender_id}
+
+
+class HandoffList(BaseModel):
+    items: list[HandoffOut]
+    total: int
+
+
+class HandoffMessageIn(BaseModel):
+    """One staff message: text, or a product card by SKU."""
+
+    text: str | None = Field(default=None, min_length=1, max_length=2000)
+    sku: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class HandoffMessageOut(BaseModel):
+    handoff_id: int
+    sender_id: str
+    message: dict[str, Any]  # as the shopper's widget got it: {"text"} or {"custom": cards}
+
+
+class HandoffRatingIn(BaseModel):
+    rating: int = Field(ge=1, le=5)
+
+
+class CannedReplyIn(BaseModel):
+    title: str = Field(min_length=1, max_length=64)
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class CannedReplyOut(BaseModel):
+    id: int
+    title: str
+    text: str
+    created_by: str
+    created_at: datetime
+
+
+class CannedReplyList(BaseModel):
+    items: list[CannedReplyOut]
+    total: int
+
+
+# -- the merchant console: relations and the categories' attribute specs ----------------------
+RelationType = Literal[
+    "ACCESSORY_OF", "COMPATIBLE_WITH", "SAME_SERIES", "ALTERNATIVE_TO", "BUNDLE_WITH"
+]
+
+
+class RelationIn(BaseModel):
+    type: RelationType
+    sku: str = Field(min_length=1, max_length=64)  # the other product
+
+
+class AttributeSpecOut(BaseModel):
+    key: str
+    type: str  # number, text, bool, list
+    unit: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+
+
+class CategoryOut(BaseModel):
+    name: str
+    parent: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+    attributes: list[AttributeSpecOut] = Field(default_factory=list)
+
+
+class CategoryList(BaseModel):
+    items: list[CategoryOut]
+    total: int

@@ -38,10 +38,21 @@ session_persistence is accepted and changes nothing: the token decides the conve
   redis_url             e.g. redis://127.0.0.1:6379/0: rooms shared through Redis
                         (socketio.AsyncRedisManager), so that several Rasa instances reach one
                         conversation; default none (rooms live in this process).
+  push_token            the token of `POST /webhooks/socketio/push` (the Rasa token, rendered by
+                        the launcher); without it the route refuses every call.
+
+Pushing to a shopper (the handoff to a person: web/handoff_loop.py): `POST
+/webhooks/socketio/push` with `Authorization: Bearer <push_token>` and JSON
+`{"sender_id": "...", "message": {"text", "buttons", "custom", "image", "metadata"}}` emits the
+message as `bot_uttered` to the shopper's room (every tab they have open), in the shapes above,
+with `metadata` (e.g. `{"staff": "<name>"}`). It does not touch the tracker: the caller appends
+the message there through Rasa's HTTP API. With `redis_url` the emit reaches sockets held by any
+Rasa instance.
 """
 
 from __future__ import annotations
 
+import hmac
 import inspect
 import json
 import logging
@@ -200,6 +211,7 @@ class ProductSocketIOInput(InputChannel):
             credentials.get("metadata_key", "metadata"),
             cors_allowed_origins=credentials.get("cors_allowed_origins"),
             redis_url=credentials.get("redis_url"),
+            push_token=credentials.get("push_token"),
         )
 
     def __init__(
@@ -216,6 +228,7 @@ class ProductSocketIOInput(InputChannel):
         cors_allowed_origins: str | Iterable[str] | None = None,
         redis_url: str | None = None,
         client_manager: Any = None,
+        push_token: str | None = None,
     ) -> None:
         self.user_message_evt = user_message_evt
         self.bot_message_evt = bot_message_evt
@@ -231,6 +244,7 @@ class ProductSocketIOInput(InputChannel):
         # A socketio client manager (e.g. AsyncRedisManager); built from redis_url if not given.
         self.client_manager = client_manager
         self.sio: AsyncServer | None = None
+        self.push_token = str(push_token) if push_token else None
 
     def get_output_channel(self) -> ProductSocketIOOutput | None:
         """For messages pushed into a conversation (`output_channel=latest`)."""
@@ -263,6 +277,23 @@ class ProductSocketIOInput(InputChannel):
         @socketio_webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
+
+        @socketio_webhook.route("/push", methods=["POST"])
+        async def push(request: Request) -> HTTPResponse:
+            sent = bearer_token(request.headers.get("Authorization")) or ""
+            if not self.push_token or not hmac.compare_digest(sent, self.push_token):
+                return _error(401, "unauthorized", "push needs the push token")
+            try:
+                body = json.loads(request.body or b"null")
+            except ValueError:
+                body = None
+            message = pushed_message(body)
+            if message is None:
+                return _error(400, "bad_request", 'expected {"sender_id": "...", "message": {...}}')
+            await sio.emit(
+                self.bot_message_evt, message, room=body["sender_id"], namespace=namespace
+            )
+            return response.json({"status": "sent"})
 
         async def join(sid: str, room: str) -> None:
             joined = sio.enter_room(sid, room, namespace=namespace)
@@ -328,3 +359,30 @@ class ProductSocketIOInput(InputChannel):
                 logger.exception("socketio: could not handle a message from %s", sender_id)
 
         return socketio_webhook
+
+
+def pushed_message(body: Any) -> dict[str, Any] | None:
+    """The `bot_uttered` payload of a push body (module docstring), None if it is not one."""
+    if not isinstance(body, dict) or not isinstance(body.get("message"), dict):
+        return None
+    sender_id, given = body.get("sender_id"), body["message"]
+    if not isinstance(sender_id, str) or not sender_id or len(sender_id) > 255:
+        return None
+    message = {k: given[k] for k in ("text", "buttons", "custom", "image") if given.get(k)}
+    if not message:
+        return None
+    if message.get("buttons"):
+        message["quick_replies"] = [
+            {"content_type": "text", "title": b.get("title"), "payload": b.get("payload")}
+            for b in message["buttons"]
+            if isinstance(b, dict)
+        ]
+    if message.get("image"):
+        message["attachment"] = {"type": "image", "payload": {"src": message["image"]}}
+    metadata = given.get("metadata")
+    message["metadata"] = metadata if isinstance(metadata, dict) else {}
+    return message
+
+
+def _error(status: int, code: str, text: str) -> HTTPResponse:
+    return response.json({"error": {"code": code, "message": text}}, status=status)

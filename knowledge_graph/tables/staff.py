@@ -129,3 +129,50 @@ class Annotation(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     exported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Handoff(Base):
+    """A shopper's request for a person (knowledge_graph/handoff.py has the state machine):
+    waiting -> active -> closed, or waiting -> expired -> left_message | closed. Every change
+    is a conditional UPDATE on `status`, so one request has one owner however many staff
+    members or web app replicas try at once."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (
+        Index("ix_handoffs_status", "status", "id"),
+        Index("ix_handoffs_sender", "sender_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sender_id: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    request_text: Mapped[str] = mapped_column(Text, default="")
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    taken_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Why a waiting request expired: "timeout" or "closed_hours".
+    expired_reason: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # The id of the last shopper message (Rasa's tracker table) the web app has handled.
+    last_event_id: Mapped[int] = mapped_column(Integer, default=0)
+    last_shopper_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_shopper_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
+    notified: Mapped[bool] = mapped_column(Boolean, default=False)  # the shop's webhook
+    # After expiry the shopper chose 「留言给客服」: their next message is the left message.
+    awaiting_message: Mapped[bool] = mapped_column(Boolean, default=False)
+    left_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    left_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CannedReply(Base):
+    """A reply staff send often during a handoff (「您好，我是客服小王，请问有什么可以帮您？」)."""
+
+    __tablename__ = "canned_replies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

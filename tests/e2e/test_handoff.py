@@ -1,5 +1,6 @@
-"""Handoff: the bot pauses, keeps what the shopper writes for staff, and cannot be un-paused
-by typing commands."""
+"""Handoff: the bot pauses, keeps what the shopper writes for staff, puts the request in the
+staff queue, and cannot be un-paused by typing commands. (Staff taking it, the holding messages
+and the way back to the bot: tests/e2e/test_handoff_live.py.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import uuid
 import httpx
 import pytest
 
+from daogou.db import migrate
 from knowledge_graph.conversations import flags_of
+from knowledge_graph.handoff import WAITING, HandoffQueue
 from knowledge_graph.store import CatalogStore
 
 pytestmark = pytest.mark.e2e
@@ -23,6 +26,7 @@ def tracker(bot, sender: str) -> dict:
 
 
 def test_handoff_pauses_and_keeps_messages(bot, settings):
+    migrate(settings.database_url)  # the handoffs table, should this var/ predate it
     sender = f"handoff-{uuid.uuid4().hex[:8]}"
     first = bot.say(sender, "我要转人工客服")
     assert "人工" in " ".join(r.get("text", "") for r in first)
@@ -34,6 +38,11 @@ def test_handoff_pauses_and_keeps_messages(bot, settings):
     assert "手机屏幕碎了能修吗" in typed and "你好" in typed
     flags = flags_of(CatalogStore.from_url(settings.database_url), sender)
     assert [f["kind"] for f in flags] == ["handoff"]
+    # One request in the queue, however often the shopper wrote (REST replies nothing more:
+    # holding messages come from the web app over the Socket.IO channel).
+    request = HandoffQueue(CatalogStore.from_url(settings.database_url)).open_for(sender)
+    assert request is not None and request.status == WAITING
+    assert request.request_text == "我要转人工客服"
 
 
 def test_rasa_api_needs_the_token(bot):

@@ -28,7 +28,6 @@ HOME = {
 }
 NAVIGATION = (
     ("/console/conversations", "对话记录", {"staff", "admin"}),
-    ("/console/handoffs", "人工队列", {"staff", "admin"}),
     ("/console/annotations", "标注", {"staff", "admin"}),
     ("/console/dashboard", "数据看板", {"staff", "admin"}),
     ("/console/products", "商品", {"merchant", "admin"}),

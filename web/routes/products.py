@@ -17,13 +17,17 @@ from web.auth import Principal
 from web.deps import CatalogDep, MerchantDep, ServicesDep, StoreDep
 from web.errors import ApiError
 from web.schemas import (
+    AttributeSpecOut,
     AuditList,
     AuditOut,
+    CategoryList,
+    CategoryOut,
     ProductCreate,
     ProductDetailOut,
     ProductList,
     ProductOut,
     ProductPatch,
+    RelationIn,
     RelationOut,
 )
 
@@ -260,3 +264,75 @@ def import_template(
     except catalog_import.CatalogImportError as error:
         raise _import_error(error) from None
     return _csv_download(data, f"template-{category}.csv")
+
+
+# -- relations (the merchant console's relations editor) --------------------------------------
+def _detail(store: StoreDep, sku: str) -> ProductDetailOut:
+    detail = store.get_product(sku)
+    relations = [
+        RelationOut(type=r.type, sku=r.sku, direction=r.direction) for r in detail.relations
+    ]
+    return ProductDetailOut(**detail.product.to_dict(), relations=relations)
+
+
+@router.post("/{sku}/relations", response_model=ProductDetailOut, status_code=201)
+def add_relation(
+    sku: str, body: RelationIn, principal: MerchantDep, store: StoreDep
+) -> ProductDetailOut:
+    """`sku` -[type]-> `body.sku` (SAME_SERIES, ALTERNATIVE_TO and BUNDLE_WITH go both ways):
+    the product must be the merchant's own; the other may be any product in the catalog."""
+    _owned(store, sku, principal)
+    try:
+        store.add_relation(sku, body.type, body.sku, actor=principal.username)
+    except NotFound:
+        raise ApiError(404, "product_not_found", f"没有找到商品 {body.sku}") from None
+    except Conflict:
+        raise ApiError(409, "relation_exists", "这条关系已经存在") from None
+    except InvalidProduct as invalid:
+        raise ApiError(422, "invalid_relation", str(invalid)) from None
+    return _detail(store, sku)
+
+
+@router.delete("/{sku}/relations/{relation_type}/{target}", response_model=ProductDetailOut)
+def remove_relation(
+    sku: str, relation_type: str, target: str, principal: MerchantDep, store: StoreDep
+) -> ProductDetailOut:
+    _owned(store, sku, principal)
+    try:
+        store.remove_relation(sku, relation_type, target, actor=principal.username)
+    except NotFound:
+        raise ApiError(404, "relation_not_found", "没有这条关系") from None
+    return _detail(store, sku)
+
+
+# Included by web/routes/merchant_pages.py's router (one include line in web/app.py).
+categories_router = APIRouter(prefix="/api/categories", tags=["products"])
+
+
+@categories_router.get("", response_model=CategoryList)
+def list_categories(catalog: CatalogDep) -> CategoryList:
+    """The leaf categories (those a product can be in) with their attribute specs."""
+    items = leaf_categories(catalog.current().graph)
+    return CategoryList(items=items, total=len(items))
+
+
+def leaf_categories(graph: Any) -> list[CategoryOut]:
+    parents = {c.get("parent") for c in graph.categories.values()}
+    items = []
+    for name, category in sorted(graph.categories.items()):
+        if name in parents:
+            continue
+        specs = graph.schema.get(name, {})
+        attributes = [
+            AttributeSpecOut(key=s.key, type=s.type, unit=s.unit, aliases=list(s.aliases))
+            for s in specs.values()
+        ]
+        items.append(
+            CategoryOut(
+                name=name,
+                parent=category.get("parent"),
+                aliases=list(category.get("aliases") or []),
+                attributes=attributes,
+            )
+        )
+    return items
