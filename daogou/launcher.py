@@ -94,7 +94,7 @@ def service_specs(settings: Settings) -> list[Service]:
              "--endpoints", str(settings.var_dir / "bot" / "endpoints.yml"),
              "--credentials", str(settings.var_dir / "bot" / "credentials.yml"),
              "--port", str(settings.rasa_port), "--enable-api",
-             "--auth-token", settings.rasa_token, "--cors", "*"],
+             f"--auth-token={settings.rasa_token}", "--cors", "*"],  # a token may start with "-"
             f"http://127.0.0.1:{settings.rasa_port}/status?token={settings.rasa_token}",
             # TensorFlow runs DIET and the selector one op after another on the NLU thread: its
             # thread pools handed each small op to a thread on the other core, which only waited
