@@ -70,9 +70,9 @@ def _policy(dispatcher, tracker, view, text, refs) -> list[dict[str, Any]] | Non
     if flight_answer:
         answer = flight_answer
     elif warranty:
-        answer = policy.warranty(product)
+        answer = policy.warranty(product, runtime.shop_texts().policy)
     elif opened:
-        answer = policy.opened_return(product)
+        answer = policy.opened_return(product, runtime.shop_texts().policy)
     else:
         return None
     send_products(dispatcher, answer, [product], quick_replies("还有货吗", "多少钱", "转人工"))

@@ -5,6 +5,11 @@ focus: an opened skincare item cannot be returned, a 20000mAh power bank may fly
 of earphones gets an apology and the exchange path, bargaining gets a cheaper variant.
 `product_in_question` and `defect` also serve the policy follow-ups (actions/context.py).
 No rasa_sdk here: actions/faq.py is the action.
+
+What the shop says is the shop's to edit (console 「店铺问答」, knowledge_graph/shop_answers.py):
+a topic's text comes from the shop's answers when it edited them, else from the bot's domain
+response, and the product-specific sentences take the shop's policy numbers. Both come from the
+runtime's copy, which costs a turn at most a version check.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from actions.turn import Reply, Turn, skill
 from knowledge_graph import policy, qa
 from knowledge_graph.product import Product
 from knowledge_graph.service import CatalogView
+from knowledge_graph.shop_answers import ShopTexts
 from search import query
 
 CHEAPER_SHOWN = 3
@@ -81,6 +87,8 @@ def answer_faq(dispatcher: Reply, tracker: Turn) -> list[dict[str, Any]]:
         dispatcher.utter_message(response="utter_ask_rephrase")
         return []
     product = product_in_question(view, tracker)
+    shop = runtime.shop_texts()
+    terms = shop.policy
     topic = key.split("/", 1)[1] if key else "defect"
     if policy.reports_defect(text):
         topic = "defect"  # 「洗地机用了10天就不出水了」, whatever topic the selector chose
@@ -90,24 +98,33 @@ def answer_faq(dispatcher: Reply, tracker: Turn) -> list[dict[str, Any]]:
             filters = query.filters_from(view, text, [])
             named = filters.kind or filters.category
             answer = (
-                policy.opened_return_in(filters.category, named)
+                policy.opened_return_in(filters.category, named, terms)
                 if filters.category and named
-                else policy.opened_return(None)
+                else policy.opened_return(None, terms)
             )
             dispatcher.utter_message(text=answer)
             return []
-        return about(dispatcher, tracker, policy.opened_return(product), product)
+        return about(dispatcher, tracker, policy.opened_return(product, terms), product)
     elif topic == "warranty" and product is not None:
-        return about(dispatcher, tracker, policy.warranty(product), product)
+        return about(dispatcher, tracker, policy.warranty(product, terms), product)
     elif topic == "air_travel" and product is not None and (flight := policy.air_travel(product)):
         return about(dispatcher, tracker, flight, product)
-    elif topic == "defect":
+    elif topic == "defect" or key is None:
         defect(dispatcher, product)
     elif topic == "bargain" and product is not None:
         return bargain(dispatcher, tracker, view, product)
     else:
-        dispatcher.utter_message(response=f"utter_{key}")
+        say_topic(dispatcher, key, shop)
     return []
+
+
+def say_topic(dispatcher: Reply, key: str, shop: ShopTexts) -> None:
+    """The topic as the shop wrote it, else the bot's domain response (Rasa picks a variant)."""
+    text = shop.answer(key)
+    if text is None:
+        dispatcher.utter_message(response=f"utter_{key}")
+    else:
+        dispatcher.utter_message(text=text)
 
 
 def about(
@@ -126,18 +143,11 @@ def about(
 
 
 def defect(dispatcher: Reply, product: Product | None) -> None:
-    item = f"您的 {product.title} " if product else ""
-    warranty = (
-        "；超过15天的可以凭订单到品牌官方售后享受一年保修"
-        if product is None or product.category in policy.DIGITAL | policy.APPLIANCES
-        else ""
-    )
+    """An apology and the exchange path; without a product, the shop's own text if it wrote one."""
+    shop = runtime.shop_texts()
+    own = shop.answer("faq/defect") if product is None else None
     dispatcher.utter_message(
-        text=(
-            f"非常抱歉，{item}出现这样的问题，给您添麻烦了😔 签收15天内的质量问题可以直接换货或退货："
-            "在「我的订单」→ 订单详情 →「申请售后」选「质量问题」，附上照片或视频，来回运费由我们承担"
-            f"{warranty}。需要的话我马上帮您转人工客服跟进。"
-        ),
+        text=own or policy.defect(product, shop.policy),
         buttons=[{"title": t, "payload": p} for t, p in quick_replies("转人工", "怎么申请售后")],
     )
 

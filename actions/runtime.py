@@ -13,6 +13,7 @@ from typing import Protocol
 
 from knowledge_graph.orders import OrderStore
 from knowledge_graph.service import CatalogService, CatalogView
+from knowledge_graph.shop_answers import ShopAnswers, ShopTexts
 from knowledge_graph.store import CatalogStore
 from recommender.events import EventStore
 from recommender.recommendations import RecommendationService
@@ -28,6 +29,7 @@ class Services(Protocol):
     catalog: CatalogService
     orders: OrderStore
     events: EventStore
+    answers: ShopAnswers
 
     def search(self) -> ProductSearch: ...
 
@@ -58,6 +60,11 @@ def catalog() -> CatalogService:
 
 def view() -> CatalogView:
     return catalog().current()
+
+
+def shop_texts() -> ShopTexts:
+    """The shop's FAQ texts and policy numbers as of now (a version check at most each second)."""
+    return services().answers.current()
 
 
 def search() -> ProductSearch:

@@ -7,9 +7,12 @@ from typing import Any
 
 import numpy as np
 
+from actions import runtime
 from actions.turn import Events, Turn
 from knowledge_graph.qa import SearchFilters
 from search.embeddings import vector_from_message
+
+PAGE_PRODUCT_KEY = "product_sku"  # message metadata the widget sends on a product page
 
 
 def slot(name: str, value: Any) -> dict[str, Any]:
@@ -48,10 +51,33 @@ def shown(tracker: Turn) -> list[str]:
 
 
 def focus(tracker: Turn) -> str | None:
+    """The product 「这款」 means: the one on the page the shopper is looking at, unless the
+    conversation settled on a product while they were on this page; else the conversation's."""
+    page = page_product(tracker)
+    if page and tracker.get_slot("focus_page") != page:
+        return page
     return tracker.get_slot("product_focus")
 
 
+def page_product(tracker: Turn) -> str | None:
+    """The product page the widget sits on (its ``product_sku`` metadata), if it is a product
+    of the catalog: the metadata comes from the browser, so an unknown SKU is ignored."""
+    metadata = tracker.latest_message.get("metadata")
+    sku = metadata.get(PAGE_PRODUCT_KEY) if isinstance(metadata, dict) else None
+    if not isinstance(sku, str) or not 0 < len(sku) <= 64:
+        return None
+    try:
+        return sku if sku in runtime.view().graph.products else None
+    except RuntimeError:  # no catalog installed (logic tests without services)
+        return None
+
+
 def previous_focus(tracker: Turn) -> str | None:
+    """The product before the focus: while the page's product is the focus, the one the
+    conversation was about before the shopper opened the page."""
+    slot_focus = tracker.get_slot("product_focus")
+    if slot_focus and focus(tracker) != slot_focus:
+        return slot_focus
     return tracker.get_slot("previous_focus")
 
 
@@ -94,6 +120,14 @@ def slots_for_shown(skus: list[str], tracker: Turn, focus_sku: str | None = None
     Only the slots: the shown products are recorded for the recommender by the caller
     (``runtime.record_chat_events``)."""
     events: Events = [slot("shown_products", skus)]
-    if focus_sku and focus_sku != focus(tracker):
-        events += [slot("previous_focus", focus(tracker)), slot("product_focus", focus_sku)]
+    current = focus(tracker)
+    if focus_sku and focus_sku != tracker.get_slot("product_focus"):
+        # Answering about the page's product makes it the conversation's focus too, so that
+        # it stays 「这款」 after the shopper leaves the page.
+        before = tracker.get_slot("product_focus") if current == focus_sku else current
+        events += [slot("previous_focus", before), slot("product_focus", focus_sku)]
+    if focus_sku and tracker.get_slot("focus_page") != page_product(tracker):
+        # The page this focus was chosen on: another product named in chat while the shopper
+        # stays on this page keeps being 「这款」 (the action server sees one turn's events).
+        events.append(slot("focus_page", page_product(tracker)))
     return events

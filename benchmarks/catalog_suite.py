@@ -56,7 +56,9 @@ def run_chat(cases: list[suite.Case], run_id: str, threads: int) -> list[suite.O
     if not cases:
         return []
     with running_bot(on_free_ports(load_settings()), private="catalog_suite") as settings:
-        transport = suite.Transport(chat=RestChat(settings.rasa_url, settings.shopper_key))
+        transport = suite.Transport(
+            chat=RestChat(settings.rasa_url, settings.shopper_key, settings.database_url)
+        )
         return suite.run_cases(cases, transport, run_id, threads=threads)
 
 

@@ -1,6 +1,10 @@
 """Turn latency through the REST webhook (Rasa + actions) under light load, beside the bare NLU
 parse time (the floor): 10 simulated shoppers, each sending a message every 2 seconds.
 
+Each simulated shopper talks from its own loopback address (127.0.0.x) and no conversation sends
+more than Rasa's per-shopper burst back to back, as with real shoppers: the channels' rate
+limits (bot/channels/guard.py) must not answer a single message here with 429.
+
 Target: p50 <= 60 ms, p95 <= 200 ms on this 2-core machine.
 """
 
@@ -19,6 +23,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from cn_text.ratelimit import loopback_address  # noqa: E402
 from daogou.launcher import on_free_ports, running_bot  # noqa: E402
 from daogou.settings import load_settings  # noqa: E402
 from web.identity import mint_shopper_token  # noqa: E402
@@ -35,15 +40,37 @@ def signed(key: str, sender: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {mint_shopper_token(key, sender)}"}
 
 
+class Clients:
+    """One HTTP client per loopback address: each simulated shopper is its own client to Rasa's
+    per-address limit."""
+
+    def __init__(self) -> None:
+        self.by_address: dict[str, httpx.AsyncClient] = {}
+
+    def of(self, sender: str) -> httpx.AsyncClient:
+        address = loopback_address(sender)
+        if address not in self.by_address:
+            transport = httpx.AsyncHTTPTransport(local_address=address)
+            self.by_address[address] = httpx.AsyncClient(transport=transport, timeout=60)
+        return self.by_address[address]
+
+    async def __aenter__(self) -> Clients:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await asyncio.gather(*(client.aclose() for client in self.by_address.values()))
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 async def shopper(
-    client: httpx.AsyncClient, url: str, seed: int, turns: int, latencies: list[float], key: str
+    clients: Clients, url: str, seed: int, turns: int, latencies: list[float], key: str
 ) -> None:
     name = f"bench-{RUN}-{seed}"
+    client = clients.of(name)
     headers = signed(key, name)
     rng = random.Random(seed)  # the same messages at the same times in every run
     await asyncio.sleep(rng.random() * 2)
@@ -73,11 +100,12 @@ BREAKDOWN = {
 }
 
 
-async def breakdown(client: httpx.AsyncClient, rasa_url: str, key: str) -> dict[str, list[float]]:
+async def breakdown(clients: Clients, rasa_url: str, key: str) -> dict[str, list[float]]:
     rows: dict[str, list[float]] = {}
     for name, texts in BREAKDOWN.items():
         for i, text in enumerate(texts * 5):
             headers = signed(key, f"solo-{RUN}-{i}")
+            client = clients.of(f"solo-{RUN}-{i}")
             started = time.perf_counter()
             response = await client.post(
                 f"{rasa_url}/webhooks/rest/webhook",
@@ -92,7 +120,7 @@ async def breakdown(client: httpx.AsyncClient, rasa_url: str, key: str) -> dict[
 async def measure(
     rasa_url: str, token: str, shoppers: int, turns: int, shopper_key: str
 ) -> tuple[list[float], list[float], dict[str, list[float]]]:
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx.AsyncClient(timeout=60) as client, Clients() as clients:
         parse = []
         for text in MESSAGES * 3:
             started = time.perf_counter()
@@ -102,17 +130,22 @@ async def measure(
                 )
             ).raise_for_status()
             parse.append((time.perf_counter() - started) * 1000)
-        for text in MESSAGES:  # warm-up: first use of each action path
-            await client.post(
-                f"{rasa_url}/webhooks/rest/webhook",
-                json={"sender": f"warm-{RUN}", "message": text},
-                headers=signed(shopper_key, f"warm-{RUN}"),
-            )
-        solo = await breakdown(client, rasa_url, shopper_key)
+        # Warm-up: first use of each action path, as two conversations of 7 messages (within
+        # the per-shopper burst; each half keeps the context its follow-ups refer to).
+        for i, text in enumerate(MESSAGES):
+            sender = f"warm-{RUN}-{i // 7}"
+            (
+                await clients.of(sender).post(
+                    f"{rasa_url}/webhooks/rest/webhook",
+                    json={"sender": sender, "message": text},
+                    headers=signed(shopper_key, sender),
+                )
+            ).raise_for_status()
+        solo = await breakdown(clients, rasa_url, shopper_key)
         latencies: list[float] = []
         url = f"{rasa_url}/webhooks/rest/webhook"
         await asyncio.gather(
-            *(shopper(client, url, i, turns, latencies, shopper_key) for i in range(shoppers))
+            *(shopper(clients, url, i, turns, latencies, shopper_key) for i in range(shoppers))
         )
         return latencies, parse, solo
 

@@ -52,7 +52,7 @@ from daogou.settings import load_settings  # noqa: E402
 from knowledge_graph.service import CatalogService, CatalogView  # noqa: E402
 from knowledge_graph.tables import Event  # noqa: E402
 from recommender.events import EventStore  # noqa: E402
-from recommender.recommendations import RecommendationService  # noqa: E402
+from recommender.recommendations import RecommendationService, everyone  # noqa: E402
 
 K = 10
 ACCESSORY_CATEGORY = "手机配件"
@@ -426,7 +426,8 @@ def main(argv: list[str] | None = None) -> int:
 
     catalog, events = build_database(args.dir)
     view = catalog.current()
-    service = RecommendationService(catalog, events)
+    # Simulated shoppers who agreed to personal recommendations (issue #19).
+    service = RecommendationService(catalog, events, consented=everyone)
     cases = hold_out(events, view)
     rows_by_user = read_rows(events)
     print(

@@ -20,6 +20,7 @@ BENCHMARKS = [
     ["search_speed.py"],
     ["nlu_quality.py"],
     ["dialogue_latency.py"],
+    ["console_latency.py"],
     ["catalog_suite.py"],
     ["shopper_suite.py"],
 ]

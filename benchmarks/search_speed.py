@@ -33,7 +33,7 @@ from knowledge_graph.qa import SearchFilters  # noqa: E402
 from knowledge_graph.service import CatalogService, CatalogView  # noqa: E402
 from knowledge_graph.store import CatalogStore  # noqa: E402
 from recommender.events import EventStore  # noqa: E402
-from recommender.recommendations import RecommendationService  # noqa: E402
+from recommender.recommendations import RecommendationService, everyone  # noqa: E402
 from search.hybrid import ProductSearch  # noqa: E402
 from search.vector_index import VectorIndex, choose_index  # noqa: E402
 
@@ -123,7 +123,8 @@ def search_latency(services: Services, size: int) -> None:
 
 
 def recommendation_latency(view: CatalogView, store: CatalogStore) -> None:
-    service = RecommendationService(CatalogService(store), EventStore(store))
+    # Simulated shoppers who agreed to personal recommendations (issue #19).
+    service = RecommendationService(CatalogService(store), EventStore(store), consented=everyone)
     started = time.perf_counter()
     service.train()
     train = time.perf_counter() - started

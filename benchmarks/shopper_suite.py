@@ -77,7 +77,7 @@ def main() -> int:
     run_id = uuid.uuid4().hex[:8]  # new senders every run: no conversation carries over
     started = time.perf_counter()
     with running_bot(on_free_ports(load_settings()), private="shopper_suite") as bot_settings:
-        chat = RestChat(bot_settings.rasa_url, bot_settings.shopper_key)
+        chat = RestChat(bot_settings.rasa_url, bot_settings.shopper_key, bot_settings.database_url)
         outcomes = suite.run_all(conversations, chat, graph, run_id, threads=args.threads)
     seconds = time.perf_counter() - started
     rows = suite.summarize(outcomes)

@@ -11,5 +11,8 @@ web app and the tests import the same code, so a query is understood the same wa
 - vectors.py: the wire format of the E5 message vector sent from Rasa to the action server.
 - pii.py: phone, ID, bank card numbers and street addresses found and masked for staff views,
   exports and logs.
-- sensitive.py: the shop's sensitive-word list (data/moderation/), found and masked.
+- sensitive.py: the shop's sensitive-word list (data/moderation/), found and masked, and
+  re-read when the shop edits it.
+- ratelimit.py: token buckets per client, and a request's client address behind proxies (the
+  chat channels' limits and the web app's).
 """

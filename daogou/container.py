@@ -15,9 +15,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from daogou.settings import Settings
+from daogou.settings import REPO_ROOT, Settings
+from knowledge_graph.consent import ConsentLookup
 from knowledge_graph.orders import OrderStore
 from knowledge_graph.service import CatalogService, CatalogView
+from knowledge_graph.shop_answers import ShopAnswers
 from knowledge_graph.store import CatalogStore
 from recommender.events import EventStore
 from recommender.recommendations import RecommendationService, default_model_path
@@ -44,14 +46,16 @@ def _once(build: Callable[[], T]) -> Callable[[], T]:
 
 @dataclass
 class Services:
-    """The objects one process shares: store, live catalog, orders, events, search and
-    recommendations."""
+    """The objects one process shares: store, live catalog, orders, shoppers' consent, events,
+    search and recommendations."""
 
     settings: Settings
     store: CatalogStore
     catalog: CatalogService
     orders: OrderStore
+    consent: ConsentLookup  # whether a shopper agreed to personal recommendations (cached)
     events: EventStore
+    answers: ShopAnswers  # the shop's FAQ texts and policy numbers (edited in the console)
     index_dir: Path | None
     _encoder: Callable[[], Encoder]
     _search: Callable[[], ProductSearch] = field(init=False)
@@ -89,7 +93,10 @@ class Services:
 
     def _build_recommendations(self) -> RecommendationService:
         return RecommendationService(
-            self.catalog, self.events, model_path=default_model_path(self.settings.var_dir)
+            self.catalog,
+            self.events,
+            model_path=default_model_path(self.settings.var_dir),
+            consented=self.consent,
         )
 
 
@@ -109,12 +116,15 @@ def build_services(
     """
     store = store or CatalogStore.from_url(settings.database_url)
     index_dir = settings.var_dir / "index" / process if encoder is None else None
+    consent = ConsentLookup(store)
     return Services(
         settings=settings,
         store=store,
         catalog=CatalogService(store, check_interval=catalog_check_interval),
         orders=OrderStore(store),
-        events=EventStore(store),
+        consent=consent,
+        events=EventStore(store, consented=consent),
+        answers=ShopAnswers(store, REPO_ROOT / "bot/domain/faq.yml", catalog_check_interval),
         index_dir=index_dir,
         _encoder=(lambda: encoder) if encoder is not None else (lambda: _e5(settings)),
     )

@@ -11,6 +11,7 @@ from alembic.config import Config
 from daogou.container import build_services
 from daogou.settings import Settings
 from knowledge_graph.store import CatalogStore
+from recommender.events import EventStore
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -49,5 +50,6 @@ def init_database(settings: Settings) -> CatalogStore:
         catalog = json.loads(seed_catalog_path(settings).read_text(encoding="utf-8"))
         services.store.load_catalog(catalog)
         services.orders.load(catalog.get("orders", []))
-        services.events.record_many(catalog.get("interactions", []))
+        # The seed's shoppers are simulated: their histories train the recommender as given.
+        EventStore(services.store).record_many(catalog.get("interactions", []))
     return services.store

@@ -42,11 +42,25 @@ TF_SERVING_THREADS = {
 def credentials(settings: Settings) -> dict:
     """bot/credentials.yml with the key that Rasa's channels verify shopper tokens with (setting
     `shopper_key`, web/identity.py) given to every channel as `jwt_key`, and the Rasa token as
-    the Socket.IO channel's `push_token` (the web app's staff messages, web/handoff_loop.py)."""
+    the Socket.IO channel's `push_token` (the web app's staff messages, web/handoff_loop.py),
+    and to every channel the chat guard's limits, proxies and word list (bot/channels/guard.py;
+    the Rasa token as its `proxy_token`, which the web app's /api/chat shows)."""
     channels = yaml.safe_load((REPO_ROOT / "bot" / "credentials.yml").read_text(encoding="utf-8"))
     key = settings.shopper_key
+    guard = {
+        "rate_per_shopper": settings.chat_rate_per_shopper,
+        "rate_per_ip": settings.chat_rate_per_ip,
+        "proxy_token": settings.rasa_token,
+        "sensitive_words": str(settings.sensitive_words_file),
+    }
     rendered = {
-        name: {**(options or {}), "jwt_key": key, "jwt_method": "HS256"}
+        name: {
+            **(options or {}),
+            "jwt_key": key,
+            "jwt_method": "HS256",
+            **guard,
+            "trusted_proxies": list(settings.trusted_proxies),  # a list each: no YAML anchors
+        }
         for name, options in (channels or {}).items()
     }
     for name, options in rendered.items():

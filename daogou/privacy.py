@@ -1,8 +1,8 @@
 """A shopper's data, everywhere it is kept: export (PIPL access) and erasure, and the
 `daogou privacy` commands.
 
-Places: the catalog database (shopper events, orders, staff marks, handoffs: found from the
-table classes, `knowledge_graph/privacy.py`), Rasa's tracker store (the conversation's events),
+Places: the catalog database (shopper events, orders, staff marks, handoffs, the consent to
+personal recommendations: found from the table classes, `knowledge_graph/privacy.py`), Rasa's tracker store (the conversation's events),
 the console's conversation index (`web/review`: a copy of the messages for search), and the
 served recommender (fitted on everyone's events: refitted without the shopper's). Rasa's
 in-memory trackers are not a copy to clean: `bot/tracker_store.py` trusts its copy only while
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from knowledge_graph.tables import AuditEntry
 
 TRACKER_TABLE = "events"
 INDEX_TABLES = ("review_messages", "review_intents", "review_sessions", "review_senders")
+ID_CHUNK = 500  # ids per IN list: well under SQLite's limit of bound parameters
 
 
 def export_shopper(services: Services, user_id: str, actor: str) -> dict[str, Any]:
@@ -43,26 +45,25 @@ def export_shopper(services: Services, user_id: str, actor: str) -> dict[str, An
 def erase_shopper(services: Services, user_id: str, actor: str) -> dict[str, int]:
     """Removes the shopper everywhere; returns what was removed per place."""
     removed = {f"catalog.{k}": v for k, v in privacy.erase_user(services.store, user_id).items()}
-    removed["tracker.events"] = _delete_rows(
-        services.settings.tracker_db_url, [TRACKER_TABLE], user_id
+    services.consent.forget(user_id)  # the consent row went too: no personal answers from a copy
+    removed["tracker.events"] = delete_rows(
+        services.settings.tracker_db_url, [TRACKER_TABLE], [user_id]
     )
     index_url = review_index_url(services.settings)
     if index_url:
-        removed["review_index"] = _delete_rows(index_url, INDEX_TABLES, user_id)
-    if _recommender_saved(services.settings):
-        services.recommendations().save()  # refitted on everyone else's events
+        removed["review_index"] = delete_rows(index_url, INDEX_TABLES, [user_id])
+    if refit_recommender(services):
         removed["recommender.refitted"] = 1
     _log(services, actor, "privacy_erase", user_id, removed)
     return {k: v for k, v in removed.items() if v}
 
 
 def review_index_url(settings: Settings) -> str | None:
-    """The console's index (web/app.py builds it the same way): its own SQLite file by default,
-    beside the catalog on PostgreSQL."""
-    if settings.database_url.startswith("sqlite"):
-        path = settings.var_dir / "review_index.db"
-        return f"sqlite:///{path}" if path.exists() else None
-    return settings.database_url
+    """The console's index, if it exists (a SQLite file appears at the console's first use)."""
+    exists = (settings.var_dir / "review_index.db").exists()
+    if settings.database_url.startswith("sqlite") and not exists:
+        return None
+    return settings.review_index_url
 
 
 def _tracker_events(settings: Settings, user_id: str) -> list[dict[str, Any]]:
@@ -80,9 +81,15 @@ def _tracker_events(settings: Settings, user_id: str) -> list[dict[str, Any]]:
         engine.dispose()
 
 
-def _delete_rows(url: str, tables: tuple[str, ...] | list[str], user_id: str) -> int:
+def delete_rows(
+    url: str, tables: Sequence[str], user_ids: Collection[str], *, compact: bool = True
+) -> int:
+    """Deletes the rows of `user_ids` (their `sender_id`) from the tables that exist, in one
+    transaction; `compact` then reclaims the bytes (a caller that writes more first reclaims
+    itself). Also used by the retention job (daogou/retention.py)."""
     engine = sa.create_engine(url)
     deleted = 0
+    ids = sorted(set(user_ids))
     try:
         inspector = sa.inspect(engine)
         with engine.begin() as conn:
@@ -90,13 +97,25 @@ def _delete_rows(url: str, tables: tuple[str, ...] | list[str], user_id: str) ->
                 if not inspector.has_table(name):
                     continue
                 table = sa.Table(name, sa.MetaData(), autoload_with=engine)
-                deleted += conn.execute(
-                    sa.delete(table).where(table.c.sender_id == user_id)
-                ).rowcount
-        privacy.reclaim(engine)
+                for start in range(0, len(ids), ID_CHUNK):
+                    chunk = ids[start : start + ID_CHUNK]
+                    deleted += conn.execute(
+                        sa.delete(table).where(table.c.sender_id.in_(chunk))
+                    ).rowcount
+        if compact:
+            privacy.reclaim(engine)
     finally:
         engine.dispose()
     return deleted
+
+
+def refit_recommender(services: Services) -> bool:
+    """Refits the served recommender on the events left, when one is saved (other processes
+    pick the new file up on their next request); whether it did."""
+    if not _recommender_saved(services.settings):
+        return False
+    services.recommendations().save()
+    return True
 
 
 def _recommender_saved(settings: Settings) -> bool:
@@ -113,12 +132,13 @@ def _counts(document: dict[str, Any]) -> dict[str, int]:
 
 def _log(services: Services, actor: str, action: str, user_id: str, detail: dict[str, int]) -> None:
     # The shopper is named by a pseudonym: the log must not keep what was erased.
+    audit(services, actor, action, privacy.pseudonym(user_id), detail)
+
+
+def audit(services: Services, actor: str, action: str, target: str, detail: dict[str, int]) -> None:
+    """One audit log entry: counts only, never the data itself."""
     with services.store.session() as session:
-        session.add(
-            AuditEntry(
-                actor=actor[:64], action=action, target=privacy.pseudonym(user_id), detail=detail
-            )
-        )
+        session.add(AuditEntry(actor=actor[:64], action=action, target=target[:128], detail=detail))
 
 
 # -- the commands -------------------------------------------------------------------------------
@@ -144,7 +164,7 @@ def _erase(args: argparse.Namespace) -> int:
 
 def add_privacy_parser(subparsers: argparse._SubParsersAction) -> None:
     group = subparsers.add_parser(
-        "privacy", help="a shopper's data: export or erase (PIPL)"
+        "privacy", help="shoppers' data: export, erase, retention (PIPL)"
     ).add_subparsers(dest="action", required=True)
     export = group.add_parser("export", help="everything stored about a shopper, as JSON")
     export.add_argument("--user", required=True, help="the shopper's id (their sender id)")
@@ -156,3 +176,6 @@ def add_privacy_parser(subparsers: argparse._SubParsersAction) -> None:
     erase.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
     erase.add_argument("--actor", default="cli")
     erase.set_defaults(func=_erase)
+    from daogou.retention import add_retain_parser  # here: daogou.retention imports this module
+
+    add_retain_parser(group)

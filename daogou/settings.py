@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from cn_text.ratelimit import Rate, TrustedProxies
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -41,6 +43,30 @@ class Settings:
     # Where the staff console exports annotations as NLU training data (None: the bot's own
     # bot/data/nlu/console_annotations.yml); tests point it outside the repository.
     annotations_file: Path | None = None
+    # Seconds Rasa waits for a custom action (bot/patches/action_timeout.py) before telling the
+    # shopper politely that it cannot be done right now: 2.5 keeps the whole reply within 3 s.
+    action_timeout_seconds: float = 2.5
+    # The chat channels' guard (bot/channels/guard.py): rate limits as "N/S" (N messages at once,
+    # N more every S seconds; "off") per verified shopper and per client address; the reverse
+    # proxies whose X-Forwarded-For is believed; the sensitive-word list. A person types at most
+    # about a message a second; one address may be an office or a carrier's NAT full of shoppers.
+    chat_rate_per_shopper: str = "10/10"
+    chat_rate_per_ip: str = "60/10"
+    trusted_proxies: tuple[str, ...] = ()
+    sensitive_words_file: Path = REPO_ROOT / "data" / "moderation" / "sensitive_words.txt"
+    # Retention (daogou/retention.py): conversations and shopper events older than this many
+    # days are removed (0 = kept for ever), daily at this shop time by the web app ("" = not by
+    # the web app: the shop runs `daogou privacy retain` from cron).
+    retention_days: int = 365
+    retention_at: str = "03:30"
+
+    @property
+    def review_index_url(self) -> str:
+        """The staff console's index of Rasa's tracker table: its own SQLite file by default,
+        beside the catalog on PostgreSQL (its tables are named review_*)."""
+        if self.database_url.startswith("sqlite"):
+            return _sqlite_url(self.var_dir / "review_index.db")
+        return self.database_url
 
     @property
     def models_dir(self) -> Path:
@@ -83,7 +109,37 @@ def load_settings() -> Settings:
         service_hours=os.environ.get("DAOGOU_SERVICE_HOURS", "09:00-21:00").strip(),
         handoff_webhook_url=os.environ.get("DAOGOU_HANDOFF_WEBHOOK_URL") or None,
         annotations_file=Path(f) if (f := os.environ.get("DAOGOU_ANNOTATIONS_FILE")) else None,
+        action_timeout_seconds=float(os.environ.get("DAOGOU_ACTION_TIMEOUT_SECONDS") or 2.5),
+        chat_rate_per_shopper=_rate("DAOGOU_CHAT_RATE_PER_SHOPPER", "10/10"),
+        chat_rate_per_ip=_rate("DAOGOU_CHAT_RATE_PER_IP", "60/10"),
+        trusted_proxies=_trusted_proxies(os.environ.get("DAOGOU_TRUSTED_PROXIES", "")),
+        sensitive_words_file=Path(
+            os.environ.get("DAOGOU_SENSITIVE_WORDS")
+            or REPO_ROOT / "data" / "moderation" / "sensitive_words.txt"
+        ).resolve(),
+        retention_days=max(0, int(os.environ.get("DAOGOU_RETENTION_DAYS", "365").strip() or 0)),
+        retention_at=os.environ.get("DAOGOU_RETENTION_AT", "03:30").strip(),
     )
+
+
+def _rate(variable: str, default: str) -> str:
+    """A chat rate from the environment, checked here so that a typo stops the start with its
+    name rather than inside Rasa."""
+    value = os.environ.get(variable, "").strip() or default
+    try:
+        Rate.parse(value)
+    except ValueError as error:
+        raise ValueError(f"{variable}: {error}") from None
+    return value
+
+
+def _trusted_proxies(text: str) -> tuple[str, ...]:
+    """`DAOGOU_TRUSTED_PROXIES`: addresses or networks, separated by commas or spaces."""
+    try:
+        proxies = TrustedProxies.parse(text)
+    except ValueError as error:
+        raise ValueError(f"DAOGOU_TRUSTED_PROXIES: {error}") from None
+    return tuple(str(network) for network in proxies.networks)
 
 
 @lru_cache(maxsize=1)

@@ -1870,7 +1870,18 @@ EXPORT_COLUMNS = (
 )
 
 
+_FORMULA_STARTS = frozenset("=+-@")
+
+
 def _export_value(value: Any) -> str:
+    # The commonest types first, tested exactly: a 10,000-product export formats 300,000 values.
+    kind = type(value)
+    if kind is str:
+        return _export_text(value) if value[:1] in _FORMULA_STARTS else value
+    if kind is int:
+        return str(value)
+    if kind is float and abs(value) < 1e15:  # finite; its repr is exact below 1e15
+        return str(int(value)) if value.is_integer() else repr(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -1878,8 +1889,11 @@ def _export_value(value: Any) -> str:
     if isinstance(value, int | float):
         return str(_plain(Decimal(repr(float(value)) if isinstance(value, float) else value)))
     if isinstance(value, list | tuple):
-        return "|".join(_export_value(v) for v in value)
-    text = str(value)
+        return "|".join([_export_value(v) for v in value])
+    return _export_text(str(value))
+
+
+def _export_text(text: str) -> str:
     # Excel runs a cell that starts with = + - @ as a formula; a leading ' keeps it text
     # (the reader drops it again).
     if text[:1] in ("=", "+", "@") or (text[:1] == "-" and _number_text(text) is None):
@@ -1922,11 +1936,15 @@ def export_csv(
             keys.setdefault(key, None)
     header = [*EXPORT_COLUMNS, *(EXPORT_ATTR_PREFIX + k for k in keys)]
     lines: list[list[str]] = [header]
+    # Fields read straight off the product (to_dict's deep copy was half the time of a
+    # 10,000-product export), and only the attribute columns a product has are visited.
+    column = {k: i for i, k in enumerate(keys)}
+    blank = [""] * len(keys)
     for p in products:
-        data = p.to_dict()
-        line = [_export_value(data[name]) for name in EXPORT_COLUMNS]
-        line += [_export_value(p.attributes.get(k)) for k in keys]
-        lines.append(line)
+        cells = blank.copy()
+        for key, value in p.attributes.items():
+            cells[column[key]] = _export_value(value)
+        lines.append([_export_value(getattr(p, name)) for name in EXPORT_COLUMNS] + cells)
     return _csv_bytes(lines)
 
 

@@ -8,6 +8,7 @@ States of a request (table ``handoffs``, knowledge_graph/tables/staff.py)::
     expired --take--> active
     expired --(shopper: 继续问智能助手)--> closed
     expired --(shopper: 留言给客服, then their message)--> left_message
+    left_message --(staff: 已处理)--> closed
 
 ``action_request_human`` (actions/after_sales.py) opens a request and pauses Rasa. While Rasa is
 paused it runs no action at all, so everything the shopper hears until a person answers comes
@@ -380,6 +381,15 @@ class HandoffQueue:
             handoff_id, [Handoff.status.in_(TAKEABLE)],
             status=CLOSED, closed_at=self.clock(), closed_by="shopper", awaiting_message=False,
         )  # fmt: skip
+
+    def close_left_message(self, handoff_id: int, staff: str) -> HandoffRecord:
+        """Staff have read and dealt with a left message: it leaves the list of messages."""
+        if self._change(
+            handoff_id, [Handoff.status == LEFT_MESSAGE],
+            status=CLOSED, closed_at=self.clock(), closed_by=staff[:64],
+        ):  # fmt: skip
+            return self.get(handoff_id)
+        raise HandoffConflict(self.get(handoff_id), "这条留言已经处理过了")
 
     def rate(self, sender_id: str, rating: int) -> HandoffRecord:
         """Rates the shopper's latest released handoff, once."""

@@ -4,11 +4,16 @@ One policy, stated the same way as the FAQ answers in bot/domain/faq.yml:
 签收后7天无理由退货（未拆封、不影响二次销售；护肤彩妆和食品拆封后不支持），15天内质量问题换货，
 数码产品和小家电一年保修。These functions say what it means for the product in question, so an
 answer never contradicts itself (「拆封了还能退吗」 is not answered 「可以的：…未拆封」).
+
+The numbers are the shop's: a :class:`ShopPolicy` (today's values as defaults), which the shop
+edits in the console (knowledge_graph/shop_answers.py stores it), so a shop with 15-day returns
+says 15天 in every sentence here too.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import asdict, dataclass, fields
 
 from knowledge_graph.product import Product
 
@@ -34,6 +39,84 @@ _OPENED = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class PolicyField:
+    """How the console names one policy number, the placeholder that says it in a shop's own
+    FAQ text (「满{包邮门槛}元包邮」), and its allowed range."""
+
+    label: str
+    placeholder: str
+    unit: str
+    low: int
+    high: int
+
+
+@dataclass(frozen=True)
+class ShopPolicy:
+    """The shop's policy numbers; the defaults are what bot/domain/faq.yml says."""
+
+    return_days: int = 7  # 签收后无理由退货（未拆封、不影响二次销售）
+    exchange_days: int = 15  # 签收后质量问题换货或退货，来回运费由店铺承担
+    digital_warranty_months: int = 12  # 数码产品全国联保
+    appliance_warranty_months: int = 12  # 小家电保修
+    free_shipping_threshold: int = 99  # 实付满多少元包邮（0：全场包邮）
+    remote_free_shipping_threshold: int = 199  # 偏远地区
+    shipping_fee: int = 8  # 不满包邮门槛时的运费
+
+    def values(self) -> dict[str, int]:
+        return asdict(self)
+
+    def problems(self) -> dict[str, str]:
+        """Numbers outside their range, as {field: the reason in Chinese}; empty when valid.
+        Online shops must take returns for at least seven days (消费者权益保护法第二十五条)."""
+        found = {}
+        for name, value in self.values().items():
+            spec = POLICY_FIELDS[name]
+            if isinstance(value, bool) or not isinstance(value, int):
+                found[name] = f"{spec.label}必须是整数"
+            elif not spec.low <= value <= spec.high:
+                found[name] = f"{spec.label}应在 {spec.low} 到 {spec.high} {spec.unit}之间"
+        return found
+
+    def placeholder_values(self) -> dict[str, str]:
+        """{placeholder: its text now}: what 「{无理由退货天数}」 says in a shop's FAQ text."""
+        return {POLICY_FIELDS[k].placeholder: str(v) for k, v in self.values().items()}
+
+
+POLICY_FIELDS: dict[str, PolicyField] = {
+    "return_days": PolicyField("无理由退货天数", "无理由退货天数", "天", 7, 90),
+    "exchange_days": PolicyField("质量问题换货天数", "换货天数", "天", 1, 365),
+    "digital_warranty_months": PolicyField("数码产品保修期", "数码保修月数", "个月", 1, 60),
+    "appliance_warranty_months": PolicyField("小家电保修期", "小家电保修月数", "个月", 1, 60),
+    "free_shipping_threshold": PolicyField("包邮门槛", "包邮门槛", "元", 0, 100_000),
+    "remote_free_shipping_threshold": PolicyField(
+        "偏远地区包邮门槛", "偏远地区包邮门槛", "元", 0, 100_000
+    ),
+    "shipping_fee": PolicyField("不包邮时的运费", "运费", "元", 0, 1_000),
+}
+assert set(POLICY_FIELDS) == {f.name for f in fields(ShopPolicy)}
+DEFAULT_POLICY = ShopPolicy()
+
+_YEARS = {1: "一", 2: "两", 3: "三", 4: "四", 5: "五"}
+
+
+def period(months: int) -> str:
+    """「一年」「两年」「18个月」: a warranty period as the answers say it."""
+    years, rest = divmod(months, 12)
+    if not rest and years in _YEARS:
+        return f"{_YEARS[years]}年"
+    return f"{months}个月"
+
+
+def warranty_months(category: str, terms: ShopPolicy) -> int | None:
+    """The warranty of a category's group, None for groups without one (clothes, food)."""
+    if category in DIGITAL:
+        return terms.digital_warranty_months
+    if category in APPLIANCES:
+        return terms.appliance_warranty_months
+    return None
+
+
 def asks_about_opened(text: str) -> bool:
     return bool(_OPENED.search(text))
 
@@ -50,46 +133,73 @@ def reports_defect(text: str) -> bool:
     return bool(_DEFECT.search(text))
 
 
-def opened_return(product: Product | None) -> str:
+def opened_return(product: Product | None, terms: ShopPolicy = DEFAULT_POLICY) -> str:
     """Whether an opened (used, tried-on) item can still be returned, for this product's kind."""
     if product is None:
+        days, exchange = terms.return_days, terms.exchange_days
         return (
-            "拆封后要看商品类型：护肤彩妆和食品拆封后不支持7天无理由退货；手机、电脑等数码产品和"
-            "小家电拆封激活后也不支持无理由退货；鞋服试穿后吊牌完好、不影响二次销售的，签收7天内"
-            "可以退。无论哪类，签收15天内出现质量问题都可以换货，来回运费由我们承担。"
+            f"拆封后要看商品类型：护肤彩妆和食品拆封后不支持{days}天无理由退货；手机、电脑等数码产品和"
+            f"小家电拆封激活后也不支持无理由退货；鞋服试穿后吊牌完好、不影响二次销售的，签收{days}天内"
+            f"可以退。无论哪类，签收{exchange}天内出现质量问题都可以换货，来回运费由我们承担。"
         )
-    return opened_return_in(product.category, product.title)
+    return opened_return_in(product.category, product.title, terms)
 
 
-def opened_return_in(category: str, name: str) -> str:
+def opened_return_in(category: str, name: str, terms: ShopPolicy = DEFAULT_POLICY) -> str:
     """The same answer for a kind of product named without a model (「薯片拆开了能退吗」)."""
-    quality = "如果是质量问题，签收15天内可以直接换货，来回运费由我们承担"
+    days = terms.return_days
+    quality = f"如果是质量问题，签收{terms.exchange_days}天内可以直接换货，来回运费由我们承担"
     if category in CONSUMABLES:
-        return f"抱歉，{name} 属于{category}，拆封后不支持7天无理由退货；{quality}。"
+        return f"抱歉，{name} 属于{category}，拆封后不支持{days}天无理由退货；{quality}。"
     if category in WEARABLES:
         return (
-            f"{name} 拆开试穿后，只要吊牌完好、没有穿着外出和磨损、不影响二次销售，签收7天内"
+            f"{name} 拆开试穿后，只要吊牌完好、没有穿着外出和磨损、不影响二次销售，签收{days}天内"
             f"可以无理由退货；{quality}。"
         )
-    warranty = "，一年内还可以享受全国联保" if category in DIGITAL | APPLIANCES else ""
+    months = warranty_months(category, terms)
+    warranty = f"，{period(months)}内还可以享受全国联保" if months else ""
     return (
-        f"{name} 拆封激活后就不支持7天无理由退货了（无理由退货需未拆封、不影响二次销售）；"
+        f"{name} 拆封激活后就不支持{days}天无理由退货了（无理由退货需未拆封、不影响二次销售）；"
         f"{quality}{warranty}。"
     )
 
 
-def warranty(product: Product) -> str:
+def warranty(product: Product, terms: ShopPolicy = DEFAULT_POLICY) -> str:
     name, category = product.title, product.category
+    exchange = terms.exchange_days
     if category in DIGITAL:
         return (
-            f"{name} 享受一年全国联保，凭订单或电子发票到{product.brand}官方售后网点维修；"
-            "签收15天内有质量问题也可以直接申请换货。人为损坏和进水不在免费保修范围内。"
+            f"{name} 享受{period(terms.digital_warranty_months)}全国联保，凭订单或电子发票到"
+            f"{product.brand}官方售后网点维修；签收{exchange}天内有质量问题也可以直接申请换货。"
+            "人为损坏和进水不在免费保修范围内。"
         )
     if category in APPLIANCES:
-        return f"{name} 保修一年，签收15天内有质量问题可以直接换货。人为损坏不在免费保修范围内。"
+        return (
+            f"{name} 保修{period(terms.appliance_warranty_months)}，签收{exchange}天内有质量问题"
+            "可以直接换货。人为损坏不在免费保修范围内。"
+        )
     return (
-        f"{name} 属于{category}，没有保修期的说法；签收15天内出现质量问题（比如开胶、破损、"
+        f"{name} 属于{category}，没有保修期的说法；签收{exchange}天内出现质量问题（比如开胶、破损、"
         "变质）可以申请换货或退货，运费由我们承担。"
+    )
+
+
+def defect(product: Product | None, terms: ShopPolicy = DEFAULT_POLICY) -> str:
+    """An apology and the way to an exchange, for a product that arrived broken or broke."""
+    item = f"您的 {product.title} " if product else ""
+    exchange = terms.exchange_days
+    months = (
+        terms.digital_warranty_months
+        if product is None
+        else warranty_months(product.category, terms)
+    )
+    warranty = (
+        f"；超过{exchange}天的可以凭订单到品牌官方售后享受{period(months)}保修" if months else ""
+    )
+    return (
+        f"非常抱歉，{item}出现这样的问题，给您添麻烦了😔 签收{exchange}天内的质量问题可以直接换货或"
+        "退货：在「我的订单」→ 订单详情 →「申请售后」选「质量问题」，附上照片或视频，来回运费由我们"
+        f"承担{warranty}。需要的话我马上帮您转人工客服跟进。"
     )
 
 

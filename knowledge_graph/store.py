@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, delete, event, func, or_, select, update
@@ -42,6 +42,9 @@ PRODUCT_FIELDS = (
     "aliases",
 )
 RELATION_TYPES = ("ACCESSORY_OF", "COMPATIBLE_WITH", "SAME_SERIES", "ALTERNATIVE_TO", "BUNDLE_WITH")
+# Audit entries that record a read, not a change: an admin revealing a shopper's masked
+# message (web/routes/conversations.py). Kept out of the catalog's change log.
+ACCESS_ACTIONS = frozenset({"unmask"})
 
 
 class NotFound(LookupError):
@@ -66,7 +69,10 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # An unreachable host fails in seconds instead of the OS's minutes: the catalog service
+    # then serves its last view and /health says degraded (knowledge_graph/service.py).
+    connect_args = {"connect_timeout": 3} if url.startswith("postgresql") else {}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 def product_from_row(row: ProductRow) -> Product:
@@ -329,21 +335,15 @@ class CatalogStore:
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[AuditRecord], int]:
-        """Newest first; `merchant_id` narrows it to one merchant's products."""
-        conditions = []
+        """The catalog's changes, newest first; `merchant_id` narrows it to one merchant's
+        products. Reads of personal data (`access_log`) share the table, not this list."""
+        conditions = [AuditEntry.action.not_in(ACCESS_ACTIONS)]
         if merchant_id is not None:
             conditions.append(AuditEntry.merchant_id == merchant_id)
         if target is not None:
             conditions.append(AuditEntry.target == target)
         with self._sessions() as session:
-            total = session.scalar(select(func.count()).select_from(AuditEntry).where(*conditions))
-            rows = session.scalars(
-                select(AuditEntry)
-                .where(*conditions)
-                .order_by(AuditEntry.id.desc())
-                .limit(limit)
-                .offset(offset)
-            )
+            rows, total = _entries_page(session, conditions, limit, offset)
             records = [
                 AuditRecord(
                     r.id,
@@ -357,7 +357,33 @@ class CatalogStore:
                 )  # fmt: skip
                 for r in rows
             ]
-        return records, int(total or 0)
+        return records, total
+
+    # -- reads of personal data: an admin revealing what the console shows masked ------------
+    def record_access(
+        self, actor: str, action: str, target: str, detail: dict[str, Any]
+    ) -> AccessRecord:
+        """Logs one read of personal data (`action` one of ACCESS_ACTIONS, `target` whose data)
+        before the caller shows it; `detail` says which and why, never the data itself."""
+        if action not in ACCESS_ACTIONS:
+            raise ValueError(f"not an access action: {action}")
+        with self.session() as session:
+            row = AuditEntry(actor=actor, action=action, target=target, detail=detail)
+            session.add(row)
+            session.flush()
+            return _access(row)
+
+    def access_log(
+        self, *, action: str, target: str | None = None, limit: int = 50, offset: int = 0
+    ) -> tuple[list[AccessRecord], int]:
+        """Reads of personal data of one kind, newest first; `target` narrows it to one
+        shopper's."""
+        conditions = [AuditEntry.action == action]
+        if target is not None:
+            conditions.append(AuditEntry.target == target)
+        with self._sessions() as session:
+            rows, total = _entries_page(session, conditions, limit, offset)
+            return [_access(r) for r in rows], total
 
     # -- relations, and one merchant's products (the merchant console) ----------------------
     def add_relation(
@@ -457,6 +483,24 @@ class AuditRecord:
     after: dict[str, Any] | None
 
 
+@dataclass(frozen=True)
+class AccessRecord:
+    """One read of personal data: who, when, whose (`target`, a sender id) and `detail` (which
+    message and the reason given)."""
+
+    id: int
+    actor: str
+    action: str
+    target: str
+    ts: datetime
+    detail: dict[str, Any]
+
+
+def _access(row: AuditEntry) -> AccessRecord:
+    ts = row.ts if row.ts.tzinfo else row.ts.replace(tzinfo=UTC)  # SQLite drops the zone
+    return AccessRecord(row.id, row.actor, row.action, row.target, ts, dict(row.detail or {}))
+
+
 def _check_references(session: Session, values: dict[str, Any]) -> None:
     """The category and merchant must exist; a brand the catalog does not know yet is added
     (merchants sell new brands every season)."""
@@ -518,3 +562,18 @@ def _audit_relations(
             detail={"before": {**data, "relations": before}, "after": {**data, "relations": after}},
         )
     )
+
+
+def _entries_page(
+    session: Session, conditions: list[Any], limit: int, offset: int
+) -> tuple[list[AuditEntry], int]:
+    """One page of audit entries, newest first, and how many match in all."""
+    total = session.scalar(select(func.count()).select_from(AuditEntry).where(*conditions))
+    rows = session.scalars(
+        select(AuditEntry)
+        .where(*conditions)
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows), int(total or 0)

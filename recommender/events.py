@@ -3,12 +3,22 @@ as weighted, time-decayed interactions for the recommenders.
 
 Both processes (web app and action server) read the same table, so an event posted to the
 API changes the next chat recommendation too.
+
+Consent (issue #19): a store given ``consented`` (the composition root's, for real shoppers)
+keeps the events of a shopper who has not agreed to personal recommendations under
+:data:`ANONYMOUS` instead of their id. The shop still counts them (the staff dashboard's
+impressions, clicks and carts per source need only the type, source and time), but they are
+nobody's history, are left out of the collaborative model's training and are not personal
+data to export or erase: the simplest way to keep statistics without a profile. Events from
+before the shopper agreed stay anonymous; personalisation starts from the answer on. A store
+without ``consented`` records ids as given (the seed catalog's and the benchmarks' simulated
+shoppers).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +34,9 @@ SOURCES = ("chat", "widget", "storefront")
 EVENT_WEIGHTS = {"impression": 0.0, "view": 1.0, "click": 2.0, "add_to_cart": 4.0, "purchase": 8.0}
 HALF_LIFE_DAYS = 30.0
 HISTORY_LIMIT = 50
+# Stands in for the shopper on the events of one who has not agreed to personal
+# recommendations; never a shopper id (those have 1 to 64 characters).
+ANONYMOUS = ""
 
 
 class InvalidEvent(ValueError):
@@ -50,8 +63,18 @@ def decay(ts: datetime, now: datetime) -> float:
 
 
 class EventStore:
-    def __init__(self, store: CatalogStore) -> None:
+    """`consented(user_id)`: whether the shopper agreed to personal recommendations; None
+    records every id as given."""
+
+    def __init__(self, store: CatalogStore, consented: Callable[[str], bool] | None = None) -> None:
         self.store = store
+        self.consented = consented
+
+    def _owner(self, user_id: str) -> str:
+        """The id an event is kept under: the shopper's only with their consent."""
+        if self.consented is None or self.consented(user_id):
+            return user_id
+        return ANONYMOUS
 
     def record(
         self,
@@ -70,23 +93,29 @@ class EventStore:
         with self.store.session() as session:
             session.add(
                 Event(
-                    user_id=user_id, sku=sku, type=type, source=source, ts=ts or datetime.now(UTC)
+                    user_id=self._owner(user_id),
+                    sku=sku,
+                    type=type,
+                    source=source,
+                    ts=ts or datetime.now(UTC),
                 )
             )
 
     def record_many(self, rows: Iterable[dict[str, Any]]) -> int:
         """One multi-row INSERT in one transaction. Core, not ORM objects: the action server
         calls this on the reply path, where the ORM's unit of work cost a third of its time."""
+        rows = [r for r in rows if r["type"] in EVENT_TYPES]
+        ids = {r["user_id"] for r in rows}
+        owners = {i: self._owner(i) for i in ids}  # one consent lookup per shopper
         values = [
             {
-                "user_id": r["user_id"],
+                "user_id": owners[r["user_id"]],
                 "sku": r["sku"],
                 "type": r["type"],
                 "source": r.get("source", "storefront"),
                 "ts": datetime.fromisoformat(r["ts"]) if isinstance(r["ts"], str) else r["ts"],
             }
             for r in rows
-            if r["type"] in EVENT_TYPES
         ]
         if values:
             with self.store.session() as session:
@@ -95,6 +124,8 @@ class EventStore:
 
     def history(self, user_id: str, limit: int = HISTORY_LIMIT) -> list[Interaction]:
         """The shopper's latest meaningful events, oldest first."""
+        if user_id == ANONYMOUS:
+            return []
         with self.store.session() as session:
             rows = session.execute(
                 select(Event.user_id, Event.sku, Event.type, Event.ts)
@@ -108,7 +139,7 @@ class EventStore:
         with self.store.session() as session:
             rows = session.execute(
                 select(Event.user_id, Event.sku, Event.type, Event.ts)
-                .where(Event.type != "impression")
+                .where(Event.type != "impression", Event.user_id != ANONYMOUS)
                 .order_by(Event.user_id, Event.ts, Event.id)
             ).all()
         return [Interaction(*row) for row in rows]

@@ -11,6 +11,12 @@ the catalog into :class:`~recommender.cf.served.ItemFacts`, a shopper's events (
 events table on every request, so a click counts on the next one without retraining) into item
 ids with weights (event weight times a 30-day half-life) and times, and the ranker's picks back
 into products with the reason worded in Chinese, or else a plain fact about the product.
+
+A shopper's history is used only with their consent (issue #19): ``consented(user_id)`` says
+whether they agreed (the composition root passes knowledge_graph.consent's cached lookup;
+simulated shoppers in tests and benchmarks pass :func:`everyone`). Without it the service
+answers exactly as for an anonymous visitor: popularity, the product in view and its graph
+neighbours, with nothing of the shopper's own events.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +60,17 @@ REASON_TEXTS = {
     "PRICE": PRICE_REASON,
     "KIND": KIND_REASON,
 }
+
+
+def nobody(_user_id: str) -> bool:
+    """No shopper agreed: the default, so a service built without a consent check is never
+    personal by accident."""
+    return False
+
+
+def everyone(_user_id: str) -> bool:
+    """Every shopper agreed: simulated shoppers (tests, benchmarks, the seed's histories)."""
+    return True
 
 
 def default_model_path(var_dir: Path) -> Path:
@@ -101,17 +119,21 @@ class _Model:
 
 class RecommendationService:
     """`model_path` (var/recs/model.npz): `daogou recs train` writes it; every process serving
-    recommendations picks a newer file up on its next request (one stat per request)."""
+    recommendations picks a newer file up on its next request (one stat per request).
+    `consented(user_id)`: whether the shopper agreed to personal recommendations."""
 
     def __init__(
         self,
         catalog: CatalogService,
         events: EventStore,
         model_path: Path | None = None,
+        *,
+        consented: Callable[[str], bool] = nobody,
     ) -> None:
         self.catalog = catalog
         self.events = events
         self.model_path = model_path
+        self.consented = consented
         self._model: _Model | None = None
         self._loaded_mtime = 0.0
         self._lock = threading.Lock()
@@ -175,8 +197,7 @@ class RecommendationService:
     ) -> list[Recommendation]:
         view = self.catalog.current()
         model = self._current_model(view)
-        history = self.events.history(user_id) if user_id else []
-        history = [e for e in history if e.sku in model.index]
+        history = self._history(user_id, model)
         context = model.index.get(context_sku) if context_sku else None
         request = self._request(model, history, context, with_intent=True)
         ranked = model.ranker.rank(request, k, explain=True)
@@ -199,9 +220,7 @@ class RecommendationService:
             return []
         view = self.catalog.current()
         model = self._current_model(view)
-        history = [
-            e for e in (self.events.history(user_id) if user_id else []) if e.sku in model.index
-        ]
+        history = self._history(user_id, model)
         request = self._request(model, history, None, with_intent=False)
         item_ids = [model.index.get(p.sku, -1) for p in products]
         reranked = model.ranker.rerank(request, item_ids, weight)
@@ -211,6 +230,13 @@ class RecommendationService:
                 reranked.positions, reranked.scores, reranked.reasons, strict=True
             )
         ]
+
+    def _history(self, user_id: str | None, model: _Model) -> list[Interaction]:
+        """The shopper's events the model knows, only if they agreed to personal
+        recommendations; otherwise none, as for an anonymous visitor."""
+        if not user_id or not self.consented(user_id):
+            return []
+        return [e for e in self.events.history(user_id) if e.sku in model.index]
 
     @staticmethod
     def _request(

@@ -3,6 +3,12 @@ from the graph, with boosts for attribute words in the query (拍照好, 续航�
 
 The index follows the catalog: `sync` re-embeds only products whose text changed, so one
 merchant edit costs one embedding, and vectors survive restarts in var/index/.
+
+A saved index that cannot be read at start (truncated, corrupt, another model's) is rebuilt in a
+background thread: until it is done, searches rank by BM25 alone (with the attribute boosts), so
+the process serves at once instead of spending the rebuild in its warm-up; then hybrid ranking
+comes back by itself (`dense_ready`). A process's first start, with no index saved at all,
+builds it in the warm-up as before, so search answers are the same from the first shopper on.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Collection
@@ -37,6 +44,10 @@ DENSE_DEPTH = 200  # dense neighbours that pass the filter, when the filter keep
 ATTRIBUTE_BOOST = 0.006
 TAG_BOOST = 0.005
 CANDIDATE_CACHE_SIZE = 128  # distinct filter combinations kept per catalog version
+EMBED_BATCH = 256
+INDEX_FILES = ("products.faiss", "products.ids.json", "digests.json")
+
+log = logging.getLogger(__name__)
 
 
 class Encoder(Protocol):
@@ -111,8 +122,16 @@ class ProductSearch:
         self._lock = threading.Lock()
         self._candidates: OrderedDict[tuple, _Candidates] = OrderedDict()
         self._candidates_version = -1
-        if index_dir and (index_dir / "products.faiss").exists():
+        self._damaged = False  # a saved index could not be read: rebuild it in the background
+        self._rebuilding: threading.Thread | None = None
+        self._latest: CatalogView | None = None  # the newest view synced during a rebuild
+        if index_dir and any((index_dir / name).exists() for name in INDEX_FILES):
             self._load()
+
+    @property
+    def dense_ready(self) -> bool:
+        """False while the vector index is damaged or being rebuilt: searches are keyword-only."""
+        return self._rebuilding is None and not self._damaged
 
     # -- keeping up with the catalog ---------------------------------------------
     def sync(self, view: CatalogView) -> None:
@@ -122,21 +141,74 @@ class ProductSearch:
         with self._lock:
             products = view.graph.products
             texts = {sku: product_text(p) for sku, p in products.items()}
-            changed = [sku for sku, t in texts.items() if self.digests.get(sku) != _digest(t)]
-            removed = [sku for sku in self.digests if sku not in products]
-            self.vectors.remove(removed)
-            for sku in removed:
-                self.digests.pop(sku, None)
-            for start in range(0, len(changed), 256):
-                batch = changed[start : start + 256]
-                self.vectors.upsert(batch, self.encoder.encode_documents([texts[s] for s in batch]))
-                self.digests.update((s, _digest(texts[s])) for s in batch)
+            if self._damaged or self._rebuilding is not None:
+                self._rebuild_in_background(view)
+            else:
+                self._update_vectors(texts)
             add_words([p.model or "" for p in products.values()] + list(view.graph.brands))
             skus = sorted(products)
             self.keywords = KeywordIndex(skus, [texts[s] for s in skus])
             self.version = view.version
-            if self.index_dir and (changed or removed):
+
+    def wait_until_dense(self, timeout: float | None = None) -> bool:
+        """Waits for a background rebuild (tests, benchmarks); True when the index is ready."""
+        rebuilding = self._rebuilding
+        if rebuilding is not None:
+            rebuilding.join(timeout)
+        return self.dense_ready
+
+    def _update_vectors(self, texts: dict[str, str], save: bool = True) -> None:
+        """Embeds the new and changed products, drops the removed ones, saves when changed."""
+        changed = [sku for sku, t in texts.items() if self.digests.get(sku) != _digest(t)]
+        removed = [sku for sku in self.digests if sku not in texts]
+        self.vectors.remove(removed)
+        for sku in removed:
+            self.digests.pop(sku, None)
+        for start in range(0, len(changed), EMBED_BATCH):
+            batch = changed[start : start + EMBED_BATCH]
+            self.vectors.upsert(batch, self.encoder.encode_documents([texts[s] for s in batch]))
+            self.digests.update((s, _digest(texts[s])) for s in batch)
+        if save and self.index_dir and (changed or removed):
+            self._save()
+
+    def _rebuild_in_background(self, view: CatalogView) -> None:
+        """Starts the rebuild of the damaged index (once); a newer view is caught up with when
+        it is done. Called under the lock."""
+        self._latest = view
+        if self._rebuilding is not None:
+            return
+        self._damaged = False
+        thread = threading.Thread(
+            target=self._rebuild, args=(view,), name="vector-index-rebuild", daemon=True
+        )
+        self._rebuilding = thread
+        thread.start()
+
+    def _rebuild(self, view: CatalogView) -> None:
+        texts = {sku: product_text(p) for sku, p in view.graph.products.items()}
+        vectors, digests = VectorIndex(self.encoder.dim), {}
+        skus = sorted(texts)
+        try:
+            for start in range(0, len(skus), EMBED_BATCH):
+                batch = skus[start : start + EMBED_BATCH]
+                vectors.upsert(batch, self.encoder.encode_documents([texts[s] for s in batch]))
+                digests.update((s, _digest(texts[s])) for s in batch)
+        except Exception:  # keyword search goes on; the next catalog change tries again
+            log.exception("rebuilding the vector index failed: search stays keyword-only")
+            with self._lock:
+                self._rebuilding, self._latest, self._damaged = None, None, True
+            return
+        with self._lock:
+            self.vectors, self.digests = vectors, digests
+            latest = self._latest or view
+            if latest is not view:  # the catalog changed during the rebuild: catch up
+                self._update_vectors(
+                    {s: product_text(p) for s, p in latest.graph.products.items()}, save=False
+                )
+            if self.index_dir:
                 self._save()
+            self._rebuilding, self._latest = None, None
+        log.info("vector index rebuilt (%d products): hybrid search is back", len(vectors))
 
     def _save(self) -> None:
         assert self.index_dir is not None
@@ -148,10 +220,19 @@ class ProductSearch:
         try:
             vectors = VectorIndex.load(self.index_dir)
             digests = json.loads((self.index_dir / "digests.json").read_text())
-        except (OSError, ValueError, RuntimeError):
-            return  # a damaged index is rebuilt by the next sync
-        if vectors.dim == self.encoder.dim:
-            self.vectors, self.digests = vectors, digests
+        except (OSError, ValueError, RuntimeError, KeyError, TypeError) as error:
+            log.warning(
+                "the vector index in %s cannot be read (%s): keyword search until it is rebuilt",
+                self.index_dir,
+                type(error).__name__,
+            )
+            self._damaged = True
+            return
+        if vectors.dim != self.encoder.dim or not isinstance(digests, dict):
+            log.warning("the vector index in %s is another model's: rebuilding it", self.index_dir)
+            self._damaged = True
+            return
+        self.vectors, self.digests = vectors, digests
 
     # -- querying -----------------------------------------------------------------
     def search(
@@ -176,11 +257,14 @@ class ProductSearch:
         if not query:
             ranked = sorted(candidates, key=lambda s: -view.graph.products[s].rating)
             return [SearchHit(view.graph.products[s], 0.0) for s in ranked[:k]]
+        # While the vector index is rebuilt, BM25 ranks alone (with the boosts in hybrid mode).
+        dense = mode in ("hybrid", "dense") and self.dense_ready
+        keyword = mode in ("hybrid", "keyword") or (mode == "dense" and not dense)
         fused: dict[str, float] = {}
-        if mode in ("hybrid", "dense"):
+        if dense:
             for rank, sku in enumerate(self._dense_ranking(query, admitted, query_vector)):
                 fused[sku] = fused.get(sku, 0.0) + self.dense_weight / (RRF_K + rank + 1)
-        if mode in ("hybrid", "keyword"):
+        if keyword:
             for rank, sku in enumerate(self._keyword_ranking(query, admitted)):
                 fused[sku] = fused.get(sku, 0.0) + self.keyword_weight / (RRF_K + rank + 1)
         boosts = _attribute_boosts(view, query, admitted, fused) if mode == "hybrid" else {}
@@ -197,7 +281,7 @@ class ProductSearch:
         """The product's own embedding in the index (None when it has none): products near it by
         meaning are found with it, without embedding the product's text again as a query."""
         self.sync(view)
-        if sku not in self.vectors.ids:
+        if not self.dense_ready or sku not in self.vectors.ids:
             return None
         return self.vectors.vectors_of([sku])[0]
 

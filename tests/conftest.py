@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import pytest
 
@@ -13,6 +14,11 @@ from tests.fixtures import BigramEncoder, mini_catalog
 
 # tests/rasa runs under the Rasa environment's Python (`make test`), not this one.
 collect_ignore = ["rasa"]
+
+# Web apps started by the tests (and their children) never run the nightly retention job: a run
+# crossing 03:30 would delete the seed's year-old events under a test. tests/unit/
+# test_retention.py schedules it explicitly.
+os.environ.setdefault("DAOGOU_RETENTION_AT", "")
 
 
 @pytest.fixture()

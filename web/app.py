@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -15,18 +16,23 @@ from fastapi.staticfiles import StaticFiles
 
 from cn_text.pii import mask_log_records
 from daogou.container import Services, build_services
+from daogou.retention import retain_scheduled
 from daogou.settings import load_settings
+from web import retention_loop
 from web.deps import WebState
 from web.errors import install_error_handlers
+from web.media import MediaFiles, media_root
 from web.review.tracker import ConversationIndex
 from web.routes import (
     analytics,
+    answers,
     auth,
     chat,
     console,
     conversations,
     discovery,
     handoff,
+    handoff_pages,
     health,
     merchant_pages,
     products,
@@ -45,10 +51,12 @@ def create_app(services: Services) -> FastAPI:
     app.state.web = WebState(services, review_index=_once(lambda: _review_index(services)))
     if services.settings.annotations_file is not None:
         app.state.web.annotations_file = services.settings.annotations_file
+    app.state.web.sensitive_words_file = services.settings.sensitive_words_file  # the chat's list
     install_error_handlers(app)
     console.install_page_handlers(app)
     app.include_router(console.router)
     app.include_router(staff_pages.router)
+    app.include_router(handoff_pages.router)
     app.include_router(products.files_router)  # before /api/products/{sku}
     for area in (
         storefront,
@@ -58,6 +66,7 @@ def create_app(services: Services) -> FastAPI:
         chat,
         conversations,
         analytics,
+        answers,
         widget,
         health,
     ):
@@ -69,18 +78,14 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(handoff.canned_router)
     app.include_router(merchant_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/media", MediaFiles(directory=media_root(services.settings.var_dir)), name="media")
     return app
 
 
 def _review_index(services: Services) -> ConversationIndex:
-    """Rasa's tracker table, read-only, and the console's index of it: beside the catalog on
-    PostgreSQL (its tables are named review_*), in its own SQLite file by default."""
+    """Rasa's tracker table, read-only, and the console's index of it."""
     settings = services.settings
-    if settings.database_url.startswith("sqlite"):
-        index_url = f"sqlite:///{settings.var_dir / 'review_index.db'}"
-    else:
-        index_url = settings.database_url
-    return ConversationIndex(settings.tracker_db_url, index_url)
+    return ConversationIndex(settings.tracker_db_url, settings.review_index_url)
 
 
 def _once(factory: Callable[[], T]) -> Callable[[], T]:
@@ -102,10 +107,20 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     search took over 30 s when built on first use); /health says `starting` until then."""
     threading.Thread(target=_warm_up, args=(app.state.web,), name="warm-up", daemon=True).start()
     handoff.start(app)  # holding messages and the console's live feed (web/handoff_loop.py)
+    retention = _start_retention(app.state.web.services)
     try:
         yield
     finally:
         handoff.stop(app)
+        if retention is not None:
+            retention.stop()
+
+
+def _start_retention(services: Services) -> retention_loop.RetentionLoop | None:
+    """The daily retention run (web/retention_loop.py), unless it is off or left to cron."""
+    settings = services.settings
+    at = settings.retention_at if settings.retention_days > 0 else ""
+    return retention_loop.start(partial(retain_scheduled, services, settings.retention_days), at)
 
 
 def _warm_up(web: WebState) -> None:

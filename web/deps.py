@@ -47,7 +47,7 @@ class WebState:
     review_index: Callable[[], ConversationIndex] | None = None
     # The bot's intents and entities (annotations are checked against them) and the NLU file
     # that exported annotations become (bot/data/nlu/ in a checkout; tests pass their own).
-    domain_names: Callable[[], DomainNames] = lambda: DomainNames.load(BOT_DOMAIN)
+    domain_names: Callable[[], DomainNames] = lambda: DomainNames.cached(BOT_DOMAIN)
     annotations_file: Path = BOT_NLU / "console_annotations.yml"
     # The shop's sensitive words (data/moderation/): refused in what staff and merchants write
     # for shoppers. Read again when the file changes, so an edit needs no restart.

@@ -47,6 +47,7 @@ from knowledge_graph.handoff import (
     ServiceHours,
     ShopperMessage,
 )
+from web.background import BackgroundThread
 from web.review.events import EVENTS, USER, readonly_engine
 
 log = logging.getLogger(__name__)
@@ -192,8 +193,10 @@ def feed_item(record: HandoffRecord) -> dict[str, Any]:
 
 
 @dataclass
-class HandoffLoop:
+class HandoffLoop(BackgroundThread):
     """Steps every open request about once a second (module docstring)."""
+
+    thread_name = "handoff-loop"
 
     queue: HandoffQueue
     holding: Holding
@@ -204,17 +207,6 @@ class HandoffLoop:
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _warned_at: float = -1e9
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="handoff-loop", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -46,10 +46,15 @@ class ProductList(BaseModel):
     total: int
 
 
+class ChatMetadata(BaseModel):
+    product_sku: str | None = Field(default=None, min_length=1, max_length=64)  # the page's
+
+
 class ChatIn(BaseModel):
     # Ignored: the conversation is the caller's signed identity (web/identity.py).
     sender: str | None = Field(default=None, max_length=128)
     message: str = Field(max_length=20000)
+    metadata: ChatMetadata | None = None  # on a product page: 「这款」 is that product
 
 
 class Health(BaseModel):
@@ -378,3 +383,76 @@ class CategoryOut(BaseModel):
 class CategoryList(BaseModel):
     items: list[CategoryOut]
     total: int
+
+
+# -- the shopper's consent to personal recommendations (web/routes/widget.py) -----------------
+
+
+class ConsentIn(BaseModel):
+    granted: bool = Field(strict=True)  # true: 同意; false: 暂不 (or withdrawn later)
+
+
+class ConsentOut(BaseModel):
+    # None: not answered yet, which counts as no (only non-personal suggestions)
+    granted: bool | None = None
+    decided_at: datetime | None = None
+
+
+# -- the shop's FAQ answers and policy numbers (web/routes/answers.py) -------------------------
+class ShopAnswerOut(BaseModel):
+    topic: str  # faq/shipping
+    name: str  # 配送与运费
+    variants: list[str]  # what the bot says now (one picked at random)
+    defaults: list[str]  # the bot's trained text (bot/domain/faq.yml)
+    edited: bool  # false: the bot says `defaults`
+    revision: int  # 0 until the first edit; send it back with PUT
+    updated_by: str | None = None
+    updated_at: datetime | None = None
+
+
+class ShopAnswerList(BaseModel):
+    items: list[ShopAnswerOut]
+    total: int
+
+
+class ShopAnswerIn(BaseModel):
+    variants: list[Annotated[str, Field(max_length=1000)]] = Field(min_length=1, max_length=5)
+    revision: int = Field(ge=0)  # the revision the edit started from (0: never edited)
+
+
+class PolicyFieldOut(BaseModel):
+    """One policy number as the console shows it."""
+
+    field: str
+    label: str
+    unit: str
+    min: int
+    max: int
+    placeholder: str  # 「{无理由退货天数}」 in a shop's answer says the number
+
+
+class ShopPolicyOut(BaseModel):
+    return_days: int
+    exchange_days: int
+    digital_warranty_months: int
+    appliance_warranty_months: int
+    free_shipping_threshold: int
+    remote_free_shipping_threshold: int
+    shipping_fee: int
+    revision: int  # 0 until the first edit
+    updated_by: str | None = None
+    updated_at: datetime | None = None
+    fields: list[PolicyFieldOut] = Field(default_factory=list)
+
+
+class ShopPolicyIn(BaseModel):
+    """The numbers to change (the others stay) and the revision the edit started from."""
+
+    return_days: int | None = Field(default=None, strict=True)
+    exchange_days: int | None = Field(default=None, strict=True)
+    digital_warranty_months: int | None = Field(default=None, strict=True)
+    appliance_warranty_months: int | None = Field(default=None, strict=True)
+    free_shipping_threshold: int | None = Field(default=None, strict=True)
+    remote_free_shipping_threshold: int | None = Field(default=None, strict=True)
+    shipping_fee: int | None = Field(default=None, strict=True)
+    revision: int = Field(ge=0)

@@ -26,6 +26,14 @@ id neither joins their room nor talks in their conversation. The token is checke
 connection opens; after it expires the connection keeps its shopper until it closes, and the
 next connect needs a fresh token (socket.io-client's `auth` may be a function that fetches one).
 
+Each message then passes the channel's guard (bot/channels/guard.py), with the client address
+taken when the connection opens: Sanic's peer of the handshake request (Engine.IO's Sanic driver
+puts a fixed 127.0.0.1 into REMOTE_ADDR, so that is never read), or the X-Forwarded-For of a
+trusted proxy. A shopper over the rate limit gets one polite `bot_uttered` on that connection
+for the whole throttled run, not one per message, and nothing reaches the bot until a message
+is allowed again; a message with a sensitive word gets a polite refusal. Both are sent to the
+socket that sent the message only.
+
 Credentials (bot/credentials.yml; var/bot/credentials.yml as the launcher renders it), Rasa's
 own (user_message_evt, bot_message_evt, namespace, socketio_path, metadata_key;
 session_persistence is accepted and changes nothing: the token decides the conversation) and:
@@ -40,6 +48,7 @@ session_persistence is accepted and changes nothing: the token decides the conve
                         conversation; default none (rooms live in this process).
   push_token            the token of `POST /webhooks/socketio/push` (the Rasa token, rendered by
                         the launcher); without it the route refuses every call.
+  rate_per_shopper, rate_per_ip, trusted_proxies, proxy_token, sensitive_words: the guard's.
 
 Pushing to a shopper (the handoff to a person: web/handoff_loop.py): `POST
 /webhooks/socketio/push` with `Authorization: Bearer <push_token>` and JSON
@@ -70,6 +79,7 @@ from sanic_cors.core import SANIC_CORS_EVALUATED
 from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError
 
+from bot.channels.guard import ChatGuard, Refusal, shopper_metadata
 from bot.channels.identity import ShopperTokens, bearer_token
 from cn_text.sanitize import clean_message
 
@@ -212,6 +222,7 @@ class ProductSocketIOInput(InputChannel):
             cors_allowed_origins=credentials.get("cors_allowed_origins"),
             redis_url=credentials.get("redis_url"),
             push_token=credentials.get("push_token"),
+            guard=ChatGuard.from_credentials(credentials),
         )
 
     def __init__(
@@ -229,6 +240,7 @@ class ProductSocketIOInput(InputChannel):
         redis_url: str | None = None,
         client_manager: Any = None,
         push_token: str | None = None,
+        guard: ChatGuard | None = None,
     ) -> None:
         self.user_message_evt = user_message_evt
         self.bot_message_evt = bot_message_evt
@@ -245,6 +257,7 @@ class ProductSocketIOInput(InputChannel):
         self.client_manager = client_manager
         self.sio: AsyncServer | None = None
         self.push_token = str(push_token) if push_token else None
+        self.guard = guard or ChatGuard()
 
     def get_output_channel(self) -> ProductSocketIOOutput | None:
         """For messages pushed into a conversation (`output_channel=latest`)."""
@@ -255,6 +268,14 @@ class ProductSocketIOInput(InputChannel):
             )
             return None
         return ProductSocketIOOutput(self.sio, self.bot_message_evt, self.namespace)
+
+    def client(self, environ: dict[str, Any]) -> str:
+        """The client address of a connection's handshake (module docstring)."""
+        request = environ.get("sanic.request")
+        peer = getattr(request, "ip", None) or environ.get("REMOTE_ADDR", "")
+        return self.guard.client_address(
+            peer, environ.get("HTTP_X_FORWARDED_FOR"), environ.get("HTTP_X_DAOGOU_PROXY")
+        )
 
     def _make_client_manager(self) -> Any:
         if self.client_manager is None and self.redis_url:
@@ -307,13 +328,33 @@ class ProductSocketIOInput(InputChannel):
                 return None
             return session.get("sender_id")
 
+        async def guarded(sid: str, sender_id: str, text: str | None) -> bool:
+            """Whether the message may go to the bot; if not, the shopper is told (once per
+            throttled run, module docstring)."""
+            async with sio.session(sid, namespace=namespace) as session:
+                refusal = self.guard.check(sender_id, session.get("address", ""), text)
+                throttled = refusal is not None and refusal.reason == "throttled"
+                already_told = throttled and session.get("throttled", False)
+                session["throttled"] = throttled  # a message let through ends the run
+            if refusal is not None and not already_told:
+                await tell(sid, sender_id, refusal)
+            return refusal is None
+
+        async def tell(sid: str, sender_id: str, refusal: Refusal) -> None:
+            output = ProductSocketIOOutput(sio, self.bot_message_evt, namespace)
+            try:
+                await output.send_text_message(sid, refusal.text)
+            except Exception:
+                logger.exception("socketio: could not tell %s why a message was refused", sender_id)
+
         @sio.on("connect", namespace=namespace)
         async def connect(sid: str, environ: dict, auth: Any = None) -> None:
             token = auth.get("token") if isinstance(auth, dict) else None
             sender_id = self.tokens.sender(token or bearer_token(environ.get("HTTP_AUTHORIZATION")))
             if sender_id is None:
                 raise ConnectionRefusedError("unauthorized")
-            await sio.save_session(sid, {"sender_id": sender_id}, namespace=namespace)
+            session = {"sender_id": sender_id, "address": self.client(environ), "throttled": False}
+            await sio.save_session(sid, session, namespace=namespace)
             await join(sid, sender_id)
             logger.debug("User %s connected to socketIO endpoint.", sid)
 
@@ -340,18 +381,16 @@ class ProductSocketIOInput(InputChannel):
             sender_id = await shopper_of(sid)
             if sender_id is None:
                 return
-            metadata = data.get(self.metadata_key) or {}
-            if isinstance(metadata, str):
-                try:
-                    metadata = json.loads(metadata)
-                except ValueError:
-                    metadata = {}
+            text = clean_message(data.get("message", ""))
+            if not await guarded(sid, sender_id, text):
+                return
+            metadata = shopper_metadata(data.get(self.metadata_key))
             message = UserMessage(
-                clean_message(data.get("message", "")),
+                text,
                 ProductSocketIOOutput(sio, self.bot_message_evt, namespace),
                 sender_id,
                 input_channel=self.name(),
-                metadata=metadata if isinstance(metadata, dict) else {},
+                metadata=metadata,
             )
             try:
                 await on_new_message(message)

@@ -1,4 +1,5 @@
-"""Patches to Rasa 3.6.21's internals for turn latency, one checked module each.
+"""Patches to Rasa 3.6.21's internals for turn latency and a failing action server, one
+checked module each.
 
 Every module in `PATCHES` has a docstring with the evidence for it, `check()`, which raises
 `PatchMismatch` when the Rasa internals it relies on are not what it was written against
@@ -20,6 +21,7 @@ from types import ModuleType
 from typing import Any
 
 from bot.patches import (
+    action_timeout,
     base,
     checked_schema,
     compiled_regex,
@@ -51,6 +53,7 @@ PATCHES: tuple[ModuleType, ...] = (
     nlu_thread,
     event_class_cache,
     current_turn_events,
+    action_timeout,
     no_log_copies,
     resumed_past_states,
     compiled_regex,

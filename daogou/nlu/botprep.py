@@ -53,7 +53,11 @@ def endpoints(settings: Settings) -> dict:
     if url.host:  # Rasa passes the endpoint's `url` as the store's host
         tracker.update(url=url.host, port=url.port, username=url.username, password=url.password)
     config: dict = {
-        "action_endpoint": {"url": settings.action_server_url},
+        # `timeout`: read by bot/patches/action_timeout.py (Rasa itself ignores the key)
+        "action_endpoint": {
+            "url": settings.action_server_url,
+            "timeout": settings.action_timeout_seconds,
+        },
         "tracker_store": tracker,
     }
     if settings.redis_url:

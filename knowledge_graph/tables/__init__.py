@@ -12,6 +12,7 @@ from knowledge_graph.tables.catalog import (
     Relation,
 )
 from knowledge_graph.tables.commerce import Event, Order
+from knowledge_graph.tables.shoppers import ShopperConsent
 from knowledge_graph.tables.staff import (
     Account,
     Annotation,
@@ -43,6 +44,7 @@ __all__ = [
     "Order",
     "ProductRow",
     "Relation",
+    "ShopperConsent",
     "StaffSession",
     "utcnow",
 ]

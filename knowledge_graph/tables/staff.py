@@ -176,3 +176,42 @@ class CannedReply(Base):
     text: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ShopAnswerRow(Base):
+    """The shop's own text for one FAQ topic (``faq/shipping``), edited in the console and said
+    by the bot at once (knowledge_graph/shop_answers.py). No row: the bot's trained domain
+    response (bot/domain/faq.yml) is the answer."""
+
+    __tablename__ = "shop_answers"
+    topic: Mapped[str] = mapped_column(String(64), primary_key=True)
+    variants: Mapped[list[str]] = mapped_column(JSON, default=list)  # one is picked at random
+    # Optimistic concurrency, as products: an edit names the revision it started from.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class ShopPolicyTerms(Base):
+    """One row (id 1): the shop's policy numbers (knowledge_graph.policy.ShopPolicy's fields).
+    No row: the defaults."""
+
+    __tablename__ = "shop_policy"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class ShopAnswersVersion(Base):
+    """One row; its `version` goes up with every change of an answer or of the policy, so each
+    process reloads its copy of them (the bot checks it instead of reading them every turn)."""
+
+    __tablename__ = "shop_answers_version"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)

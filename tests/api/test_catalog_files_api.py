@@ -81,6 +81,16 @@ def test_export_and_template_downloads(app):
     assert m1.get("/api/products/template", params={"category": "飞机"}).status_code == 400
 
 
+def test_export_follows_the_catalog_after_an_edit(app):
+    m1 = bearer(app, "m1")
+    first = m1.get("/api/products/export").content
+    assert m1.get("/api/products/export").content == first  # the same version: the same file
+    assert m1.patch("/api/products/PH-XM-14-256", json={"price": 3333}).status_code == 200
+    text = m1.get("/api/products/export").content.decode("utf-8-sig")
+    [row] = [line for line in text.splitlines() if line.startswith("PH-XM-14-256,")]
+    assert row.split(",")[4] == "3333"  # the price column, not the cached file of before
+
+
 def test_files_need_a_merchant(app):
     assert TestClient(app).get("/api/products/export").status_code == 401
     staff = bearer(app, "staff1")
@@ -99,3 +109,15 @@ def test_bad_uploads_are_client_errors(app):
     assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_mapping"
     big = b"a" * (5 * 1024 * 1024 + 10)
     assert upload(m1, big, dry_run=True).status_code == 413
+
+
+def test_an_import_with_a_sensitive_word_is_refused_row_by_row(app, mini_services):
+    m1 = bearer(app, "m1")
+    version = mini_services.store.version()
+    rows = ROWS + "小米 Redmi 13C 刷单返现版,小米,699,10,128GB\n"
+    preview = upload(m1, rows.encode("utf-8"), dry_run=True).json()
+    assert [r["status"] for r in preview["rows"]] == ["created", "rejected"]
+    assert "刷单" in " ".join(preview["rows"][1]["reasons"])
+    refused = upload(m1, rows.encode("utf-8"), dry_run=False)
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "rows_rejected"
+    assert mini_services.store.version() == version

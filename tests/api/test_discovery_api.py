@@ -31,7 +31,8 @@ def test_search_bad_input(client):
     assert client.get("/api/search", params={"q": "😀" * 10}).status_code == 200
 
 
-def test_event_then_recommendations_change(client):
+def test_event_then_recommendations_change(client, mini_services):
+    mini_services.consent.decide("shopper-1", True)  # agreed to personal recommendations
     cold = client.get("/api/recommendations", params={"user_id": "shopper-1", "k": 3}).json()
     assert all(item["reason"] for item in cold["items"])
     response = client.post(

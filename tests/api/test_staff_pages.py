@@ -200,7 +200,7 @@ def test_dashboard_page_loads_its_charts_from_the_api(app):
     page = signed_in(app, "staff1").get("/console/dashboard")
     assert page.status_code == 200
     assert '<script src="/static/vendor/echarts.min.js"' in page.text
-    assert page.text.count('data-chart="') == 4 and "data-unanswered" in page.text
+    assert page.text.count('data-chart="') == 5 and "data-unanswered" in page.text
     # No inline script carries data: every <script> has a src.
     assert not re.search(r"<script(?![^>]*\ssrc=)[^>]*>", page.text)
 

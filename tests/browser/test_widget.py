@@ -277,6 +277,9 @@ def test_product_page_sends_the_product_as_metadata(system, page, screenshot):
     said = user_turns(system.tracker(sender))[-1]
     assert said["text"] == "这款多少钱"
     assert said["metadata"].get("product_sku") == sku, said["metadata"]
+    # 「这款」 is the product on the page, with its price from the catalog.
+    expect(page.locator(f".dg-card[data-sku='{sku}']").last).to_be_visible()
+    expect(page.locator(".dg-log")).to_contain_text(f"{product.price:g}元")
 
     assert page.goto("/products/NO-SUCH-SKU").status == 404
     expect(page.locator("h1")).to_have_text("没有找到这件商品")

@@ -244,10 +244,15 @@ def test_affirmation_offers_top_intents_in_chinese():
     assert titles == ["问商品的价格或参数", "找商品", "都不是"]
 
 
-def test_chat_records_impressions_and_views(mini_store):
+def test_chat_records_impressions_and_views(mini_store, mini_services):
+    mini_services.consent.decide("s-events", True)  # agreed to personal recommendations
     run(ActionAnswerAttribute(), tracker("小米14多少钱", sender="s-events"))
     history = EventStore(mini_store).history("s-events")
     assert [(e.sku, e.type) for e in history] == [("PH-XM-14-256", "view")]
+    # Without consent the view is counted for the shop but is nobody's history.
+    run(ActionAnswerAttribute(), tracker("小米14多少钱", sender="s-not-asked"))
+    assert EventStore(mini_store).history("s-not-asked") == []
+    assert EventStore(mini_store).count() == 2
 
 
 def test_recommend_with_enough_constraints_shows_products():

@@ -1,5 +1,5 @@
 """A shopper's data exported and erased everywhere it is kept: catalog database (events,
-orders, staff marks), Rasa's tracker table, the console's conversation index, the served
+orders, staff marks, consent), Rasa's tracker table, the console's conversation index, the served
 recommender; afterwards not one byte of it is left in the database files, and everyone else's
 data and the service still work."""
 
@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, select
 
 from daogou.container import build_services
 from daogou.privacy import erase_shopper, export_shopper
+from knowledge_graph.consent import is_granted
 from knowledge_graph.conversations import record_flag, save_review
 from knowledge_graph.orders import OrderStore
 from knowledge_graph.privacy import pseudonym
@@ -49,6 +50,7 @@ def services(tmp_path, mini_services):
     )
     services = build_services(settings, store=store, encoder=BigramEncoder())
     for user in (SHOPPER, OTHER):
+        services.consent.decide(user, True)  # agreed: their events are kept under their id
         services.events.record(user, "PH-XM-14-256", "view", "widget")
         services.events.record(user, "PH-HW-M60P-256", "click", "chat")
     record_flag(store, SHOPPER, "handoff", f"电话{PHONE}，请回电")
@@ -82,6 +84,9 @@ def test_export_has_everything_about_the_shopper_and_nothing_else(services):
     assert [o["order_id"] for o in catalog["orders"]] == ["DG20261201000001"]
     assert catalog["conversation_flags"][0]["text"] == f"电话{PHONE}，请回电"
     assert catalog["conversation_reviews"][0]["tags"] == ["回访"]
+    assert [(c["sender_id"], c["granted"]) for c in catalog["shopper_consents"]] == [
+        (SHOPPER, True)
+    ]
     texts = [e.get("text") for e in document["conversation"] if e["event"] == "user"]
     assert texts == [f"我的手机号是{PHONE}"]
     assert OTHER not in json.dumps(document, ensure_ascii=False)
@@ -92,6 +97,7 @@ def test_erasure_leaves_no_byte_behind_and_the_shop_keeps_working(services):
     assert PHONE.encode() in database_bytes(services)
     removed = erase_shopper(services, SHOPPER, actor="admin")
     assert removed["catalog.events"] == 2 and removed["tracker.events"] > 0
+    assert removed["catalog.shopper_consents"] == 1
     assert removed["review_index"] > 0 and removed["recommender.refitted"] == 1
     everything = database_bytes(services)
     assert SHOPPER.encode() not in everything
@@ -103,6 +109,7 @@ def test_erasure_leaves_no_byte_behind_and_the_shop_keeps_working(services):
     assert OrderStore(services.store).get("DG20261201000002")["user_id"] == OTHER
     assert [i.sku for i in services.events.history(OTHER)] != []
     assert services.recommendations().recommend(OTHER, k=3)
+    assert is_granted(services.store, OTHER) and not is_granted(services.store, SHOPPER)
     assert export_shopper(services, SHOPPER, actor="admin")["conversation"] == []
     # both requests are logged, by pseudonym and counts, not by the shopper's id or data
     with services.store.session() as session:

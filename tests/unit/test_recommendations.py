@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from recommender.events import EventStore, InvalidEvent
-from recommender.recommendations import RecommendationService
+from recommender.recommendations import RecommendationService, everyone
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -29,7 +29,7 @@ def events(mini_store) -> EventStore:
 
 @pytest.fixture()
 def service(mini_service, events) -> RecommendationService:
-    return RecommendationService(mini_service, events)
+    return RecommendationService(mini_service, events, consented=everyone)
 
 
 def test_cold_start_gets_popular_in_stock_items_with_reasons(service):
@@ -96,9 +96,9 @@ def test_record_many_stores_every_known_row_and_skips_unknown_types(mini_store):
 
 def test_saved_model_is_picked_up_by_a_serving_process(mini_service, events, tmp_path):
     path = tmp_path / "recs" / "model.npz"
-    trainer = RecommendationService(mini_service, events, model_path=path)
+    trainer = RecommendationService(mini_service, events, model_path=path, consented=everyone)
     trainer.save()
-    server = RecommendationService(mini_service, events, model_path=path)
+    server = RecommendationService(mini_service, events, model_path=path, consented=everyone)
     server.recommend(None, k=1)
     assert (
         server._model is not None and server._model.trained_events == trainer._model.trained_events
@@ -136,7 +136,7 @@ def test_a_model_file_in_an_older_format_is_refitted_not_fatal(
     path = tmp_path / "recs" / "model.npz"
     path.parent.mkdir()
     np.savez(path, **{k: np.array(v) for k, v in saved.items()})
-    server = RecommendationService(mini_service, events, model_path=path)
+    server = RecommendationService(mini_service, events, model_path=path, consented=everyone)
     assert server.recommend("a0", k=3)
     assert server._model is not None and server._model.trained_events > 0
 
@@ -196,7 +196,9 @@ def seed_shop(tmp_path_factory):
     store.load_catalog(catalog)
     events = EventStore(store)
     events.record_many(catalog["interactions"])
-    service = RecommendationService(CatalogService(store, check_interval=0.0), events)
+    service = RecommendationService(
+        CatalogService(store, check_interval=0.0), events, consented=everyone
+    )
     service.train()
     return service, events, catalog
 

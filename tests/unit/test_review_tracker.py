@@ -765,8 +765,7 @@ def test_only_recent_missing_ids_are_waited_for(tmp_path):
 
 
 def test_flags_read_from_the_catalog_database_for_a_page(mini_store, tmp_path):
-    from knowledge_graph.conversations import record_flag
-    from web.review.flags import flags_by_sender
+    from knowledge_graph.conversations import flags_of_many, record_flag
 
     dbs = Databases(f"sqlite:///{tmp_path / 'tracker.db'}", f"sqlite:///{tmp_path / 'ix.db'}")
     dbs.append(known_history())
@@ -774,7 +773,7 @@ def test_flags_read_from_the_catalog_database_for_a_page(mini_store, tmp_path):
     record_flag(mini_store, "alice", "handoff", "转人工")
     index = dbs.index()
     page = index.conversations(ConversationQuery(limit=2))  # dave, carol
-    flags = flags_by_sender(mini_store, names(page))
+    flags = flags_of_many(mini_store, names(page))
     assert list(flags) == ["carol"]
     page = index.conversations(ConversationQuery(limit=2), flags=flags)
     assert [(i.sender_id, [(f["kind"], f["text"]) for f in i.flags]) for i in page.items] == [

@@ -3,7 +3,7 @@
 - :mod:`web.review.tracker`: the conversation list, its filters and Chinese full-text search,
   over a side index kept in step with Rasa's ``events`` table (``ConversationIndex``).
 - :mod:`web.review.transcript`: one conversation turn by turn, with the slots at each turn.
-- :mod:`web.review.flags`: staff marks from the catalog database for the senders of a page.
+- staff marks (handoffs, feedback) come from ``knowledge_graph.conversations.flags_of_many``.
 - :mod:`web.review.events`: the ``events`` table and this bot's fallback and handoff names.
 - :mod:`web.review.fake_history`: realistic conversations for tests and measurements.
 """

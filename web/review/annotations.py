@@ -39,12 +39,26 @@ class EntitySpan:
     role: str | None = None
 
 
+_LOADED: dict[str, tuple[tuple[tuple[str, int], ...], DomainNames]] = {}
+
+
 @dataclass(frozen=True)
 class DomainNames:
     intents: frozenset[str]
     entities: frozenset[str]
     roles: dict[str, frozenset[str]]  # entity -> roles it may carry
     retrieval: frozenset[str]  # faq/shipping, chitchat/greet ...: responses in the domain
+
+    @classmethod
+    def cached(cls, domain_dir: Path) -> DomainNames:
+        """``load``, read again only when a domain file changed (the console asks for the
+        names on every annotation and every list page)."""
+        stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(domain_dir.glob("*.yml")))
+        key = str(domain_dir)
+        hit = _LOADED.get(key)
+        if hit is None or hit[0] != stamp:
+            hit = _LOADED[key] = (stamp, cls.load(domain_dir))
+        return hit[1]
 
     @classmethod
     def load(cls, domain_dir: Path) -> DomainNames:

@@ -57,3 +57,29 @@ def _mask_shopper(message: ShopperMessage) -> ShopperMessage:
 def _mask_bot(message: BotMessage) -> BotMessage:
     # The bot repeats what it was told (「您的订单 … 手机号 138…」): its text is masked too.
     return replace(message, text=mask_value(message.text))
+
+
+# -- revealing one message (admins, logged: web/routes/conversations.py) ------------------------
+def masked_messages(original: Transcript, masked: Transcript) -> frozenset[int]:
+    """The event ids of the messages (the shopper's and the bot's) whose text ``masked`` shows
+    changed: those an admin may want to see as typed."""
+    changed = set()
+    for before, after in zip(original.turns, masked.turns, strict=True):
+        if before.shopper and after.shopper and before.shopper.text != after.shopper.text:
+            changed.add(before.shopper.event_id)
+        changed.update(
+            b.event_id for b, a in zip(before.bot, after.bot, strict=True) if b.text != a.text
+        )
+    return frozenset(changed)
+
+
+def original_text(transcript: Transcript, event_id: int) -> str | None:
+    """The unmasked text of one message of the conversation (shopper or bot), by event id;
+    None when the conversation has no message with that id."""
+    for turn in transcript.turns:
+        if turn.shopper is not None and turn.shopper.event_id == event_id:
+            return turn.shopper.text
+        for message in turn.bot:
+            if message.event_id == event_id:
+                return message.text or ""
+    return None

@@ -18,7 +18,8 @@ Index tables (prefix ``review_``):
 - ``review_intents``: (session, intent, its family: ``faq`` for ``faq/shipping``) rows, for the
   intent filter and the page's intent lists.
 - ``review_messages``: one row per shopper or bot message with text: the text and its folded
-  form (``events.fold``), for search and for the matching messages shown under a hit.
+  form (``events.fold``), for search and for the matching messages shown under a hit, and a
+  shopper message's intent as Rasa stored it, for the dashboard (web/review/analytics.py).
 - ``review_state``, ``review_gaps``: the last event id folded and the ids skipped below it.
 
 Summary columns: first and last message time, shopper and bot message counts, the lowest
@@ -39,13 +40,16 @@ it finds what staff type, also 1- and 2-character words:
 - a jieba token index misses substrings jieba kept inside a longer word (「耳机」 in
   「蓝牙耳机」 unless segmented for search) and phrases it splits differently in the query than in
   the message, so a hit list would silently differ from what staff see in the transcript.
-- a scan of the folded texts costs tens of milliseconds per 10k conversations (measured
-  below): shopper and bot messages are short, the fake shop's 60k messages are 2.5 MB of folded
-  text, scanned by SQLite's ``instr`` or PostgreSQL's ``strpos``. Its cost is linear in the
-  history: at 50k conversations (900k events) a one-term search took 60-100 ms p95 and a
-  two-term one 150 ms p50 on SQLite; past that, add a trigram prefilter (FTS5 ``trigram``, or
-  ``pg_trgm`` under a UTF-8 locale) for terms of 3 and more characters, keeping this scan for
-  shorter ones.
+- a scan of the folded texts costs milliseconds per 10k conversations (measured below):
+  shopper and bot messages are short, the fake shop's 60k messages are 1 MB of folded text,
+  scanned by SQLite's ``instr`` or PostgreSQL's ``strpos``. The scan reads each conversation's
+  texts joined into one value per role (the ``shopper_folded`` and ``bot_folded`` columns of
+  ``review_senders`` and ``review_sessions``), all terms on one row: 10k rows instead of 60k,
+  one pass instead of one per term (「华为 耳机」: 24 ms of SQL over the message rows, 8 ms
+  now); ``review_messages`` gives only the matching messages shown under a page's hits. Its
+  cost is linear in the history; past some 50k conversations add a trigram prefilter (FTS5
+  ``trigram``, or ``pg_trgm`` under a UTF-8 locale) for terms of 3 and more characters,
+  keeping this scan for shorter ones.
 
 Incremental and exact on PostgreSQL too: ids come from a sequence and several Rasa replicas may
 commit out of id order, so an id skipped below the highest one folded (among the newest
@@ -58,22 +62,22 @@ latest session.
 
 Measured with ``python -m web.review.fake_history --measure`` (the fake shop of that module:
 10,000 conversations, 11,765 sessions, 179,110 events, more than the ~100k of the target; 2
-vCPU shared with other work, load average 3-4; both databases files on local disk; warm: the
+vCPU shared with other work, load average 2-5; both databases files on local disk; warm: the
 index built and 2 requests run before 40 timed ones; every request includes its catch-up).
-p95 in ms, SQLite tracker + SQLite index / PostgreSQL 15 for both (two runs of each; the
-higher shown):
+p95 in ms, SQLite tracker + SQLite index / PostgreSQL 15 for both (schema 4; the message-row
+scan of schema 2 took 29-61 / 61-91 ms for the searches):
 
-    list, newest first; page 50; per session          8 / 27
-    date range (7 days); fallback; confidence < 0.3    21 / 34
-    intent request_human; intent faq (+ faq/...)       32 / 36
-    search 「耳机」 (2 characters), 「退」 (1)            34 / 91
-    search 「七天无理由退换」, 「送女朋友买什么手机好」      36 / 88
-    search 「华为 耳机」 (two terms)                    61 / 90
-    search 「mate60」 in shopper messages only         29 / 61
-    list after 20 new events were saved               16 / 26
-    transcript of one sender                          3 / 5
+    list, newest first; page 50; per session          3 / 11
+    date range (7 days); fallback; confidence < 0.3    7 / 13
+    intent request_human; intent faq (+ faq/...)       11 / 13
+    search 「耳机」 (2 characters), 「退」 (1)            10 / 18
+    search 「七天无理由退换」, 「送女朋友买什么手机好」       9 / 14
+    search 「华为 耳机」 (two terms)                    10 / 17
+    search 「mate60」 in shopper messages only          6 / 13
+    list after 20 new events were saved                5 / 14
+    transcript of one sender                          1 / 2
 
-Building the index from scratch: 4-9 s (SQLite), 9 s (PostgreSQL) for the 179k events.
+Building the index from scratch: 4-9 s (SQLite), 6-9 s (PostgreSQL) for the 179k events.
 """
 
 from __future__ import annotations
@@ -108,7 +112,9 @@ from web.review.events import (
     readonly_engine,
 )
 
-SCHEMA_VERSION = 1
+# 2: the dashboard's indexes on first_ts and timestamp; 3: messages' intent; 4: searched texts,
+# the list's order in its indexes
+SCHEMA_VERSION = 4
 MAX_LIMIT = 100  # CONTRACT: list limits are capped at 100
 MAX_MATCHES = 3  # matching messages returned per conversation of a search
 GAP_TTL = 600.0  # seconds an id skipped below the last folded one is looked for again
@@ -135,6 +141,12 @@ def _summary_columns() -> list[sa.Column[Any]]:
         sa.Column("fallback", sa.Boolean, nullable=False),
         sa.Column("handoff", sa.Boolean, nullable=False),
         sa.Column("last_shopper_text", sa.Text),
+        # What search scans: the folded texts of the shopper's and of the bot's messages, each
+        # after a "\n" (which neither a folded text nor a search term can contain, so a term
+        # is found here exactly when some message contains it). Last, so that reading the
+        # columns above never reads these.
+        sa.Column("shopper_folded", sa.Text, nullable=False),
+        sa.Column("bot_folded", sa.Text, nullable=False),
     ]
 
 
@@ -145,7 +157,11 @@ SESSIONS = sa.Table(
     sa.Column("sender_id", sa.String(255), nullable=False, index=True),
     sa.Column("number", sa.Integer),
     *_summary_columns(),
-    sa.Index("ix_review_sessions_last_ts", "last_ts"),
+    # The list's order (newest first, then the key) read off the index: a deep page (offset
+    # 7,000 of 10,000) skips index entries instead of sorting ties (5 ms -> 0.3 ms).
+    sa.Index("ix_review_sessions_last_ts", "last_ts", "session_id"),
+    # The dashboard's range of sessions (web/review/analytics.py), read from the index alone.
+    sa.Index("ix_review_sessions_first_ts", "first_ts", "fallback", "handoff"),
 )
 SENDERS = sa.Table(
     "review_senders",
@@ -154,7 +170,7 @@ SENDERS = sa.Table(
     sa.Column("sessions", sa.Integer, nullable=False),  # sessions with a message
     sa.Column("current_session", sa.Integer, nullable=False),
     *_summary_columns(),
-    sa.Index("ix_review_senders_last_ts", "last_ts"),
+    sa.Index("ix_review_senders_last_ts", "last_ts", "sender_id"),
 )
 INTENTS = sa.Table(
     "review_intents",
@@ -176,6 +192,14 @@ MESSAGES = sa.Table(
     sa.Column("timestamp", sa.Float),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("folded", sa.Text, nullable=False),
+    # A shopper message's intent as Rasa stored it (``events.intent_name``; NULL for the bot's):
+    # the dashboard's unplaced messages (``nlu_fallback``) are read from here, not by a scan of
+    # Rasa's table, which grew with the whole history (156 ms at 179k events).
+    sa.Column("intent", sa.String(255)),
+    sa.Index("ix_review_messages_intent", "intent", "timestamp"),
+    # The dashboard's messages per day: without it a 14-day range read every message's text
+    # (benchmarks/console_latency.py: 320 -> 200 ms for the dashboard at 10k conversations).
+    sa.Index("ix_review_messages_timestamp", "timestamp", "role"),
 )
 STATE = sa.Table(
     "review_state",
@@ -202,7 +226,10 @@ _SUMMARY_FIELDS = (
     "fallback",
     "handoff",
     "last_shopper_text",
+    "shopper_folded",
+    "bot_folded",
 )
+SEARCHED = {"shopper": "shopper_folded", "bot": "bot_folded"}  # search_in -> column
 
 
 # -- what callers pass and get ------------------------------------------------------------------
@@ -363,7 +390,9 @@ class ConversationIndex:
         # a search, a separate count is cheaper (the page alone stops early on the last_ts
         # index; a window total makes it visit every match: 15 ms instead of 5 at 10k).
         searching = bool(query.terms)
-        columns = [table, sa.func.count().over().label("_total")] if searching else [table]
+        columns = _listed(table)
+        if searching:
+            columns.append(sa.func.count().over().label("_total"))
         with self._reader.begin() as conn:
             rows = (
                 conn.execute(
@@ -398,7 +427,7 @@ class ConversationIndex:
         )
         with self._reader.begin() as conn:
             rows = conn.execute(
-                sa.select(table).where(condition, table.c.last_ts.is_not(None))
+                sa.select(*_listed(table)).where(condition, table.c.last_ts.is_not(None))
             ).all()
             items = self._summaries(conn, query, rows, {})
         return items[0] if items else None
@@ -439,14 +468,11 @@ class ConversationIndex:
                     )
                 )
             )
+        searched = [
+            c[column] for role, column in SEARCHED.items() if query.search_in in ("all", role)
+        ]
         for term in query.terms:
-            conditions.append(
-                key.in_(
-                    sa.select(MESSAGES.c[by]).where(
-                        self._contains(MESSAGES.c.folded, term), *_roles(query.search_in)
-                    )
-                )
-            )
+            conditions.append(sa.or_(*(self._contains(column, term) for column in searched)))
         return conditions
 
     def _contains(self, column: sa.ColumnElement[str], term: str) -> sa.ColumnElement[bool]:
@@ -579,6 +605,7 @@ class ConversationIndex:
                         EVENTS.c.type_name,
                         EVENTS.c.timestamp,
                         EVENTS.c.action_name,
+                        EVENTS.c.intent_name,
                         sa.case(
                             (EVENTS.c.type_name.in_((USER, BOT)), EVENTS.c.data), else_=None
                         ).label("data"),
@@ -715,6 +742,8 @@ class _Summary:
     fallback: bool = False
     handoff: bool = False
     last_shopper_text: str | None = None
+    shopper_folded: str = ""
+    bot_folded: str = ""
     is_new: bool = True
     dirty: bool = True
 
@@ -734,6 +763,12 @@ class _Summary:
             self.min_confidence = confidence
         self.fallback = self.fallback or intent in FALLBACK_INTENTS
         self.handoff = self.handoff or intent in HANDOFF_INTENTS
+
+    def searched(self, role: Role, folded: str) -> None:
+        if role == "shopper":
+            self.shopper_folded += "\n" + folded
+        else:
+            self.bot_folded += "\n" + folded
 
     def summary_values(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _SUMMARY_FIELDS}
@@ -839,15 +874,20 @@ def _fold_event(
                 summary.message_at(row.timestamp)
                 summary.bot_messages += 1
         if text.strip():
+            role: Role = "shopper" if kind == USER else "bot"
+            folded = fold(text)
+            for summary in (session, sender):
+                summary.searched(role, folded)
             messages.append(
                 {
                     "event_id": row.id,
                     "session_id": session.session_id,
                     "sender_id": row.sender_id,
-                    "role": "shopper" if kind == USER else "bot",
+                    "role": role,
                     "timestamp": row.timestamp,
                     "text": text,
-                    "folded": fold(text),
+                    "folded": folded,
+                    "intent": row.intent_name if kind == USER else None,
                 }
             )
     elif kind == ACTION:
@@ -885,6 +925,11 @@ def _event_key(tc: Connection, event_id: int) -> str | None:
         sa.select(EVENTS.c.sender_id, EVENTS.c.timestamp).where(EVENTS.c.id == event_id)
     ).first()
     return None if row is None else _key_of(row.sender_id, row.timestamp)
+
+
+def _listed(table: sa.Table) -> list[sa.ColumnElement[Any]]:
+    """A list's columns: all but the searched texts."""
+    return [c for c in table.c if c.name not in SEARCHED.values()]
 
 
 def _roles(search_in: SearchIn) -> list[sa.ColumnElement[bool]]:

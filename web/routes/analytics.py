@@ -32,7 +32,7 @@ def analytics(
     if since >= until or until - since > timedelta(days=MAX_DAYS):
         raise ApiError(422, "invalid_parameter", "时间范围不正确（最长一年）")
     index.catch_up()
-    report = dashboard(index.reader, index.tracker, store, since, until)
+    report = dashboard(index.reader, store, since, until)
     return DashboardOut(
         dashboard=report,
         click_rates={f.source: f.click_rate for f in report.funnel},

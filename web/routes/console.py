@@ -12,8 +12,9 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from knowledge_graph.handoff import WAITING, HandoffQueue
 from web.auth import Principal
-from web.deps import AnyPageDep, LoginRequired, PageForbidden, optional_principal
+from web.deps import AnyPageDep, LoginRequired, PageForbidden, get_services, optional_principal
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 
@@ -27,9 +28,11 @@ HOME = {
     "admin": "/console/conversations",
 }
 NAVIGATION = (
+    ("/console/handoffs", "人工接待", {"staff", "admin"}),
     ("/console/conversations", "对话记录", {"staff", "admin"}),
     ("/console/annotations", "标注", {"staff", "admin"}),
     ("/console/dashboard", "数据看板", {"staff", "admin"}),
+    ("/console/answers", "店铺问答", {"staff", "admin"}),
     ("/console/products", "商品", {"merchant", "admin"}),
     ("/console/import", "批量导入", {"merchant", "admin"}),
     ("/console/audit", "修改记录", {"merchant", "admin"}),
@@ -40,14 +43,23 @@ NAVIGATION = (
 def page_context(request: Request, principal: Principal, active: str, **values: object) -> dict:
     """What every console page's base template needs."""
     nav = [(path, label) for path, label, roles in NAVIGATION if principal.role in roles]
+    waiting = _waiting_handoffs(request) if "/console/handoffs" in dict(nav) else None
     return {
         "request": request,
         "me": principal,
         "role_name": ROLE_NAMES.get(principal.role, principal.role),
         "nav": nav,
+        "waiting_handoffs": waiting,  # None: the role has no handoff queue
         "active": active,
         **values,
     }
+
+
+def _waiting_handoffs(request: Request) -> int:
+    """Requests waiting for a person: the badge of 「人工接待」 (static/console/handoffs.js keeps
+    it live)."""
+    store = get_services(request).store
+    return HandoffQueue(store).list((WAITING,), limit=0)[1]
 
 
 def render(name: str, context: dict, status_code: int = 200) -> HTMLResponse:

@@ -1,19 +1,28 @@
 """Staff review of conversations: the list with filters and search, one conversation's
 transcript, and its tags, note and reviewed state. Staff and admins only; every text a shopper
-typed is shown with personal data masked."""
+typed is shown with personal data masked.
+
+An admin (only) may reveal one message as typed, giving a reason: the audit log records who,
+when, which message of whose conversation and why, before the text is sent, and never the
+text itself (``POST /api/conversations/{sender_id}/messages/{event_id}/unmask``; the message
+is named by the event id the transcript gives it, as annotations name it).
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, StringConstraints
 
 from cn_text.pii import mask_pii
 from knowledge_graph import conversations as marks
-from web.deps import ReviewIndexDep, StaffDep, StoreDep, WebStateDep
+from knowledge_graph.store import CatalogStore
+from web.deps import AdminDep, ReviewIndexDep, StaffDep, StoreDep, WebStateDep
 from web.errors import ApiError
 from web.review.annotations import (
     AnnotationError,
@@ -22,8 +31,8 @@ from web.review.annotations import (
     nlu_yaml,
     write_nlu_file,
 )
-from web.review.masking import mask_summary, mask_transcript
-from web.review.tracker import ConversationQuery, ConversationSummary
+from web.review.masking import mask_summary, mask_transcript, masked_messages, original_text
+from web.review.tracker import ConversationIndex, ConversationQuery, ConversationSummary
 from web.schemas import (
     AnnotationExportOut,
     AnnotationIn,
@@ -39,6 +48,8 @@ from web.schemas import (
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 MAX_LIMIT = 100
+UNMASK = "unmask"  # the audit log's kind for a revealed message (knowledge_graph ACCESS_ACTIONS)
+log = logging.getLogger(__name__)
 
 
 def _review_out(review: marks.Review | None) -> ReviewOut:
@@ -110,17 +121,27 @@ def get_conversation(
     index: ReviewIndexDep,
     session_id: int | None = None,
 ) -> ConversationDetail:
+    return conversation_detail(sender_id, store, index, session_id)[0]
+
+
+def conversation_detail(
+    sender_id: str, store: CatalogStore, index: ConversationIndex, session_id: int | None = None
+) -> tuple[ConversationDetail, frozenset[int]]:
+    """The masked detail and the event ids of the messages masking changed (the transcript
+    page offers admins to reveal those)."""
     summary = index.summary(sender_id, session_id)
     transcript = index.transcript(sender_id, session_id)
     if summary is None or transcript is None:
         raise ApiError(404, "conversation_not_found", "没有找到这段对话")
     flags = marks.flags_of_many(store, [sender_id]).get(sender_id, [])
     review = marks.reviews_of(store, [sender_id]).get(sender_id)
-    return ConversationDetail(
+    masked = mask_transcript(transcript)
+    detail = ConversationDetail(
         summary=mask_summary(_with_flags(summary, flags)),
         review=_review_out(review),
-        transcript=mask_transcript(transcript),
+        transcript=masked,
     )
+    return detail, masked_messages(transcript, masked)
 
 
 @router.patch("/{sender_id}", response_model=ReviewOut)
@@ -133,6 +154,88 @@ def review_conversation(
         store, sender_id, staff.username, tags=body.tags, note=body.note, reviewed=body.reviewed
     )
     return _review_out(review)
+
+
+# -- revealing one masked message: admins only, logged ------------------------------------------
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class UnmaskIn(BaseModel):
+    reason: Reason  # why the admin needs the message as typed (「客户来电核对手机号」)
+
+
+class UnmaskOut(BaseModel):
+    sender_id: str
+    event_id: int
+    text: str  # the message as the shopper (or the bot) wrote it
+    audit_id: int  # the audit log entry recording this read
+
+
+class UnmaskRecordOut(BaseModel):
+    id: int
+    actor: str
+    at: datetime
+    event_id: int | None
+    reason: str
+
+
+class UnmaskList(BaseModel):
+    items: list[UnmaskRecordOut]
+    total: int
+
+
+@router.post("/{sender_id}/messages/{event_id}/unmask", response_model=UnmaskOut)
+def unmask_message(
+    sender_id: str,
+    event_id: int,
+    body: UnmaskIn,
+    admin: AdminDep,
+    store: StoreDep,
+    index: ReviewIndexDep,
+    response: Response,
+) -> UnmaskOut:
+    """One message as typed, for an admin who gives a reason. The audit entry is written
+    first: if it cannot be, nothing is shown. The reason is kept masked, so a number pasted
+    into it is not logged either."""
+    transcript = index.transcript(sender_id)
+    if transcript is None:
+        raise ApiError(404, "conversation_not_found", "没有找到这段对话")
+    text = original_text(transcript, event_id)
+    if text is None:
+        raise ApiError(404, "message_not_found", "这段对话里没有这条消息")
+    record = store.record_access(
+        admin.username, UNMASK, sender_id, {"event_id": event_id, "reason": mask_pii(body.reason)}
+    )
+    log.info("%s revealed message %s of conversation %s", admin.username, event_id, sender_id)
+    response.headers["Cache-Control"] = "no-store"
+    return UnmaskOut(sender_id=sender_id, event_id=event_id, text=text, audit_id=record.id)
+
+
+@router.get("/{sender_id}/unmasks", response_model=UnmaskList)
+def unmask_log(
+    sender_id: str,
+    _: AdminDep,
+    store: StoreDep,
+    limit: Annotated[int, Query(ge=1)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> UnmaskList:
+    """Who revealed which messages of this conversation, when and why; newest first."""
+    return unmask_records(store, sender_id, min(limit, MAX_LIMIT), offset)
+
+
+def unmask_records(store: CatalogStore, sender_id: str, limit: int, offset: int = 0) -> UnmaskList:
+    records, total = store.access_log(action=UNMASK, target=sender_id, limit=limit, offset=offset)
+    items = [
+        UnmaskRecordOut(
+            id=r.id,
+            actor=r.actor,
+            at=r.ts,
+            event_id=r.detail.get("event_id"),
+            reason=str(r.detail.get("reason", "")),
+        )
+        for r in records
+    ]
+    return UnmaskList(items=items, total=total)
 
 
 # -- annotations: corrections of the NLU, the inbox, the export ------------------------------

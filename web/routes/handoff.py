@@ -10,6 +10,7 @@ transcript as a ``bot`` event with ``metadata.staff``, and to the shopper's open
 - ``GET /api/handoffs/stream``: Server-Sent Events ``request``, ``message``, ``taken``,
   ``expired``, ``closed`` (JSON data), a ``: keep-alive`` comment every 15 s.
 - ``POST /api/handoffs/{id}/take``, ``/messages`` (``{"text"}`` or ``{"sku"}``), ``/release``.
+- ``POST /api/handoffs/{id}/close``: a left message was dealt with (left_message -> closed).
 - ``POST /api/widget/handoff-rating`` ``{"rating": 1-5}``: the shopper (cookie or Bearer, as
   web/routes/widget.py) rates their latest released handoff, once.
 - ``GET/POST /api/canned-replies``, ``DELETE /api/canned-replies/{id}``: staff's stock replies.
@@ -35,7 +36,7 @@ from knowledge_graph.handoff import HandoffConflict, HandoffNotFound, HandoffRec
 from knowledge_graph.store import NotFound
 from web.deps import StaffDep, StoreDep, WebStateDep, refuse_sensitive
 from web.errors import ApiError
-from web.handoff_loop import RESUME, HandoffDesk, HandoffFeed, PushFailed
+from web.handoff_loop import RESUME, HandoffDesk, HandoffFeed, PushFailed, feed_item
 from web.routes.widget import KnownShopperDep
 from web.schemas import (
     CannedReplyIn,
@@ -288,6 +289,18 @@ def release(handoff_id: int, staff: StaffDep, desk: DeskDep) -> HandoffOut:
         desk.queue.release(handoff_id, staff.username, any_owner=admin)
     except HandoffConflict as exc:
         raise _conflict(exc) from None
+    return _one(desk, handoff_id)
+
+
+@router.post("/{handoff_id}/close", response_model=HandoffOut)
+def close_left_message(handoff_id: int, staff: StaffDep, desk: DeskDep) -> HandoffOut:
+    _record(desk, handoff_id)
+    try:
+        record = desk.queue.close_left_message(handoff_id, staff.username)
+    except HandoffConflict as exc:
+        raise _conflict(exc) from None
+    # The loop watches open requests only: this replica's consoles hear of it here.
+    desk.feed.publish("closed", feed_item(record))
     return _one(desk, handoff_id)
 
 

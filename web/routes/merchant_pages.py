@@ -5,8 +5,9 @@
   category and brand filters, paging; price and stock edited in the row (PATCH with the row's
   revision; a conflict reloads the row from `/console/products/{sku}/row`).
 - `/console/products/new`, `/console/products/{sku}`: the product form with the attribute editor
-  of the category (`/console/products/attributes?category=` re-renders it), delete, and the
-  relations editor (`/console/products/{sku}/relations` is its fragment).
+  of the category (`/console/products/attributes?category=` re-renders it), the image (uploaded
+  and removed at once through `/api/products/{sku}/image`), delete, and the relations editor
+  (`/console/products/{sku}/relations` is its fragment).
 - `/console/import`: upload → suggested mapping → dry-run preview → apply.
 - `/console/audit`: the change log, field by field.
 - `/console/accounts`: accounts (admin only).
@@ -31,6 +32,7 @@ from knowledge_graph.store import RELATION_TYPES, AuditRecord, NotFound
 from web import accounts
 from web.auth import Principal
 from web.deps import AdminPageDep, CatalogDep, MerchantPageDep, PageForbidden, StoreDep
+from web.media import MAX_UPLOAD_BYTES, thumbnail_url
 from web.routes import products as product_routes
 from web.routes.console import page_context, render
 from web.routes.storefront import yuan
@@ -241,6 +243,8 @@ def _common(catalog: CatalogDep) -> dict[str, Any]:
     return {
         "yuan": yuan,
         "price_value": price_value,
+        "thumbnail_url": thumbnail_url,
+        "max_image_mb": MAX_UPLOAD_BYTES // 2**20,
         "merchants": dict(sorted(graph.merchants.items())),
     }
 
@@ -409,7 +413,12 @@ def product_row_fragment(
     except ProductMissing:
         return _missing(request, principal, sku)
     context = page_context(
-        request, principal, "/console/products", p=detail.product, price_value=price_value
+        request,
+        principal,
+        "/console/products",
+        p=detail.product,
+        price_value=price_value,
+        thumbnail_url=thumbnail_url,
     )
     return render("console/merchant/_product_row.html", context)
 

@@ -33,6 +33,7 @@ LOW_CONFIDENCE = 0.7  # a shopper message classified below this is shown as doub
 STATUSES = {"open": "待处理", "exported": "已导出", "discarded": "已丢弃"}
 CHOICES = {"": "不限", "1": "是", "0": "否"}
 SEARCH_IN = {"all": "全部消息", "shopper": "顾客的话", "bot": "机器人的话"}
+UNMASKS_SHOWN = 20  # the transcript's list of revealed messages (admins)
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -61,7 +62,7 @@ def _shop_start(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=SHOP_TZ)
 
 
-def _shop_time(moment: datetime | None) -> str:
+def shop_time(moment: datetime | None) -> str:
     return moment.astimezone(SHOP_TZ).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
@@ -89,7 +90,7 @@ def _intent_options(web: Any) -> list[str]:
 
 
 TEMPLATE_HELPERS = {
-    "shop_time": _shop_time,
+    "shop_time": shop_time,
     "yuan": yuan,
     "stock_text": stock_text,
     "percent": _percent,
@@ -152,7 +153,7 @@ def conversation_list(
 # -- one transcript -----------------------------------------------------------------------------
 
 
-def _staff_messages(index: Any, sender_id: str) -> dict[int, str]:
+def staff_messages(index: Any, sender_id: str) -> dict[int, str]:
     """Event id -> the staff member, for the bot events staff sent (metadata.staff)."""
     try:
         with index.tracker.connect() as conn:
@@ -186,17 +187,21 @@ def transcript_page(
     index: ReviewIndexDep,
 ) -> Response:  # fmt: skip
     try:
-        detail = api.get_conversation(sender_id, principal, store, index)
+        detail, masked = api.conversation_detail(sender_id, store, index)
     except ApiError as problem:
         context = page_context(
             request, principal, "/console/conversations", message=problem.message
         )
         return render("console/staff/not_found.html", context, status_code=problem.status)
+    # Admins may reveal a masked message (logged); they see who did so here, newest first.
+    admin = principal.role == "admin"
+    unmasks = api.unmask_records(store, sender_id, UNMASKS_SHOWN).items if admin else []
     context = page_context(
         request, principal, "/console/conversations",
         sender_id=sender_id, summary=detail.summary, review=detail.review,
-        transcript=detail.transcript, staff_messages=_staff_messages(index, sender_id),
-        slots_text=_slots_text, **TEMPLATE_HELPERS,
+        transcript=detail.transcript, staff_messages=staff_messages(index, sender_id),
+        slots_text=_slots_text, can_unmask=admin, masked=masked if admin else frozenset(),
+        unmasks=unmasks, **TEMPLATE_HELPERS,
     )  # fmt: skip
     return render("console/staff/transcript.html", context)
 

@@ -18,6 +18,7 @@ from knowledge_graph.product import Product
 from search.hybrid import search_box
 from search.query import understood_fields
 from web.deps import CatalogDep, ServicesDep, SettingsDep
+from web.media import thumbnail_url
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 
@@ -83,6 +84,7 @@ def spec_value(value: Any, unit: str | None) -> str:
 
 TEMPLATES.env.filters["yuan"] = yuan
 TEMPLATES.env.filters["stock_text"] = stock_text
+TEMPLATES.env.filters["thumbnail"] = thumbnail_url  # cards show the 320 px image (web/media.py)
 TEMPLATES.env.globals["category_hue"] = lambda category: CATEGORY_HUES.get(category, 220)
 
 

@@ -10,7 +10,14 @@ read the answer (no CORS here), while SameSite=Lax keeps the cookie off other si
 `GET /api/widget/history?limit=`: the caller's own conversation (shopper messages and bot
 messages with buttons, product cards and times), read from Rasa's tracker store as the staff
 console reads it; only ever for the cookie's or the Bearer token's id, never one named in the
-request.
+request. `rating_due` names the shopper's latest released handoff while it is unrated, so a
+reloaded widget asks for the rating (issue #16) only then.
+
+`GET /api/widget/consent`, `POST /api/widget/consent` `{"granted": bool}`: the shopper's answer
+to the consent notice (issue #19: may their browsing and chat history here personalise
+recommendations?), stored per shopper id (knowledge_graph/consent.py) so a reload or a second
+device does not ask again; `granted` is null until they answer, which counts as no. The answer
+can be changed at any time; it reaches the chat within seconds (the lookup's short cache).
 """
 
 from __future__ import annotations
@@ -23,12 +30,15 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 
+from knowledge_graph import consent
+from knowledge_graph.handoff import HandoffQueue
 from web import identity
-from web.deps import SettingsDep
+from web.deps import ServicesDep, SettingsDep, StoreDep
 from web.errors import ApiError
 from web.identity import Shopper
 from web.review.events import readonly_engine
 from web.review.transcript import read_transcript
+from web.schemas import ConsentIn, ConsentOut
 
 router = APIRouter(prefix="/api/widget", tags=["widget"])
 
@@ -106,6 +116,8 @@ class HistoryOut(BaseModel):
     sender_id: str
     items: list[HistoryMessage]  # the latest `limit` messages, oldest first
     total: int  # every message of the conversation
+    # The shopper's latest handoff a person answered and released, while it is not rated.
+    rating_due: int | None = None
 
 
 @lru_cache(maxsize=4)
@@ -151,9 +163,40 @@ def conversation(tracker: Engine, sender_id: str) -> list[HistoryMessage]:
 def history(
     shopper: KnownShopperDep,
     settings: SettingsDep,
+    store: StoreDep,
     response: Response,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> HistoryOut:
     response.headers["Cache-Control"] = "no-store"
     messages = conversation(_tracker(settings.tracker_db_url), shopper.sender_id)
-    return HistoryOut(sender_id=shopper.sender_id, items=messages[-limit:], total=len(messages))
+    released = HandoffQueue(store).latest_closed(shopper.sender_id)
+    return HistoryOut(
+        sender_id=shopper.sender_id,
+        items=messages[-limit:],
+        total=len(messages),
+        rating_due=released.id if released and released.rating is None else None,
+    )
+
+
+# -- consent to personal recommendations --------------------------------------------------------
+
+
+def _consent_out(found: consent.Consent | None) -> ConsentOut:
+    if found is None:
+        return ConsentOut()
+    return ConsentOut(granted=found.granted, decided_at=found.decided_at)
+
+
+@router.get("/consent", response_model=ConsentOut)
+def get_consent(shopper: KnownShopperDep, store: StoreDep, response: Response) -> ConsentOut:
+    response.headers["Cache-Control"] = "no-store"
+    return _consent_out(consent.decision(store, shopper.sender_id))
+
+
+@router.post("/consent", response_model=ConsentOut)
+def set_consent(
+    body: ConsentIn, shopper: KnownShopperDep, services: ServicesDep, response: Response
+) -> ConsentOut:
+    response.headers["Cache-Control"] = "no-store"
+    # Through the process's cached lookup, so this process's next recommendation already obeys.
+    return _consent_out(services.consent.decide(shopper.sender_id, body.granted))

@@ -25,7 +25,9 @@
       throw new Error("请先登录");
     }
     const type = response.headers.get("content-type") || "";
-    const body = type.includes("json") ? await response.json() : await response.text();
+    // 204 (a DELETE) has no body, whatever its content type says.
+    const body = response.status === 204 ? null
+      : type.includes("json") ? await response.json() : await response.text();
     if (!response.ok) {
       const message = (body && body.error && body.error.message) || "操作失败（" + response.status + "）";
       const error = new Error(message);

@@ -1,5 +1,5 @@
-// The merchant console: inline price and stock edits, the product form with its attribute and
-// relations editors, the import wizard and account administration. Every call goes through
+// The merchant console: inline price and stock edits, the product form with its image, attribute
+// and relations editors, the import wizard and account administration. Every call goes through
 // window.Console.api (CSRF header); every product or user text is written with textContent.
 (function () {
   "use strict";
@@ -221,6 +221,73 @@
         }
       });
     }
+  }
+
+  // -- the product's image: uploaded or removed at once (not with 保存) ---------------------
+  function initImageField(form) {
+    const input = document.getElementById("image-file");
+    if (!input) return; // a new product: saved first, then its image
+    const preview = document.getElementById("image-preview");
+    const status = document.getElementById("image-status");
+    const remove = document.getElementById("remove-image");
+    const chooseLabel = input.parentElement.querySelector(".button");
+    const path = () => "/api/products/" + encodeURIComponent(form.dataset.sku) + "/image";
+
+    function say(text, isError) {
+      status.textContent = text || "";
+      status.classList.toggle("error", !!isError);
+    }
+
+    function show(saved) {
+      form.dataset.revision = saved.revision;
+      if (saved.image) {
+        const img = el("img", { attrs: { src: saved.image, alt: saved.title } });
+        preview.replaceChildren(img);
+      } else {
+        preview.replaceChildren(el("span", { className: "image-empty", text: "暂无图片" }));
+      }
+      remove.hidden = !saved.image;
+      chooseLabel.textContent = saved.image ? "更换图片" : "上传图片";
+    }
+
+    function busy(on) {
+      preview.classList.toggle("busy", on);
+      input.disabled = on;
+      remove.disabled = on;
+    }
+
+    async function send(request, done) {
+      busy(true);
+      say("");
+      try {
+        show(await request());
+        toast(done, "ok");
+      } catch (error) {
+        say(error.status === 409 ? CONFLICT + "，请刷新页面后再试" : error.message, true);
+      } finally {
+        busy(false);
+      }
+    }
+
+    input.addEventListener("change", () => {
+      const file = input.files[0];
+      input.value = ""; // choosing the same file again still uploads it
+      if (!file) return;
+      if (file.size > Number(input.dataset.maxBytes)) {
+        say("图片太大了：最大 " + Math.round(Number(input.dataset.maxBytes) / 1048576) + " MB", true);
+        return;
+      }
+      const body = new FormData();
+      body.append("file", file);
+      body.append("revision", form.dataset.revision);
+      send(() => api(path(), { method: "POST", body }), "图片已更新，顾客马上就能看到");
+    });
+    remove.addEventListener("click", () => {
+      send(
+        () => api(path() + "?revision=" + encodeURIComponent(form.dataset.revision), { method: "DELETE" }),
+        "图片已移除",
+      );
+    });
   }
 
   // -- relations ---------------------------------------------------------------------------
@@ -590,6 +657,7 @@
     if (table) initProductList(table);
     const productForm = document.getElementById("product-form");
     if (productForm) initProductForm(productForm);
+    if (productForm) initImageField(productForm);
     const relationForm = document.getElementById("relation-form");
     if (relationForm) initRelations(relationForm);
     const importForm = document.getElementById("import-form");

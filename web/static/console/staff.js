@@ -389,6 +389,7 @@
       ],
       graphic: report.funnel.length ? [] : [{ type: "text", left: "center", top: "middle", style: { text: "这段时间没有推荐数据", fill: "#6b7280", fontSize: 14 } }],
     }, true);
+    drawRatings(report.handoff_ratings);
     const body = $("[data-unanswered]");
     if (!report.unanswered.length) {
       const row = el("tr");
@@ -404,6 +405,24 @@
         return row;
       }));
     }
+  }
+
+  // The shoppers' ratings of the handoffs that ended in the period (issue #16).
+  function drawRatings(ratings) {
+    const none = !ratings || !ratings.count;
+    $("[data-rating-average]").textContent = none ? "暂无评分" : ratings.average.toFixed(1) + " 分";
+    $("[data-rating-count]").textContent = none ? "" : "共 " + ratings.count + " 条评价";
+    chart("ratings").setOption({
+      color: ["#d97706"], textStyle, grid, tooltip: { trigger: "axis" },
+      xAxis: { type: "category", data: ["1星", "2星", "3星", "4星", "5星"] },
+      yAxis: { type: "value", minInterval: 1 },
+      series: [{
+        name: "评价数", type: "bar", barMaxWidth: 36,
+        data: none ? [0, 0, 0, 0, 0] : ratings.distribution,
+        label: { show: !none, position: "top" },
+      }],
+      graphic: none ? [{ type: "text", left: "center", top: "middle", style: { text: "暂无评分", fill: "#6b7280", fontSize: 14 } }] : [],
+    }, true);
   }
 
   function setupDashboard() {
@@ -465,4 +484,70 @@
     setupAnnotations();
     setupDashboard();
   });
+})();
+
+// -- the transcript: an admin reveals one masked message (POST .../messages/{id}/unmask) -------
+// Kept apart from the blocks above. The original is shown under the masked bubble, never in it:
+// the correction dialog keeps working on the masked text the server annotates.
+(function () {
+  "use strict";
+
+  function setupUnmask() {
+    const dialog = document.getElementById("unmask-dialog");
+    const review = document.getElementById("review");
+    if (!dialog || !review) return;
+    const sender = review.dataset.sender;
+    const form = dialog.querySelector("form");
+    const reason = dialog.querySelector("[data-unmask-reason]");
+    const errorBox = dialog.querySelector(".form-error");
+    let button = null;
+
+    function showError(message) { errorBox.textContent = message; errorBox.hidden = !message; }
+
+    function logEntry(result, why) {
+      const list = document.querySelector("[data-unmask-log]");
+      if (!list) return;
+      const item = document.createElement("li");
+      const who = document.createElement("strong");
+      who.textContent = list.dataset.actor;
+      item.append(who, " 刚刚查看了消息 #" + result.event_id);
+      const note = document.createElement("div");
+      note.className = "muted small";
+      note.textContent = "原因：" + why;
+      item.appendChild(note);
+      list.prepend(item);
+      const empty = document.querySelector("[data-unmask-empty]");
+      if (empty) empty.hidden = true;
+    }
+
+    document.querySelectorAll("[data-unmask]").forEach((node) => {
+      node.addEventListener("click", () => {
+        button = node;
+        reason.value = "";
+        showError("");
+        dialog.showModal();
+        reason.focus();
+      });
+    });
+    dialog.querySelector("[data-unmask-cancel]").addEventListener("click", () => dialog.close());
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const why = reason.value.trim();
+      if (!why) { showError("请填写查看原因"); return; }
+      const url = "/api/conversations/" + encodeURIComponent(sender) + "/messages/" + button.dataset.unmask + "/unmask";
+      try {
+        const result = await Console.api(url, { method: "POST", json: { reason: why } });
+        const original = button.parentElement.querySelector("[data-original]");
+        original.textContent = "原文：" + result.text; // text only: never markup from data
+        original.hidden = false;
+        button.remove();
+        logEntry(result, why);
+        dialog.close();
+      } catch (error) {
+        showError(error.message);
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", setupUnmask);
 })();

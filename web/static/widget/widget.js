@@ -15,6 +15,16 @@
  * message. In development, when that endpoint answers 404, a random id kept in localStorage stands
  * in (no token). GET /api/widget/history brings the conversation back after a reload.
  *
+ * After a staff member hands the conversation back ({"type": "handoff", "state": "ended",
+ * "handoff_id"}), a small card asks for a 1-5 star rating (POST /api/widget/handoff-rating), once
+ * per handoff: the history's `rating_due` and a localStorage list of rated handoffs keep a reload
+ * from asking again. A request nobody took never ends that way, so it is never rated.
+ *
+ * Consent (GET/POST /api/widget/consent): until the shopper answers, a short notice above the
+ * input asks whether their browsing and chat history here may personalise recommendations
+ * (「同意」/「暂不」); the answer is kept by the web app, so no other page or device asks again,
+ * and the 「个性化推荐」 switch below the input changes it later. The chat works either way.
+ *
  * Everything a message, product or staff member says is put on the page as text (textContent),
  * never as HTML.
  */
@@ -42,6 +52,7 @@
     productSku: "", // the product this page shows: sent with every message as metadata
     metadataKey: "metadata", // the channel's `metadata_key` (bot/credentials.yml)
     open: "", // "true": open the panel on load
+    privacyUrl: "", // the shop's privacy text: linked from the consent notice when set
   };
   var config = {};
   Object.keys(DEFAULTS).forEach(function (key) {
@@ -55,6 +66,7 @@
   var SENDER_KEY = "daogou_sender_id"; // development fallback id (no /api/widget/session)
   var OPEN_KEY = "daogou_widget_open";
   var TALKED_KEY = "daogou_widget_talked"; // this tab has a conversation: connect on load
+  var RATED_KEY = "daogou_rated_handoffs"; // handoffs this browser rated: never asked again
   var TYPING_TIMEOUT_MS = 60000;
   var PHONE = window.matchMedia("(max-width: 480px)");
   var SVG_NS = "http://www.w3.org/2000/svg";
@@ -120,6 +132,15 @@
     } catch (e) {
       return null;
     }
+  }
+
+  function cardImage(value) {
+    // The shop's uploads (/media/...) live on the web app, which may not be the host page's
+    // origin; a card shows their 320 px thumbnail. Other URLs (an import's) as they are.
+    if (typeof value === "string" && value.indexOf("/media/") === 0) {
+      return safeUrl(config.apiUrl + value.replace(/\.webp$/, ".thumb.webp"));
+    }
+    return safeUrl(value);
   }
 
   function productUrl(sku) {
@@ -190,6 +211,7 @@
         clearQuickReplies();
         log.replaceChildren();
         greet();
+        if (started) loadConsent(); // the new shopper has answered nothing yet
       }
       session = next;
       announce();
@@ -267,6 +289,29 @@
   var scroller = el("div", "dg-scroller");
   scroller.append(log, typing);
 
+  // The consent notice: above the input, never in the way of the chat.
+  var consentBox = el("div", "dg-consent");
+  consentBox.setAttribute("role", "region");
+  consentBox.setAttribute("aria-label", "个性化推荐说明");
+  consentBox.hidden = true;
+  var consentText = el("p", "dg-consent-text",
+    "想让推荐更合您的心意吗？我们会参考您在本店的浏览和聊天记录，为您个性化推荐商品。" +
+    "选择「暂不」也能正常聊天，只显示通用推荐；之后可随时在下方「个性化推荐」开关更改。");
+  var privacyHref = safeUrl(config.privacyUrl);
+  if (privacyHref) {
+    var privacyLink = el("a", "dg-consent-link", "隐私说明");
+    privacyLink.href = privacyHref;
+    privacyLink.target = "_blank";
+    privacyLink.rel = "noopener";
+    consentText.append(" ", privacyLink);
+  }
+  var consentYes = el("button", "dg-consent-yes", "同意");
+  var consentNo = el("button", "dg-consent-no", "暂不");
+  consentYes.type = consentNo.type = "button";
+  var consentActions = el("div", "dg-consent-actions");
+  consentActions.append(consentNo, consentYes);
+  consentBox.append(consentText, consentActions);
+
   var form = el("form", "dg-composer");
   var input = el("textarea", "dg-input");
   input.rows = 1;
@@ -280,7 +325,17 @@
   sendButton.appendChild(icon(ICON_SEND));
   form.append(input, sendButton);
 
-  panel.append(header, status, banner, scroller, form);
+  // The shopper's standing choice, changeable at any time (shown once the web app answers).
+  var footer = el("div", "dg-footer");
+  footer.hidden = true;
+  var prefLabel = el("label", "dg-pref");
+  var prefSwitch = el("input", "dg-pref-switch");
+  prefSwitch.type = "checkbox";
+  prefSwitch.setAttribute("role", "switch");
+  prefLabel.append(prefSwitch, el("span", "", "个性化推荐"));
+  footer.appendChild(prefLabel);
+
+  panel.append(header, status, banner, scroller, consentBox, form, footer);
   root.append(panel, bubble);
 
   // -- messages ------------------------------------------------------------------------------
@@ -368,7 +423,7 @@
     card.dataset.price = String(p.price);
     card.dataset.stock = String(p.stock);
     var media = el("div", "dg-card-media");
-    var src = safeUrl(p.image);
+    var src = cardImage(p.image);
     if (src) {
       var img = el("img");
       img.alt = String(p.title || "");
@@ -445,11 +500,16 @@
   // {"type": "handoff", "state": "started"|"ended"} (a staff member joins or leaves).
   function renderBot(message, fromHistory) {
     var custom = message.custom && typeof message.custom === "object" ? message.custom : null;
+    var ended = null; // {id, served}: a handoff just ended, maybe to be rated
     if (custom && custom.type === "handoff") {
       if (custom.state === "started") setStaff(true);
-      else if (custom.state === "ended") setStaff(false);
+      else if (custom.state === "ended") {
+        ended = { id: Number(custom.handoff_id), served: staff }; // served: a person had joined
+        setStaff(false);
+      }
     }
     if (message.text) addBot(message.text, staff);
+    if (ended) maybeAskRating(ended.id, ended.served, fromHistory);
     var image = safeUrl(message.image) ||
       (message.attachment && message.attachment.type === "image" && message.attachment.payload
         ? safeUrl(message.attachment.payload.src) : null);
@@ -496,6 +556,148 @@
   function greet() {
     addBot(config.greeting, false).classList.add("dg-greeting");
   }
+
+  // -- the rating of a handoff (issue #16) ----------------------------------------------------------
+  var ratingDue = null; // the history's released, unrated handoff (GET /api/widget/history)
+  var RATING_LABELS = ["很不满意", "不满意", "一般", "满意", "非常满意"];
+
+  function ratedHandoffs() {
+    try {
+      var list = JSON.parse(localStorage.getItem(RATED_KEY) || "[]");
+      return Array.isArray(list) ? list : [];
+    } catch (e) {
+      return [];
+    }
+  }
+
+  function rememberRated(id) {
+    var list = ratedHandoffs().filter(function (x) { return x !== id; });
+    list.push(id);
+    try { localStorage.setItem(RATED_KEY, JSON.stringify(list.slice(-20))); } catch (e) { /* private mode */ }
+  }
+
+  function maybeAskRating(id, served, fromHistory) {
+    // Live: only after a person served (a "started" came first). From the history: only the
+    // handoff the web app says is still unrated, so an old one is never asked about again.
+    if (!(id > 0) || ratedHandoffs().indexOf(id) >= 0) return;
+    if (fromHistory ? ratingDue !== id : !served) return;
+    askRating(id);
+  }
+
+  function askRating(id) {
+    var previous = log.querySelector(".dg-rate");
+    if (previous) previous.remove();
+    var card = el("div", "dg-rate");
+    card.dataset.handoff = String(id);
+    card.setAttribute("role", "group");
+    card.setAttribute("aria-label", "请为本次人工服务打分");
+    var stars = el("div", "dg-stars");
+    var hint = el("div", "dg-rate-hint");
+    hint.setAttribute("aria-live", "polite");
+    var buttons = [];
+    function light(n) {
+      buttons.forEach(function (b, i) { b.classList.toggle("dg-lit", i < n); });
+      hint.textContent = n ? RATING_LABELS[n - 1] : "";
+    }
+    RATING_LABELS.forEach(function (label, i) {
+      var n = i + 1;
+      var star = el("button", "dg-star", "★");
+      star.type = "button";
+      star.dataset.rating = String(n);
+      star.setAttribute("aria-label", n + " 星：" + label);
+      star.title = label;
+      star.addEventListener("mouseenter", function () { light(n); });
+      star.addEventListener("focus", function () { light(n); });
+      star.addEventListener("click", function () { submitRating(card, buttons, hint, id, n); });
+      star.addEventListener("keydown", function (event) {
+        var step = event.key === "ArrowRight" ? 1 : event.key === "ArrowLeft" ? -1 : 0;
+        if (!step) return;
+        event.preventDefault();
+        var next = buttons[Math.min(4, Math.max(0, i + step))];
+        next.focus();
+      });
+      buttons.push(star);
+      stars.appendChild(star);
+    });
+    stars.addEventListener("mouseleave", function () { light(0); });
+    card.append(el("div", "dg-rate-title", "请为本次人工服务打分"), stars, hint);
+    append(card);
+  }
+
+  function submitRating(card, buttons, hint, id, rating) {
+    buttons.forEach(function (b) { b.disabled = true; });
+    hint.textContent = "提交中…";
+    fetch(api("/api/widget/handoff-rating"), {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ rating: rating }),
+      credentials: sameOriginApi ? "same-origin" : "include",
+    }).then(function (response) {
+      if (response.ok || response.status === 409 || response.status === 404) {
+        rememberRated(id);
+        if (ratingDue === id) ratingDue = null;
+        var text = response.ok ? "感谢您的评价！"
+          : response.status === 409 ? "您已经评价过了，感谢您的反馈" : "这次服务暂时无法评价，感谢您的耐心";
+        var thanks = el("div", "dg-rate-thanks", text);
+        thanks.setAttribute("role", "status");
+        card.replaceChildren(thanks);
+        return;
+      }
+      throw new Error("rating " + response.status);
+    }).catch(function () {
+      buttons.forEach(function (b) { b.disabled = false; });
+      hint.textContent = "评分没有提交成功，请稍后再试";
+    });
+  }
+
+  // -- consent to personal recommendations (issue #19) ---------------------------------------------
+  var consent = undefined; // undefined: unknown; null: not answered; true / false: the answer
+
+  function showConsent(granted) {
+    consent = granted;
+    consentBox.hidden = granted !== null;
+    footer.hidden = false;
+    prefSwitch.checked = granted === true;
+  }
+
+  function loadConsent() {
+    return fetch(api("/api/widget/consent"), {
+      credentials: sameOriginApi ? "same-origin" : "include",
+      headers: { Accept: "application/json" },
+    }).then(function (response) {
+      if (!response.ok) return; // 404 in development, 401 without a signed identity
+      return response.json().then(function (body) {
+        showConsent(body.granted === true || body.granted === false ? body.granted : null);
+      });
+    }).catch(function () { /* the chat works without it */ });
+  }
+
+  function answerConsent(granted, fromNotice) {
+    consentYes.disabled = consentNo.disabled = prefSwitch.disabled = true;
+    return fetch(api("/api/widget/consent"), {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ granted: granted }),
+      credentials: sameOriginApi ? "same-origin" : "include",
+    }).then(function (response) {
+      if (!response.ok) throw new Error("consent " + response.status);
+      return response.json();
+    }).then(function (body) {
+      showConsent(body.granted === true);
+      addNote(granted ? "已开启个性化推荐，推荐会参考您在本店的浏览和聊天记录"
+        : fromNotice ? "好的，只为您显示通用推荐，可随时在下方开启个性化推荐"
+          : "已关闭个性化推荐，只为您显示通用推荐");
+    }, function () {
+      prefSwitch.checked = consent === true;
+      addNote("设置没有保存成功，请稍后再试");
+    }).then(function () {
+      consentYes.disabled = consentNo.disabled = prefSwitch.disabled = false;
+    });
+  }
+
+  consentYes.addEventListener("click", function () { answerConsent(true, true); });
+  consentNo.addEventListener("click", function () { answerConsent(false, true); });
+  prefSwitch.addEventListener("change", function () { answerConsent(prefSwitch.checked, false); });
 
   // -- events for the recommender (POST /api/events) ------------------------------------------
   function track(type, sku) {
@@ -634,6 +836,7 @@
     }).then(function (response) {
       if (!response.ok) return []; // 404 in development, 401 without a signed identity
       return response.json().then(function (body) {
+        ratingDue = body && body.rating_due > 0 ? Number(body.rating_due) : null;
         return Array.isArray(body) ? body : (body && body.items) || [];
       });
     }).catch(function () { return []; });
@@ -667,7 +870,10 @@
     // History, then the connection: once per page.
     if (started) return started;
     started = identify()
-      .then(function () { return loadHistory(); })
+      .then(function () {
+        loadConsent(); // beside the history: the notice never holds the chat up
+        return loadHistory();
+      })
       .then(function (messages) {
         showHistory(messages);
         return loadSocketIo();
