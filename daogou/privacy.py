@@ -58,6 +58,19 @@ def erase_shopper(services: Services, user_id: str, actor: str) -> dict[str, int
     return {k: v for k, v in removed.items() if v}
 
 
+class ShopperRequests:
+    """Export and erasure as the web app offers them (web/routes/privacy.py)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def export(self, user_id: str, actor: str) -> dict[str, Any]:
+        return export_shopper(self.services, user_id, actor)
+
+    def erase(self, user_id: str, actor: str) -> dict[str, int]:
+        return erase_shopper(self.services, user_id, actor)
+
+
 def review_index_url(settings: Settings) -> str | None:
     """The console's index, if it exists (a SQLite file appears at the console's first use)."""
     exists = (settings.var_dir / "review_index.db").exists()

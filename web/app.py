@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from cn_text.pii import mask_log_records
 from daogou.container import Services, build_services
+from daogou.privacy import ShopperRequests
 from daogou.retention import retain_scheduled
 from daogou.settings import load_settings
 from web import retention_loop
@@ -35,6 +36,7 @@ from web.routes import (
     handoff_pages,
     health,
     merchant_pages,
+    privacy,
     products,
     staff_pages,
     storefront,
@@ -49,6 +51,7 @@ def create_app(services: Services) -> FastAPI:
     """The web app over one process's services (``daogou.container.build_services``)."""
     app = FastAPI(title="Daogou 导购", version="0.1.0", lifespan=_lifespan)
     app.state.web = WebState(services, review_index=_once(lambda: _review_index(services)))
+    app.state.web.privacy = ShopperRequests(services)
     if services.settings.annotations_file is not None:
         app.state.web.annotations_file = services.settings.annotations_file
     app.state.web.sensitive_words_file = services.settings.sensitive_words_file  # the chat's list
@@ -57,6 +60,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(console.router)
     app.include_router(staff_pages.router)
     app.include_router(handoff_pages.router)
+    app.include_router(privacy.router)
     app.include_router(products.files_router)  # before /api/products/{sku}
     for area in (
         storefront,

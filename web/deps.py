@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 
@@ -33,11 +33,20 @@ SENSITIVE_WORDS = (
 )
 
 
+class ShopperData(Protocol):
+    """daogou/privacy.py's export and erasure for one shopper (``actor``: who asked)."""
+
+    def export(self, user_id: str, actor: str) -> dict[str, Any]: ...
+
+    def erase(self, user_id: str, actor: str) -> dict[str, int]: ...
+
+
 @dataclass
 class WebState:
     """What the web app keeps beside the services: readiness and per-process limits."""
 
     services: Services
+    privacy: ShopperData | None = None  # web/app.py hands in daogou/privacy.py
     event_limiter: RateLimiter = field(
         default_factory=lambda: RateLimiter(rate_per_second=20, burst=60)
     )
