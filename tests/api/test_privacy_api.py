@@ -13,13 +13,12 @@ from sqlalchemy import select
 from knowledge_graph.orders import OrderStore
 from knowledge_graph.privacy import pseudonym
 from knowledge_graph.tables import AuditEntry
+from tests.api.test_catalog_files_api import PASSWORD, bearer
 from tests.unit.test_privacy import OTHER, PHONE, SHOPPER, database_bytes
 from tests.unit.test_privacy import services as services  # noqa: F401 (the fixture)
 from web import identity
 from web.accounts import create_account
 from web.app import create_app
-
-PASSWORD = "correct-horse-9"
 
 
 @pytest.fixture()
@@ -32,13 +31,6 @@ def app(services):  # noqa: F811
 def as_shopper(app, services, sender: str) -> TestClient:  # noqa: F811
     token = identity.mint_shopper_token(services.settings.shopper_key, sender)
     return TestClient(app, headers={"Authorization": f"Bearer {token}"})
-
-
-def as_account(app, username: str) -> TestClient:
-    login = TestClient(app).post(
-        "/api/auth/login", json={"username": username, "password": PASSWORD}
-    )
-    return TestClient(app, headers={"Authorization": f"Bearer {login.json()['token']}"})
 
 
 def privacy_log(services) -> list[tuple[str, str, str]]:  # noqa: F811
@@ -83,7 +75,7 @@ def test_the_shopper_erases_their_data_after_confirming(app, services):  # noqa:
 
 
 def test_an_admin_asks_on_the_shoppers_behalf_staff_cannot(app, services):  # noqa: F811
-    staff = as_account(app, "staff1")
+    staff = bearer(app, "staff1")
     assert staff.get(f"/api/privacy/shoppers/{SHOPPER}").status_code == 403
     assert (
         staff.post(f"/api/privacy/shoppers/{SHOPPER}/erase", json={"confirm": True}).status_code
@@ -93,7 +85,7 @@ def test_an_admin_asks_on_the_shoppers_behalf_staff_cannot(app, services):  # no
         as_shopper(app, services, OTHER).get(f"/api/privacy/shoppers/{SHOPPER}").status_code == 401
     )
 
-    admin = as_account(app, "boss")
+    admin = bearer(app, "boss")
     exported = admin.get(f"/api/privacy/shoppers/{SHOPPER}")
     assert exported.status_code == 200 and exported.json()["user_id"] == SHOPPER
     erased = admin.post(f"/api/privacy/shoppers/{SHOPPER}/erase", json={"confirm": True})

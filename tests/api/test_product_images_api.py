@@ -16,11 +16,11 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from tests.api.test_console_auth_api import PASSWORD, signed_in
 from web import media
 from web.accounts import create_account
 from web.app import create_app
 
-PASSWORD = "correct-horse-9"
 PHONE = "PH-XM-14-256"  # merchant m001
 PHONE_TITLE = "小米14 12GB+256GB 白色 徕卡光学"
 SHOE = "SH-NK-PEG40-42"  # merchant m002
@@ -45,15 +45,6 @@ def app(mini_services, tmp_path):
 @pytest.fixture()
 def folder(mini_services):
     return mini_services.settings.var_dir / "media" / "products"
-
-
-def signed_in(app, username: str) -> TestClient:
-    client = TestClient(app)
-    response = client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    client.headers["X-CSRF-Token"] = client.cookies["csrf_token"]
-    client.headers["Origin"] = ORIGIN
-    return client
 
 
 def png(size=(1200, 900), colour=(200, 40, 40)) -> bytes:
