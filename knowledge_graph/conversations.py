@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
-from knowledge_graph.store import CatalogStore
+from knowledge_graph.store import CatalogStore, newest_page
 from knowledge_graph.tables import Annotation, ConversationFlag, ConversationReview, utcnow
 
 ORDER_ID = re.compile(r"(?<![A-Za-z])DG\s*(\d[\d\s]{12,20}\d)", re.IGNORECASE)
@@ -242,15 +242,8 @@ def annotations(
     """Newest first; `status` None: every annotation."""
     conditions = [Annotation.status == status] if status else []
     with store.session() as session:
-        total = session.scalar(select(func.count()).select_from(Annotation).where(*conditions))
-        rows = session.scalars(
-            select(Annotation)
-            .where(*conditions)
-            .order_by(Annotation.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-        return [_annotation(r) for r in rows], int(total or 0)
+        rows, total = newest_page(session, Annotation, conditions, limit, offset)
+        return [_annotation(r) for r in rows], total
 
 
 def set_annotation_status(store: CatalogStore, annotation_id: int, status: str) -> AnnotationRecord:

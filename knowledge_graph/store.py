@@ -343,7 +343,7 @@ class CatalogStore:
         if target is not None:
             conditions.append(AuditEntry.target == target)
         with self._sessions() as session:
-            rows, total = _entries_page(session, conditions, limit, offset)
+            rows, total = newest_page(session, AuditEntry, conditions, limit, offset)
             records = [
                 AuditRecord(
                     r.id,
@@ -382,7 +382,7 @@ class CatalogStore:
         if target is not None:
             conditions.append(AuditEntry.target == target)
         with self._sessions() as session:
-            rows, total = _entries_page(session, conditions, limit, offset)
+            rows, total = newest_page(session, AuditEntry, conditions, limit, offset)
             return [_access(r) for r in rows], total
 
     # -- relations, and one merchant's products (the merchant console) ----------------------
@@ -564,16 +564,13 @@ def _audit_relations(
     )
 
 
-def _entries_page(
-    session: Session, conditions: list[Any], limit: int, offset: int
-) -> tuple[list[AuditEntry], int]:
-    """One page of audit entries, newest first, and how many match in all."""
-    total = session.scalar(select(func.count()).select_from(AuditEntry).where(*conditions))
+def newest_page(
+    session: Session, table: Any, conditions: list[Any], limit: int, offset: int
+) -> tuple[list[Any], int]:
+    """One page of a table's rows matching ``conditions``, newest (highest id) first, and how
+    many match in all: the audit log, the annotation inbox."""
+    total = session.scalar(select(func.count()).select_from(table).where(*conditions))
     rows = session.scalars(
-        select(AuditEntry)
-        .where(*conditions)
-        .order_by(AuditEntry.id.desc())
-        .limit(limit)
-        .offset(offset)
+        select(table).where(*conditions).order_by(table.id.desc()).limit(limit).offset(offset)
     )
     return list(rows), int(total or 0)
