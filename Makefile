@@ -17,6 +17,8 @@ help:
 	@echo "make train  - (re)train the Rasa model when its inputs changed"
 	@echo "make lint   - ruff check and format check"
 	@echo "make bench  - benchmarks against baselines (slow; not part of make test)"
+	@echo "make cluster - 2 Rasa + 2 action servers behind nginx on PostgreSQL and Redis"
+	@echo "make test-cluster - the cluster's tests (replica kill, Redis down, TLS; not in make test)"
 
 # -- environments: rebuilt only when their requirement files change -------------------
 # Every package is pinned by constraints/*.txt (their headers say how to regenerate them).
@@ -27,6 +29,12 @@ $(VENV)/.installed: pyproject.toml constraints/app.txt
 	# torch first, pinned: pip then takes the CPU build instead of pulling a CUDA one.
 	$(VENV)/bin/pip install -q -c constraints/app.txt torch==2.13.0
 	$(VENV)/bin/pip install -q -c constraints/app.txt -e '.[dev]'
+	touch $@
+
+# The optional extras the tests and benchmarks use (pyspark for `recs train --engine spark`,
+# Locust for the cluster's load test); `make run` never needs them.
+$(VENV)/.extras: $(VENV)/.installed
+	$(VENV)/bin/pip install -q -c constraints/app.txt -e '.[dev,spark,bench]'
 	touch $@
 
 $(RASA_VENV)/.installed: requirements-rasa.txt requirements-rasa-dev.txt constraints/rasa.txt
@@ -80,7 +88,7 @@ lint: setup
 
 # Tests train on 80% of the hand-written NLU examples and measure the NLU on the other 20%.
 TEST_ENV := DAOGOU_VAR=$(CURDIR)/var/test DAOGOU_NLU_HOLDOUT=1
-test: setup
+test: setup $(VENV)/.extras
 	$(TEST_ENV) $(MAKE) --no-print-directory db models train
 	$(TEST_ENV) $(DAOGOU) bot validate
 	$(TEST_ENV) $(DAOGOU) bot test-nlu
@@ -89,7 +97,32 @@ test: setup
 	$(TEST_ENV) $(RASA_VENV)/bin/python -m pytest -q -p no:cacheprovider --confcutdir=tests/rasa tests/rasa
 	$(TEST_ENV) $(VENV)/bin/python -m pytest -q -p no:cacheprovider
 
-bench: setup db models
+# -- the cluster profile (daogou/cluster.py): Rasa and action-server replicas behind a private
+# nginx (Debian's package; its own prefix and config under var/cluster/, never the system service),
+# on the machine's PostgreSQL and Redis. nginx is installed with apt-get only when missing.
+CLUSTER_PACKAGES := nginx-light
+cluster-packages:
+	@{ command -v nginx || test -x /usr/sbin/nginx; } >/dev/null 2>&1 && command -v openssl >/dev/null && exit 0; \
+	command -v apt-get >/dev/null || { echo "the cluster profile needs nginx and openssl"; exit 1; }; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else echo "the cluster profile needs: apt-get install $(CLUSTER_PACKAGES) openssl (as root)"; exit 1; fi; \
+	echo "installing $(CLUSTER_PACKAGES) openssl with apt-get (the cluster profile)"; \
+	$$sudo apt-get update -qq >/dev/null && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get install -y -qq --no-install-recommends $(CLUSTER_PACKAGES) openssl >/dev/null
+
+.PHONY: cluster-packages cluster test-cluster
+cluster: db models train cluster-packages
+	$(DAOGOU) run --profile cluster
+
+# Starts a cluster of its own (free ports, PostgreSQL databases *_test, a private Redis) with the
+# model `make test` trains; not part of `make test`.
+test-cluster: setup cluster-packages
+	$(TEST_ENV) $(MAKE) --no-print-directory db models train
+	@start=$$(date +%s); \
+	$(TEST_ENV) $(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/cluster; status=$$?; \
+	echo "make test-cluster: tests/cluster took $$(( $$(date +%s) - start )) s"; exit $$status
+
+bench: setup $(VENV)/.extras db models
 	$(VENV)/bin/python benchmarks/run_all.py
 
 format: setup

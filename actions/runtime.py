@@ -91,7 +91,7 @@ def warm_up() -> None:
     except Exception:  # the server still answers graph questions without search
         log.exception("search warm-up failed")
     try:
-        recommendations().recommend(None, k=1)  # loads or fits the model now, not in a turn
+        services().warm_up_recommendations()  # loads or fits the model now, not in a turn
     except Exception:
         log.exception("recommender warm-up failed")
 

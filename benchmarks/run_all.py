@@ -14,15 +14,18 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     ["recsys.py"],
+    ["recsys_scaling.py"],
     ["rec_relevance.py"],
     ["sts.py"],
     ["search_quality.py"],
     ["search_speed.py"],
     ["nlu_quality.py"],
+    ["nlu_retrain.py"],
     ["dialogue_latency.py"],
     ["console_latency.py"],
     ["catalog_suite.py"],
     ["shopper_suite.py"],
+    ["cluster_load.py", "--baseline"],
 ]
 
 

@@ -16,6 +16,8 @@ Each patch is a module there with the evidence for it in its docstring:
 12. `graph_order`: the NLU and policy graphs run their nodes in a fixed order, without dask.
 13. `action_timeout`: a custom action call waits at most the endpoint's `timeout` (2.5 s), and a
     slow, dead or failing action server gets the shopper a polite reply instead of silence.
+14. `model_swap`: `PUT /model` loads the new model beside the serving one, off the event loop,
+    switches to it without a pause and frees the old one (`daogou bot retrain` uses it).
 
 Every patch is checked before any is applied: a Rasa other than 3.6.21, or internals that are
 not what a patch expects, stop the start with a `PatchMismatch` naming the patch.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from daogou.ab_cli import add_ab_parser
+from daogou.backup_cli import add_backup_parser
 from daogou.container import build_services
 from daogou.privacy import add_privacy_parser
 from daogou.recs_cli import add_recs_parser
@@ -73,10 +75,27 @@ def _bot_test_nlu(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bot_retrain(args: argparse.Namespace) -> int:
+    from daogou.nlu import botprep, retrain
+
+    settings = get_settings()
+    saw_heldout = retrain.botprep_saw_heldout(settings)  # before var/bot is prepared again
+    botprep.prepare(settings, build_services(settings).store)
+    report = retrain.retrain(
+        retrain.bot_project(settings, saw_heldout),
+        botprep.model_path(settings),
+        args.rasa_url or [settings.rasa_url],
+        token=settings.rasa_token,
+        dry_run=args.dry_run,
+    )
+    print(retrain.summary(report))
+    return 0 if report["decision"] == retrain.ACCEPTED else 1
+
+
 def _run(args: argparse.Namespace) -> int:
     from daogou.launcher import run_all
 
-    run_all(get_settings())
+    run_all(get_settings(), profile=args.profile)
     return 0
 
 
@@ -122,10 +141,29 @@ def add_bot_parser(subparsers: argparse._SubParsersAction) -> None:
     bot.add_parser("test-nlu", help="rasa test nlu on the held-out examples").set_defaults(
         func=_bot_test_nlu
     )
+    retrain = bot.add_parser(
+        "retrain",
+        help="train on the console's annotations; serve the model only if it is not worse "
+        "(exit 1 when refused)",
+    )
+    retrain.add_argument(
+        "--rasa-url", action="append", help="a Rasa server to load the accepted model into "
+        "(repeat for each; default RASA_URL)",
+    )  # fmt: skip
+    retrain.add_argument("--dry-run", action="store_true", help="train and score, load nothing")
+    retrain.set_defaults(func=_bot_retrain)
 
 
 def add_run_parser(subparsers: argparse._SubParsersAction) -> None:
-    subparsers.add_parser("run", help="start every service").set_defaults(func=_run)
+    run = subparsers.add_parser("run", help="start every service")
+    run.add_argument(
+        "--profile",
+        choices=["default", "cluster"],
+        default="default",
+        help="default: one of each service on SQLite (make run); cluster: Rasa and action-server "
+        "replicas behind nginx on PostgreSQL and Redis (make cluster, daogou/cluster.py)",
+    )
+    run.set_defaults(func=_run)
 
 
 # One adder per command group, each in the same shape (``daogou/recs_cli.py`` holds the
@@ -138,6 +176,8 @@ COMMAND_GROUPS = [
     add_run_parser,
     add_recs_parser,
     add_privacy_parser,
+    add_ab_parser,
+    add_backup_parser,
 ]
 
 

@@ -21,6 +21,7 @@ from knowledge_graph.orders import OrderStore
 from knowledge_graph.service import CatalogService, CatalogView
 from knowledge_graph.shop_answers import ShopAnswers
 from knowledge_graph.store import CatalogStore
+from recommender.ab import ArmedRecommendations, Experiment
 from recommender.events import EventStore
 from recommender.recommendations import RecommendationService, default_model_path
 from search.hybrid import Encoder, ProductSearch
@@ -58,6 +59,7 @@ class Services:
     answers: ShopAnswers  # the shop's FAQ texts and policy numbers (edited in the console)
     index_dir: Path | None
     _encoder: Callable[[], Encoder]
+    experiment: Experiment | None = None  # the rankers' A/B test (DAOGOU_AB_ARMS), if any
     _search: Callable[[], ProductSearch] = field(init=False)
     _recommendations: Callable[[], RecommendationService] = field(init=False)
 
@@ -84,7 +86,15 @@ class Services:
     def warm_up(self) -> None:
         """Loads the graph, models and indexes now, not in a shopper's turn."""
         self.search()
-        self.recommendations().recommend(None, k=1)  # loads or fits the CF model
+        self.warm_up_recommendations()
+
+    def warm_up_recommendations(self) -> None:
+        """Loads or fits the CF model (every arm's, during an A/B test) now, not in a turn."""
+        recommendations = self.recommendations()
+        if isinstance(recommendations, ArmedRecommendations):
+            recommendations.warm_up()
+        else:
+            recommendations.recommend(None, k=1)
 
     def _build_search(self) -> ProductSearch:
         searcher = ProductSearch(self.encoder(), self.index_dir)
@@ -92,11 +102,17 @@ class Services:
         return searcher
 
     def _build_recommendations(self) -> RecommendationService:
+        model_path = default_model_path(self.settings.var_dir)
+        if self.experiment is not None:
+            return ArmedRecommendations(
+                self.catalog,
+                self.events,
+                model_path,
+                consented=self.consent,
+                experiment=self.experiment,
+            )
         return RecommendationService(
-            self.catalog,
-            self.events,
-            model_path=default_model_path(self.settings.var_dir),
-            consented=self.consent,
+            self.catalog, self.events, model_path=model_path, consented=self.consent
         )
 
 
@@ -115,18 +131,23 @@ def build_services(
     memory, since a stand-in's vectors must never be saved where the real ones live.
     """
     store = store or CatalogStore.from_url(settings.database_url)
-    index_dir = settings.var_dir / "index" / process if encoder is None else None
+    index_name = settings.index_name or process
+    index_dir = settings.var_dir / "index" / index_name if encoder is None else None
     consent = ConsentLookup(store)
+    experiment = Experiment(settings.ab_experiment, settings.ab_arms) if settings.ab_arms else None
     return Services(
         settings=settings,
         store=store,
         catalog=CatalogService(store, check_interval=catalog_check_interval),
         orders=OrderStore(store),
         consent=consent,
-        events=EventStore(store, consented=consent),
+        events=EventStore(
+            store, consented=consent, arm_of=experiment.arm_of if experiment else None
+        ),
         answers=ShopAnswers(store, REPO_ROOT / "bot/domain/faq.yml", catalog_check_interval),
         index_dir=index_dir,
         _encoder=(lambda: encoder) if encoder is not None else (lambda: _e5(settings)),
+        experiment=experiment,
     )
 
 

@@ -1,8 +1,15 @@
-"""Starts the three services as child processes and stops them all on Ctrl-C."""
+"""Starts the services as child processes and stops them all on Ctrl-C.
+
+Two profiles: `default` (one Rasa, one action server, the web app: `make run`) and `cluster`
+(replicas of Rasa and of the action server behind nginx, on PostgreSQL and Redis: `make cluster`,
+daogou/cluster.py). In the default profile a service that stops stops them all; in the cluster
+the others keep serving while the launcher restarts the one that stopped.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import secrets
 import signal
@@ -18,6 +25,9 @@ from pathlib import Path
 import httpx
 import yaml
 
+from daogou import cluster
+from daogou.cluster import Topology
+from daogou.logs import open_rotating_log
 from daogou.nlu import botprep
 from daogou.nlu.botprep import RASA_PYTHON, model_path, rasa_env, write_endpoints
 from daogou.settings import REPO_ROOT, Settings
@@ -31,6 +41,7 @@ class Service:
     args: list[str]
     health_url: str
     env: dict[str, str]
+    port: int | None = None
 
 
 TF_SERVING_THREADS = {
@@ -39,12 +50,14 @@ TF_SERVING_THREADS = {
 }
 
 
-def credentials(settings: Settings) -> dict:
+def credentials(settings: Settings, socketio_options: dict | None = None) -> dict:
     """bot/credentials.yml with the key that Rasa's channels verify shopper tokens with (setting
     `shopper_key`, web/identity.py) given to every channel as `jwt_key`, and the Rasa token as
     the Socket.IO channel's `push_token` (the web app's staff messages, web/handoff_loop.py),
     and to every channel the chat guard's limits, proxies and word list (bot/channels/guard.py;
-    the Rasa token as its `proxy_token`, which the web app's /api/chat shows)."""
+    the Rasa token as its `proxy_token`, which the web app's /api/chat shows).
+    `socketio_options`: more for the Socket.IO channel (the cluster's Redis and origins); the
+    template's own values win."""
     channels = yaml.safe_load((REPO_ROOT / "bot" / "credentials.yml").read_text(encoding="utf-8"))
     key = settings.shopper_key
     guard = {
@@ -66,16 +79,21 @@ def credentials(settings: Settings) -> dict:
     for name, options in rendered.items():
         if name.endswith("ProductSocketIOInput") or name == "socketio":
             options["push_token"] = settings.rasa_token
+            rendered[name] = {**(socketio_options or {}), **options}
     return rendered
 
 
-def write_credentials(settings: Settings, path: Path | None = None) -> Path:
+def write_credentials(
+    settings: Settings, path: Path | None = None, socketio_options: dict | None = None
+) -> Path:
     """The rendered credentials (default var/bot/credentials.yml), written at every start like
     the endpoints. They hold the key, so the file is the owner's only, and it is replaced
     whole: a benchmark starting beside the tests never lets Rasa read half of it."""
     path = path or settings.var_dir / "bot" / "credentials.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = yaml.safe_dump(credentials(settings), allow_unicode=True, sort_keys=False)
+    text = yaml.safe_dump(
+        credentials(settings, socketio_options), allow_unicode=True, sort_keys=False
+    )
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
         file.write(text)
@@ -83,55 +101,135 @@ def write_credentials(settings: Settings, path: Path | None = None) -> Path:
     return path
 
 
-def service_specs(settings: Settings) -> list[Service]:
-    base_env = dict(os.environ)
-    base_env["PYTHONPATH"] = str(REPO_ROOT)
-    base_env.update(
+def base_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    env.update(
         DAOGOU_VAR=str(settings.var_dir),
         DATABASE_URL=settings.database_url,
         RASA_URL=settings.rasa_url,
         ACTION_SERVER_URL=settings.action_server_url,
     )
+    return env
+
+
+def action_service(
+    settings: Settings,
+    env: dict[str, str],
+    name: str = "action server",
+    port: int | None = None,
+    host: str | None = None,
+) -> Service:
+    port = port or settings.action_port
+    args = [str(VENV_BIN / "python"), "-m", "actions.server", "--port", str(port)]
+    if host:
+        args += ["--host", host]
+    # One thread for the few queries it embeds itself: the other core is Rasa's.
+    env = {"DAOGOU_QUERY_THREADS": "1", **env}
+    if name != "action server":  # a replica: its own index folder, two building one corrupt it
+        env["DAOGOU_INDEX_NAME"] = name
+    return Service(name, args, f"http://127.0.0.1:{port}/health", env, port)
+
+
+def rasa_service(
+    settings: Settings,
+    name: str = "rasa",
+    port: int | None = None,
+    *,
+    bot_files: Path | None = None,
+    interface: str | None = None,
+) -> Service:
+    """`bot_files`: the folder of the endpoints and credentials files (default var/bot)."""
+    port = port or settings.rasa_port
+    files = bot_files or settings.var_dir / "bot"
+    # bot.serve is the rasa CLI plus its latency fixes (GC freeze, schema cache,
+    # NLU thread, warm-up): see its docstring.
+    args = [str(RASA_PYTHON), "-m", "bot.serve", "run", "--model", str(model_path(settings))]
+    args += ["--endpoints", str(files / "endpoints.yml")]
+    args += ["--credentials", str(files / "credentials.yml")]
+    args += ["--port", str(port), "--enable-api", f"--auth-token={settings.rasa_token}"]
+    args += ["--cors", "*"]  # the token joined to its option: a token may start with "-"
+    if interface:
+        args += ["--interface", interface]
+    return Service(
+        name, args, f"http://127.0.0.1:{port}/status?token={settings.rasa_token}",
+        # TensorFlow runs DIET and the selector one op after another on the NLU thread: its
+        # thread pools handed each small op to a thread on the other core, which only waited
+        # for it (10-shopper p50 63.5 -> 58.4 ms, four interleaved runs each; README).
+        {**TF_SERVING_THREADS, **rasa_env()}, port,
+    )  # fmt: skip
+
+
+def web_service(settings: Settings, env: dict[str, str]) -> Service:
+    return Service(
+        "web app",
+        [str(VENV_BIN / "uvicorn"), "--factory", "web.app:app_factory",
+         "--host", "0.0.0.0", "--port", str(settings.web_port)],
+        f"http://127.0.0.1:{settings.web_port}/health",
+        env, settings.web_port,
+    )  # fmt: skip
+
+
+def service_specs(settings: Settings, topology: Topology | None = None) -> list[Service]:
+    """The default profile's three services; with a `topology`, the cluster's replicas
+    ("actions-1", "rasa-1", ...: each on its own port and log file, on 127.0.0.1 only, behind
+    nginx) and the web app. nginx itself is `cluster_nginx_service`."""
+    env = base_env(settings)
+    if topology is None:
+        return [action_service(settings, env), rasa_service(settings), web_service(settings, env)]
+    env.update(cluster_env(settings))
+    bot_files = cluster.cluster_dir(settings) / "bot"
     return [
-        Service(
-            "action server",
-            [str(VENV_BIN / "python"), "-m", "actions.server", "--port", str(settings.action_port)],
-            f"http://127.0.0.1:{settings.action_port}/health",
-            # One thread for the few queries it embeds itself: the other core is Rasa's.
-            {"DAOGOU_QUERY_THREADS": "1", **base_env},
-        ),
-        Service(
-            "rasa",
-            # bot.serve is the rasa CLI plus its latency fixes (GC freeze, schema cache,
-            # NLU thread, warm-up): see its docstring.
-            [str(RASA_PYTHON), "-m", "bot.serve", "run", "--model", str(model_path(settings)),
-             "--endpoints", str(settings.var_dir / "bot" / "endpoints.yml"),
-             "--credentials", str(settings.var_dir / "bot" / "credentials.yml"),
-             "--port", str(settings.rasa_port), "--enable-api",
-             f"--auth-token={settings.rasa_token}", "--cors", "*"],  # a token may start with "-"
-            f"http://127.0.0.1:{settings.rasa_port}/status?token={settings.rasa_token}",
-            # TensorFlow runs DIET and the selector one op after another on the NLU thread: its
-            # thread pools handed each small op to a thread on the other core, which only waited
-            # for it (10-shopper p50 63.5 -> 58.4 ms, four interleaved runs each; README).
-            {**TF_SERVING_THREADS, **rasa_env()},
-        ),
-        Service(
-            "web app",
-            [str(VENV_BIN / "uvicorn"), "--factory", "web.app:app_factory",
-             "--host", "0.0.0.0", "--port", str(settings.web_port)],
-            f"http://127.0.0.1:{settings.web_port}/health",
-            base_env,
-        ),
+        *(action_service(settings, env, f"actions-{i}", port, host=cluster.LOOPBACK)
+          for i, port in enumerate(topology.action_ports, 1)),
+        *(rasa_service(settings, f"rasa-{i}", port, bot_files=bot_files, interface=cluster.LOOPBACK)
+          for i, port in enumerate(topology.rasa_ports, 1)),
+        web_service(settings, env),
     ]  # fmt: skip
 
 
-def start(service: Service, log_dir: Path) -> subprocess.Popen:
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log = open(log_dir / f"{service.name.replace(' ', '_')}.log", "ab")  # noqa: SIM115 (lives with the child)
-    return subprocess.Popen(
-        service.args, cwd=REPO_ROOT, env=service.env, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True,
+def cluster_env(settings: Settings) -> dict[str, str]:
+    """What the cluster's processes get beyond the default profile's: every setting the
+    cluster changed (daogou/cluster.py cluster_settings)."""
+    return {
+        "TRACKER_DB_URL": settings.tracker_db_url,
+        "REDIS_URL": settings.redis_url or "",
+        "DAOGOU_WEB_PORT": str(settings.web_port),
+        "DAOGOU_RASA_PORT": str(settings.rasa_port),
+        "DAOGOU_ACTION_PORT": str(settings.action_port),
+        "DAOGOU_TRUSTED_PROXIES": ",".join(settings.trusted_proxies),
+        "DAOGOU_PUBLIC_RASA_URL": settings.public_rasa_url or "",
+    }
+
+
+def cluster_nginx_service(files: cluster.NginxFiles, topology: Topology) -> Service:
+    """nginx, healthy once the web app answers through its public listener."""
+    return Service(
+        "nginx", cluster.nginx_args(files),
+        f"http://127.0.0.1:{topology.http_port}/health", dict(os.environ), topology.http_port,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LogLimits:
+    """Each child's log rotates at `max_bytes`, keeping `backups` older files (daogou/logs.py)."""
+
+    max_bytes: int = 20 * 1024 * 1024
+    backups: int = 5
+
+    @classmethod
+    def of(cls, settings: Settings) -> LogLimits:
+        return cls(settings.log_max_bytes, settings.log_backups)
+
+
+def start(service: Service, log_dir: Path, limits: LogLimits = LogLimits()) -> subprocess.Popen:
+    """The child with its output copied through a pipe into a rotating log in `log_dir`."""
+    path = log_dir / f"{service.name.replace(' ', '_')}.log"
+    with open_rotating_log(path, limits.max_bytes, limits.backups) as log:
+        return subprocess.Popen(
+            service.args, cwd=REPO_ROOT, env=service.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
 
 
 def wait_healthy(service: Service, process: subprocess.Popen, timeout: float) -> None:
@@ -171,7 +269,10 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # same clean shutdown as Ctrl-C (systemd, docker stop, kill)
 
 
-def run_all(settings: Settings) -> None:
+def run_all(settings: Settings, profile: str = "default") -> None:
+    if profile == "cluster":
+        run_cluster(settings)
+        return
     busy = [
         p for p in (settings.action_port, settings.rasa_port, settings.web_port) if port_in_use(p)
     ]
@@ -188,7 +289,7 @@ def run_all(settings: Settings) -> None:
     try:
         for service in service_specs(settings):
             print(f"starting {service.name} ...", file=sys.stderr, flush=True)
-            process = start(service, log_dir)
+            process = start(service, log_dir, LogLimits.of(settings))
             processes.append(process)
             wait_healthy(service, process, timeout=300)
         print(
@@ -210,6 +311,162 @@ def run_all(settings: Settings) -> None:
         print("\nstopping ...", file=sys.stderr)
     finally:
         stop_all(processes)
+
+
+# -- the cluster profile ---------------------------------------------------------------------------
+def _say(text: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Child:
+    service: Service
+    process: subprocess.Popen
+    started: float
+    restarts: int = 0  # in a row: reset once it has run for STABLE_SECONDS
+    restart_at: float | None = None  # when it stopped: when it is started again
+
+
+class Supervisor:
+    """The cluster's children: started and waited for, each restarted with a growing delay when
+    it stops while the others keep serving (nginx sends its traffic to the other replicas
+    meanwhile), and listed with their pids in var/cluster/services.json."""
+
+    RESTART_DELAY = 5.0
+    MAX_DELAY = 300.0
+    STABLE_SECONDS = 600.0
+
+    def __init__(self, log_dir: Path, state_file: Path, limits: LogLimits = LogLimits()) -> None:
+        self.log_dir = log_dir
+        self.state_file = state_file
+        self.limits = limits
+        self.children: list[Child] = []
+
+    def start_all(self, services: list[Service], timeout: float) -> None:
+        """Starts `services` together, then waits until each answers its health URL."""
+        for service in services:
+            _say(f"starting {service.name} ...")
+            process = start(service, self.log_dir, self.limits)
+            self.children.append(Child(service, process, time.monotonic()))
+        self._write_state()
+        deadline = time.monotonic() + timeout
+        for child in self.children[-len(services) :]:
+            wait_healthy(child.service, child.process, max(1.0, deadline - time.monotonic()))
+            _say(f"{child.service.name} is up (pid {child.process.pid})")
+
+    def check(self) -> None:
+        """One look at every child: note the ones that stopped, restart the ones due."""
+        now = time.monotonic()
+        for child in self.children:
+            if child.restart_at is None and child.process.poll() is not None:
+                if now - child.started >= self.STABLE_SECONDS:
+                    child.restarts = 0
+                delay = min(self.RESTART_DELAY * 2**child.restarts, self.MAX_DELAY)
+                child.restart_at = now + delay
+                _say(
+                    f"{child.service.name} stopped (exit code {child.process.returncode}); the "
+                    f"others keep serving; restarting it in {delay:.0f} s "
+                    f"(log: {self.log_dir})"
+                )
+            elif child.restart_at is not None and now >= child.restart_at:
+                child.process = start(child.service, self.log_dir, self.limits)
+                child.started, child.restart_at = now, None
+                child.restarts += 1
+                _say(f"restarted {child.service.name} (pid {child.process.pid})")
+                self._write_state()
+
+    def watch(self) -> None:
+        while True:
+            self.check()
+            time.sleep(1)
+
+    def stop(self) -> None:
+        stop_all([child.process for child in self.children])
+        self.state_file.unlink(missing_ok=True)
+
+    def _write_state(self) -> None:
+        state = [
+            {
+                "name": c.service.name,
+                "pid": c.process.pid,
+                "port": c.service.port,
+                "log": str(self.log_dir / f"{c.service.name.replace(' ', '_')}.log"),
+            }
+            for c in self.children
+        ]
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.state_file.with_name(f".{self.state_file.name}.{os.getpid()}")
+        temporary.write_text(json.dumps({"services": state}, indent=2), encoding="utf-8")
+        temporary.replace(self.state_file)
+
+
+def write_cluster_bot_files(settings: Settings, topology: Topology) -> Path:
+    """var/cluster/bot/: the replicas' endpoints (PostgreSQL tracker store, Redis lock store,
+    the actions' load balancer) and credentials (Socket.IO rooms in Redis; the pages of the web
+    app and of nginx may connect)."""
+    folder = cluster.cluster_dir(settings) / "bot"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "endpoints.yml").write_text(
+        yaml.safe_dump(botprep.endpoints(settings), allow_unicode=True, sort_keys=False),
+        encoding="utf-8",
+    )
+    socketio_options = {
+        "redis_url": settings.redis_url,
+        "cors_allowed_origins": cluster.public_origins(topology),
+    }
+    write_credentials(settings, folder / "credentials.yml", socketio_options)
+    return folder
+
+
+def run_cluster(settings: Settings) -> None:
+    """`daogou run --profile cluster` (daogou/cluster.py): until Ctrl-C or SIGTERM."""
+    topology = Topology.from_settings(settings)
+    busy = [port for port in topology.all_ports() if port_in_use(port)]
+    if busy:
+        raise SystemExit(
+            f"port {', '.join(map(str, busy))} already in use: is Daogou already running? Stop "
+            "it, or choose other ports (DAOGOU_CLUSTER_HTTP_PORT, DAOGOU_CLUSTER_HTTPS_PORT, "
+            "DAOGOU_WEB_PORT, DAOGOU_RASA_PORT, DAOGOU_ACTION_PORT: replicas use the next ports)."
+        )
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    _say("preparing the cluster: databases, TLS certificate, nginx.conf ...")
+    clustered, files = cluster.prepare(settings, topology)
+    if not cluster.redis_answers(clustered.redis_url or ""):
+        _say(
+            f"Redis does not answer at {clustered.redis_url}: each Rasa replica uses its own "
+            "lock until it does"
+        )
+    write_cluster_bot_files(clustered, topology)
+    supervisor = Supervisor(
+        cluster.log_dir(clustered),
+        cluster.cluster_dir(clustered) / "services.json",
+        LogLimits.of(clustered),
+    )
+    try:
+        supervisor.start_all(service_specs(clustered, topology), timeout=900)
+        supervisor.start_all([cluster_nginx_service(files, topology)], timeout=60)
+        print(cluster_banner(clustered, topology, files), flush=True)
+        supervisor.watch()
+    except KeyboardInterrupt:
+        _say("stopping ...")
+    finally:
+        supervisor.stop()
+
+
+def cluster_banner(settings: Settings, topology: Topology, files: cluster.NginxFiles) -> str:
+    rasa = ", ".join(str(p) for p in topology.rasa_ports)
+    actions = ", ".join(str(p) for p in topology.action_ports)
+    return (
+        f"\nThe Daogou cluster is running:\n"
+        f"  storefront + chat   http://localhost:{topology.http_port}/  "
+        f"https://localhost:{topology.https_port}/\n"
+        f"  Rasa for tools      http://127.0.0.1:{topology.rasa_lb_port} (replicas on {rasa})\n"
+        f"  action servers      http://127.0.0.1:{topology.action_lb_port} (replicas on {actions})\n"
+        f"  web app (direct)    http://localhost:{topology.web_port}/\n"
+        f"  TLS certificate     {files.cert}\n"
+        f"  logs                {files.log_dir}\n"
+        f"Press Ctrl-C to stop."
+    )
 
 
 def free_port() -> int:
@@ -270,7 +527,7 @@ def running_bot(settings: Settings, private: str | None = None) -> Iterator[Sett
                 service.args[service.args.index("--endpoints") + 1] = str(endpoints_file)
             if credentials_file and "--credentials" in service.args:
                 service.args[service.args.index("--credentials") + 1] = str(credentials_file)
-            process = start(service, log_dir)
+            process = start(service, log_dir, LogLimits.of(settings))
             processes.append(process)
             wait_healthy(service, process, timeout=300)
         yield settings

@@ -127,7 +127,12 @@ def refit_recommender(services: Services) -> bool:
     pick the new file up on their next request); whether it did."""
     if not _recommender_saved(services.settings):
         return False
+    from recommender.gate import discard_candidates
+    from recommender.recommendations import default_model_path
+
     services.recommendations().save()
+    # Refused candidates of the gated retrain were fitted on the erased events too.
+    discard_candidates(default_model_path(services.settings.var_dir).parent)
     return True
 
 

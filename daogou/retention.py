@@ -41,10 +41,8 @@ run is skipped when the audit log shows a run since its scheduled time (another 
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import logging
-import os
 import sys
 import zlib
 from collections.abc import Collection, Iterator, Sequence
@@ -58,6 +56,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from daogou.container import Services, build_services
+from daogou.locks import advisory_lock, file_lock
 from daogou.privacy import (
     ID_CHUNK,
     INDEX_TABLES,
@@ -351,10 +350,10 @@ def lease(settings: Settings) -> Iterator[bool]:
     """Whether this process may run retention now (module docstring); held for the block."""
     url = sa.make_url(settings.database_url)
     if url.get_backend_name() == "postgresql":
-        with _advisory_lock(settings.database_url) as held:
+        with advisory_lock(settings.database_url, PG_LOCK_KEY) as held:
             yield held
     else:
-        with _file_lock(lock_path(settings)) as held:
+        with file_lock(lock_path(settings)) as held:
             yield held
 
 
@@ -364,41 +363,6 @@ def lock_path(settings: Settings) -> Path:
     if database in (None, "", ":memory:"):
         return settings.var_dir / "retention.lock"
     return Path(f"{database}-retention.lock")
-
-
-@contextmanager
-def _advisory_lock(url: str) -> Iterator[bool]:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)  # closing it releases the lock
-    try:
-        with engine.connect() as conn:
-            held = bool(conn.execute(sa.select(sa.func.pg_try_advisory_lock(PG_LOCK_KEY))).scalar())
-            conn.commit()
-            try:
-                yield held
-            finally:
-                if held:
-                    conn.execute(sa.select(sa.func.pg_advisory_unlock(PG_LOCK_KEY)))
-                    conn.commit()
-    finally:
-        engine.dispose()
-
-
-@contextmanager
-def _file_lock(path: Path) -> Iterator[bool]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
 
 
 # -- the command --------------------------------------------------------------------------------

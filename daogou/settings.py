@@ -9,6 +9,7 @@ the environment; everything below `daogou/` gets what it needs passed in
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
@@ -59,6 +60,36 @@ class Settings:
     # the web app: the shop runs `daogou privacy retain` from cron).
     retention_days: int = 365
     retention_at: str = "03:30"
+    # The recommender's gated retrain (recommender/gate.py, `daogou recs train`): daily at this
+    # shop time by the web app ("" = only from the command line or cron), judged on the events
+    # of the last this-many days, which the candidate is not trained on.
+    recs_train_at: str = "04:00"
+    recs_holdout_days: float = 7.0
+    # A/B test of rankers (recommender/ab.py): the arms' names ("" = no test, everyone gets the
+    # served ranker), and the experiment's name, which salts the stable hash of shopper ids.
+    ab_arms: tuple[str, ...] = ()
+    ab_experiment: str = "ranker"
+    # Logs under var/logs rotate at this size, keeping this many older files.
+    log_max_bytes: int = 20 * 1024 * 1024
+    log_backups: int = 5
+    # GET /metrics (web app, action server) wants `Authorization: Bearer <token>` when set.
+    metrics_token: str | None = None
+    # `daogou backup` writes here unless told otherwise.
+    backup_dir: Path | None = None
+    # The cluster profile (`daogou run --profile cluster`, daogou/cluster.py): replicas of Rasa
+    # and of the action server behind nginx, its public ports, and the TLS certificate and key
+    # (None: a self-signed pair generated once under var/cluster/tls/). The URL browsers reach
+    # Rasa at (the widget's data-rasa-url; None: rasa_url).
+    cluster_rasa_replicas: int = 2
+    cluster_action_replicas: int = 2
+    cluster_http_port: int = 8080
+    cluster_https_port: int = 8443
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    public_rasa_url: str | None = None
+    # The search index folder under var/index/ (default: the process kind): each action-server
+    # replica of the cluster profile gets its own, since two building one at once corrupt it.
+    index_name: str | None = None
 
     @property
     def review_index_url(self) -> str:
@@ -119,6 +150,22 @@ def load_settings() -> Settings:
         ).resolve(),
         retention_days=max(0, int(os.environ.get("DAOGOU_RETENTION_DAYS", "365").strip() or 0)),
         retention_at=os.environ.get("DAOGOU_RETENTION_AT", "03:30").strip(),
+        recs_train_at=os.environ.get("DAOGOU_RECS_TRAIN_AT", "04:00").strip(),
+        recs_holdout_days=float(os.environ.get("DAOGOU_RECS_HOLDOUT_DAYS") or 7),
+        ab_arms=tuple(a for a in re.split(r"[,\s]+", os.environ.get("DAOGOU_AB_ARMS", "")) if a),
+        ab_experiment=os.environ.get("DAOGOU_AB_EXPERIMENT", "ranker").strip() or "ranker",
+        log_max_bytes=int(os.environ.get("DAOGOU_LOG_MAX_BYTES") or 20 * 1024 * 1024),
+        log_backups=int(os.environ.get("DAOGOU_LOG_BACKUPS") or 5),
+        metrics_token=os.environ.get("DAOGOU_METRICS_TOKEN") or None,
+        backup_dir=Path(b).resolve() if (b := os.environ.get("DAOGOU_BACKUP_DIR")) else None,
+        cluster_rasa_replicas=int(os.environ.get("DAOGOU_CLUSTER_RASA_REPLICAS") or 2),
+        cluster_action_replicas=int(os.environ.get("DAOGOU_CLUSTER_ACTION_REPLICAS") or 2),
+        cluster_http_port=int(os.environ.get("DAOGOU_CLUSTER_HTTP_PORT") or 8080),
+        cluster_https_port=int(os.environ.get("DAOGOU_CLUSTER_HTTPS_PORT") or 8443),
+        tls_cert=Path(c).resolve() if (c := os.environ.get("DAOGOU_TLS_CERT")) else None,
+        tls_key=Path(k).resolve() if (k := os.environ.get("DAOGOU_TLS_KEY")) else None,
+        public_rasa_url=os.environ.get("DAOGOU_PUBLIC_RASA_URL") or None,
+        index_name=os.environ.get("DAOGOU_INDEX_NAME", "").strip() or None,
     )
 
 

@@ -13,6 +13,12 @@ data to export or erase: the simplest way to keep statistics without a profile. 
 before the shopper agreed stay anonymous; personalisation starts from the answer on. A store
 without ``consented`` records ids as given (the seed catalog's and the benchmarks' simulated
 shoppers).
+
+A/B tests (issue #18): a store given ``arm_of`` (the running experiment's
+:meth:`recommender.ab.Experiment.arm_of`) records on every event the arm of the id the event
+is kept under, by the same function that picks the ranker serving that shopper
+(:class:`recommender.ab.ArmedRecommendations`), so the web app's and the action server's
+events name the arm that served them without carrying it through the widget.
 """
 
 from __future__ import annotations
@@ -64,17 +70,27 @@ def decay(ts: datetime, now: datetime) -> float:
 
 class EventStore:
     """`consented(user_id)`: whether the shopper agreed to personal recommendations; None
-    records every id as given."""
+    records every id as given. `arm_of(user_id)`: the A/B test arm of the id an event is kept
+    under (:data:`ANONYMOUS` included); None (no experiment) records no arm."""
 
-    def __init__(self, store: CatalogStore, consented: Callable[[str], bool] | None = None) -> None:
+    def __init__(
+        self,
+        store: CatalogStore,
+        consented: Callable[[str], bool] | None = None,
+        arm_of: Callable[[str], str] | None = None,
+    ) -> None:
         self.store = store
         self.consented = consented
+        self.arm_of = arm_of
 
     def _owner(self, user_id: str) -> str:
         """The id an event is kept under: the shopper's only with their consent."""
         if self.consented is None or self.consented(user_id):
             return user_id
         return ANONYMOUS
+
+    def _arm(self, owner: str) -> str | None:
+        return self.arm_of(owner) if self.arm_of is not None else None
 
     def record(
         self,
@@ -90,23 +106,27 @@ class EventStore:
             raise InvalidEvent(f"source must be one of {', '.join(SOURCES)}")
         if not user_id or len(user_id) > 64:
             raise InvalidEvent("user_id must have 1 to 64 characters")
+        owner = self._owner(user_id)
         with self.store.session() as session:
             session.add(
                 Event(
-                    user_id=self._owner(user_id),
+                    user_id=owner,
                     sku=sku,
                     type=type,
                     source=source,
                     ts=ts or datetime.now(UTC),
+                    arm=self._arm(owner),
                 )
             )
 
     def record_many(self, rows: Iterable[dict[str, Any]]) -> int:
         """One multi-row INSERT in one transaction. Core, not ORM objects: the action server
-        calls this on the reply path, where the ORM's unit of work cost a third of its time."""
+        calls this on the reply path, where the ORM's unit of work cost a third of its time.
+        A row may name its ``arm``; otherwise the experiment's assignment is recorded."""
         rows = [r for r in rows if r["type"] in EVENT_TYPES]
         ids = {r["user_id"] for r in rows}
         owners = {i: self._owner(i) for i in ids}  # one consent lookup per shopper
+        arms = {owner: self._arm(owner) for owner in set(owners.values())}
         values = [
             {
                 "user_id": owners[r["user_id"]],
@@ -114,6 +134,7 @@ class EventStore:
                 "type": r["type"],
                 "source": r.get("source", "storefront"),
                 "ts": datetime.fromisoformat(r["ts"]) if isinstance(r["ts"], str) else r["ts"],
+                "arm": r.get("arm") or arms[owners[r["user_id"]]],
             }
             for r in rows
         ]

@@ -21,13 +21,17 @@ neighbours, with nothing of the shopper's own events.
 
 from __future__ import annotations
 
+import inspect
+import json
 import logging
+import secrets
 import threading
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -77,6 +81,22 @@ def default_model_path(var_dir: Path) -> Path:
     return var_dir / "recs" / "model.npz"
 
 
+DEFAULT_ALS_ENGINE = "inprocess"
+SAVED_MODEL_ERRORS = (ValueError, KeyError, TypeError, OSError, zipfile.BadZipFile)
+
+
+def engine_option(als_engine: str = DEFAULT_ALS_ENGINE) -> dict[str, str]:
+    """The ServedRanker argument choosing where ALS trains, when this build's ranker has one.
+
+    Older rankers (no ``als_engine`` parameter) train ALS in-process only: asking them for
+    another engine is an error rather than a silent in-process fit."""
+    if "als_engine" in inspect.signature(ServedRanker).parameters:
+        return {"als_engine": als_engine}
+    if als_engine != DEFAULT_ALS_ENGINE:
+        raise ValueError(f"this ServedRanker trains ALS in-process only, not with {als_engine!r}")
+    return {}
+
+
 @dataclass
 class Recommendation:
     product: Product
@@ -85,7 +105,7 @@ class Recommendation:
 
 
 @dataclass
-class _Model:
+class TrainedModel:
     """A fitted ranker and the catalog version (and item order) it was fitted on."""
 
     version: int
@@ -110,16 +130,23 @@ class _Model:
     def trained_events(self) -> int:
         return self.ranker.n_interactions
 
+    @property
+    def config(self) -> dict[str, Any]:
+        """The ranker's constructor arguments (tuned blend included): refits it elsewhere."""
+        return self.ranker.get_params()
+
     @classmethod
-    def of(cls, ranker: ServedRanker) -> _Model:
+    def of(cls, ranker: ServedRanker) -> TrainedModel:
         assert ranker.items is not None
         skus = [str(s) for s in ranker.items.keys]
         return cls(ranker.items.version, skus, {s: i for i, s in enumerate(skus)}, ranker)
 
 
 class RecommendationService:
-    """`model_path` (var/recs/model.npz): `daogou recs train` writes it; every process serving
-    recommendations picks a newer file up on its next request (one stat per request).
+    """`model_path` (var/recs/model.npz): `daogou recs train` writes it (through the gate of
+    recommender/gate.py, which publishes a new model only if it is not worse than the served
+    one); every process serving recommendations picks a newer file up on its next request
+    (one stat per request).
     `consented(user_id)`: whether the shopper agreed to personal recommendations."""
 
     def __init__(
@@ -134,36 +161,80 @@ class RecommendationService:
         self.events = events
         self.model_path = model_path
         self.consented = consented
-        self._model: _Model | None = None
+        self._model: TrainedModel | None = None
         self._loaded_mtime = 0.0
         self._lock = threading.Lock()
 
     # -- training ------------------------------------------------------------------
-    def train(self, blend: dict[str, float] | None = None) -> _Model:
-        """Fits on every event so far (`daogou recs train`, or lazily on first use).
+    def train(
+        self, blend: dict[str, float] | None = None, *, als_engine: str = DEFAULT_ALS_ENGINE
+    ) -> TrainedModel:
+        """Fits on every event so far (`daogou recs train`, or lazily on first use) and serves it.
 
         Without a ``blend`` the ranker tunes its blend weights on held-out events first (an
         extra fit of every collaborative signal); a refit after a catalog change, which runs
         inside a shopper's request, keeps the blend it had instead of tuning again."""
-        view = self.catalog.current()
-        skus = sorted(view.graph.products)
-        index = {s: i for i, s in enumerate(skus)}
-        histories, weights, times = _by_shopper(self.events.all_interactions(), index)
-        ranker = ServedRanker(blend=blend, items=_item_facts(view, skus))
-        ranker.fit_sequences(histories, len(skus), weights, times)
-        trained = _Model.of(ranker)
+        trained = self.fit_ranker({"blend": blend, **engine_option(als_engine)})
         with self._lock:
             self._model = trained
         return trained
 
-    def save(self) -> Path:
+    def fit_ranker(
+        self,
+        config: Mapping[str, Any],
+        interactions: Sequence[Interaction] | None = None,
+        *,
+        now: datetime | None = None,
+        view: CatalogView | None = None,
+    ) -> TrainedModel:
+        """A ``ServedRanker(**config)`` for the catalog (``view``, by default the current one)
+        fitted on ``interactions`` (by default every event so far), their weights decayed to
+        ``now`` (by default the present). Not served: :meth:`publish` does that.
+        recommender/gate.py fits the models it compares on the events before its window."""
+        view = view or self.catalog.current()
+        skus = sorted(view.graph.products)
+        index = {s: i for i, s in enumerate(skus)}
+        events = self.events.all_interactions() if interactions is None else interactions
+        sequences = shopper_sequences(events, index, now)
+        ranker = ServedRanker(**{**config, "items": _item_facts(view, skus)})
+        ranker.fit_sequences(sequences.items, len(skus), sequences.weights, sequences.times)
+        return TrainedModel.of(ranker)
+
+    def publish(self, model: TrainedModel) -> Path:
+        """Writes ``model`` atomically for every serving process to pick up, and serves it here."""
+        assert self.model_path is not None
+        self.model_path.parent.mkdir(parents=True, exist_ok=True)
+        # A name of its own (an erasure's refit may publish while the gate does), created with
+        # the usual permissions (the action server may run as another user).
+        tmp = self.model_path.with_name(f".{self.model_path.stem}.{secrets.token_hex(4)}.npz")
+        try:
+            model.ranker.save(tmp)
+            tmp.replace(self.model_path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        with self._lock:
+            self._model = model
+        return self.model_path
+
+    def save(self, *, als_engine: str = DEFAULT_ALS_ENGINE) -> Path:
         """Trains on all events and writes the model for every serving process to pick up."""
         assert self.model_path is not None
-        model = self.train()
-        self.model_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = model.ranker.save(self.model_path.with_suffix(".tmp.npz"))
-        tmp.replace(self.model_path)
-        return self.model_path
+        return self.publish(self.train(als_engine=als_engine))
+
+    def saved_config(self) -> dict[str, Any] | None:
+        """The constructor arguments of the saved ranker (its tuned blend among them), read
+        without loading its arrays; None when no readable ServedRanker is saved."""
+        path = self.model_path
+        if path is None or not path.exists():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                if str(saved["model"]) != ServedRanker.name:
+                    return None
+                config = json.loads(str(saved["params"]))
+        except (*SAVED_MODEL_ERRORS, json.JSONDecodeError):
+            return None
+        return config if isinstance(config, dict) else None
 
     def _load_saved(self, view: CatalogView) -> None:
         path = self.model_path
@@ -172,16 +243,16 @@ class RecommendationService:
         self._loaded_mtime = path.stat().st_mtime
         try:
             ranker = ServedRanker.load(path)
-        except (ValueError, KeyError, TypeError, OSError, zipfile.BadZipFile):
+        except SAVED_MODEL_ERRORS:
             log.warning("%s: not a saved ServedRanker (an older format?); refitting", path)
             return
-        loaded = _Model.of(ranker)
+        loaded = TrainedModel.of(ranker)
         if loaded.version != view.version or loaded.skus != sorted(view.graph.products):
             return  # trained on another catalog version; the version check below refits
         with self._lock:
             self._model = loaded
 
-    def _current_model(self, view: CatalogView) -> _Model:
+    def _current_model(self, view: CatalogView) -> TrainedModel:
         self._load_saved(view)
         model = self._model
         if model is None or model.version != view.version:
@@ -231,7 +302,7 @@ class RecommendationService:
             )
         ]
 
-    def _history(self, user_id: str | None, model: _Model) -> list[Interaction]:
+    def _history(self, user_id: str | None, model: TrainedModel) -> list[Interaction]:
         """The shopper's events the model knows, only if they agreed to personal
         recommendations; otherwise none, as for an anonymous visitor."""
         if not user_id or not self.consented(user_id):
@@ -240,7 +311,7 @@ class RecommendationService:
 
     @staticmethod
     def _request(
-        model: _Model, history: list[Interaction], context: int | None, with_intent: bool
+        model: TrainedModel, history: list[Interaction], context: int | None, with_intent: bool
     ) -> Request:
         """The shopper's events as the ranker reads them: ids, decayed weights, seconds."""
         now = datetime.now(UTC)
@@ -254,12 +325,23 @@ class RecommendationService:
         )
 
 
-def _by_shopper(
-    interactions: list[Interaction], index: dict[str, int]
-) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
-    """Each shopper's known events (all_interactions(): by shopper, then time) as item ids,
-    weights (event weight times decay) and seconds, for ServedRanker.fit_sequences."""
-    now = datetime.now(UTC)
+@dataclass(frozen=True)
+class ShopperSequences:
+    """Each shopper's known events as ServedRanker.fit_sequences reads them, aligned lists:
+    item ids, weights (event weight times decay) and seconds, one entry per shopper."""
+
+    shoppers: list[str]
+    items: list[np.ndarray]
+    weights: list[np.ndarray]
+    times: list[np.ndarray]
+
+
+def shopper_sequences(
+    interactions: Sequence[Interaction], index: Mapping[str, int], now: datetime | None = None
+) -> ShopperSequences:
+    """The events (all_interactions(): by shopper, then time) of products in ``index``, their
+    weights decayed to ``now`` (by default the present)."""
+    now = now or datetime.now(UTC)
     items: dict[str, list[int]] = {}
     weights: dict[str, list[float]] = {}
     times: dict[str, list[float]] = {}
@@ -269,10 +351,11 @@ def _by_shopper(
         items.setdefault(event.user_id, []).append(index[event.sku])
         weights.setdefault(event.user_id, []).append(event.weight * decay(event.ts, now))
         times.setdefault(event.user_id, []).append(_aware(event.ts).timestamp())
-    return (
-        [np.array(v, dtype=np.int64) for v in items.values()],
-        [np.array(v, dtype=np.float64) for v in weights.values()],
-        [np.array(v, dtype=np.float64) for v in times.values()],
+    return ShopperSequences(
+        shoppers=list(items),
+        items=[np.array(v, dtype=np.int64) for v in items.values()],
+        weights=[np.array(v, dtype=np.float64) for v in weights.values()],
+        times=[np.array(v, dtype=np.float64) for v in times.values()],
     )
 
 
@@ -328,7 +411,7 @@ def _name(p: Product) -> str:
     return model if model.lower().startswith(p.brand.lower()) else f"{p.brand} {model}"
 
 
-def _reason_text(view: CatalogView, model: _Model, reason: Reason | None) -> str | None:
+def _reason_text(view: CatalogView, model: TrainedModel, reason: Reason | None) -> str | None:
     if reason is None:
         return None
     anchor = view.graph.products[model.skus[reason.anchor]]

@@ -12,13 +12,15 @@ from knowledge_graph.service import CatalogService, CatalogView
 from knowledge_graph.store import CatalogStore
 from tests.fixtures import BigramEncoder, mini_catalog
 
-# tests/rasa runs under the Rasa environment's Python (`make test`), not this one.
-collect_ignore = ["rasa"]
+# tests/rasa runs under the Rasa environment's Python (`make test`), not this one; tests/cluster
+# starts a whole cluster and runs in `make test-cluster` only (named explicitly, it is collected).
+collect_ignore = ["rasa", "cluster"]
 
 # Web apps started by the tests (and their children) never run the nightly retention job: a run
 # crossing 03:30 would delete the seed's year-old events under a test. tests/unit/
 # test_retention.py schedules it explicitly.
 os.environ.setdefault("DAOGOU_RETENTION_AT", "")
+os.environ.setdefault("DAOGOU_RECS_TRAIN_AT", "")  # nor the daily recommender retrain
 
 
 @pytest.fixture()

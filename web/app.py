@@ -11,17 +11,32 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from cn_text.pii import mask_log_records
 from daogou.container import Services, build_services
+from daogou.metrics import (
+    CatalogCollector,
+    HandoffCollector,
+    MetricsPage,
+    ModelFilesCollector,
+    RasaCollector,
+    RequestTimer,
+    authorized,
+    count_logged_errors,
+)
+from daogou.nlu.botprep import model_path
 from daogou.privacy import ShopperRequests
+from daogou.recs_cli import train_scheduled
 from daogou.retention import retain_scheduled
 from daogou.settings import load_settings
-from web import retention_loop
+from recommender.recommendations import default_model_path
+from search.hybrid import ProductSearch
+from web import recs_loop, retention_loop
 from web.deps import WebState
-from web.errors import install_error_handlers
+from web.errors import error_body, install_error_handlers
 from web.media import MediaFiles, media_root
 from web.review.tracker import ConversationIndex
 from web.routes import (
@@ -36,6 +51,7 @@ from web.routes import (
     handoff_pages,
     health,
     merchant_pages,
+    nlu_runs,
     privacy,
     products,
     staff_pages,
@@ -60,6 +76,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(console.router)
     app.include_router(staff_pages.router)
     app.include_router(handoff_pages.router)
+    app.include_router(nlu_runs.router)
     app.include_router(privacy.router)
     app.include_router(products.files_router)  # before /api/products/{sku}
     for area in (
@@ -83,7 +100,44 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(merchant_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount("/media", MediaFiles(directory=media_root(services.settings.var_dir)), name="media")
+    _serve_metrics(app, app.state.web)
     return app
+
+
+def _serve_metrics(app: FastAPI, web: WebState) -> None:
+    """GET /metrics for Prometheus (daogou/metrics.py), and every request timed by its route.
+    Open unless `DAOGOU_METRICS_TOKEN` is set; then it wants that Bearer token."""
+    settings = web.services.settings
+    page = MetricsPage(
+        [
+            CatalogCollector(web.services.view, partial(_built_search, web)),
+            ModelFilesCollector(model_path(settings), default_model_path(settings.var_dir)),
+            RasaCollector(settings.rasa_url, settings.rasa_token),
+            HandoffCollector(web.services.store),
+        ]
+    )
+
+    # A plain `def`: FastAPI runs it in a worker thread, since a scrape reads the database and
+    # asks Rasa's /status.
+    def metrics(request: Request) -> Response:
+        if not authorized(request.headers.get("authorization"), settings.metrics_token):
+            return JSONResponse(
+                error_body("unauthorized", "请提供有效的监控令牌"),
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        body, content_type = page.render(request.headers.get("accept"))
+        return Response(body, media_type=content_type)
+
+    app.add_api_route("/metrics", metrics, methods=["GET"], include_in_schema=False)
+    app.add_middleware(RequestTimer)
+
+
+def _built_search(web: WebState) -> ProductSearch | None:
+    """The searcher once the warm-up built it; a scrape must never be the one that builds it."""
+    if web.ready.is_set() and web.warm_up_error is None:
+        return web.services.search()
+    return None
 
 
 def _review_index(services: Services) -> ConversationIndex:
@@ -112,12 +166,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     threading.Thread(target=_warm_up, args=(app.state.web,), name="warm-up", daemon=True).start()
     handoff.start(app)  # holding messages and the console's live feed (web/handoff_loop.py)
     retention = _start_retention(app.state.web.services)
+    recs_training = _start_recs_training(app.state.web.services)
     try:
         yield
     finally:
         handoff.stop(app)
-        if retention is not None:
-            retention.stop()
+        for loop in (retention, recs_training):
+            if loop is not None:
+                loop.stop()
 
 
 def _start_retention(services: Services) -> retention_loop.RetentionLoop | None:
@@ -127,10 +183,14 @@ def _start_retention(services: Services) -> retention_loop.RetentionLoop | None:
     return retention_loop.start(partial(retain_scheduled, services, settings.retention_days), at)
 
 
+def _start_recs_training(services: Services) -> recs_loop.RecsTrainLoop | None:
+    """The daily gated retrain of the recommender (web/recs_loop.py), unless left to cron."""
+    return recs_loop.start(partial(train_scheduled, services), services.settings.recs_train_at)
+
+
 def _warm_up(web: WebState) -> None:
     try:
-        web.services.search()
-        web.services.recommendations().recommend(None, k=1)
+        web.services.warm_up()
         _index_conversations(web)
         gc.freeze()  # the model and index live as long as the process: no GC pass walks them again
     except Exception as exc:  # still serve the catalog; /health reports the broken part
@@ -154,4 +214,5 @@ def _index_conversations(web: WebState) -> None:
 def app_factory() -> FastAPI:
     """For `uvicorn --factory web.app:app_factory`: the web app's start-up."""
     mask_log_records()  # shoppers' phone numbers, ID numbers and addresses never reach a log
+    count_logged_errors("web", ("", "uvicorn"))  # uvicorn's loggers do not reach the root
     return create_app(build_services(load_settings(), "web"))

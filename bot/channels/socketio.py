@@ -279,9 +279,10 @@ class ProductSocketIOInput(InputChannel):
 
     def _make_client_manager(self) -> Any:
         if self.client_manager is None and self.redis_url:
-            from socketio import AsyncRedisManager
+            # AsyncRedisManager dropping replies and spinning while Redis is down: see its doc.
+            from bot.channels.redis_manager import ResilientRedisManager
 
-            self.client_manager = AsyncRedisManager(self.redis_url)
+            self.client_manager = ResilientRedisManager(self.redis_url)
         return self.client_manager
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

@@ -1,5 +1,5 @@
-"""Patches to Rasa 3.6.21's internals for turn latency and a failing action server, one
-checked module each.
+"""Patches to Rasa 3.6.21's internals for turn latency, a failing action server and a model swap
+without a pause, one checked module each.
 
 Every module in `PATCHES` has a docstring with the evidence for it, `check()`, which raises
 `PatchMismatch` when the Rasa internals it relies on are not what it was written against
@@ -31,6 +31,7 @@ from bot.patches import (
     fold_kernel_masks,
     freeze_gc,
     graph_order,
+    model_swap,
     nlu_thread,
     no_log_copies,
     resumed_past_states,
@@ -59,6 +60,7 @@ PATCHES: tuple[ModuleType, ...] = (
     compiled_regex,
     empty_domain,
     graph_order,
+    model_swap,
     # on the loaded model, in this order
     fold_kernel_masks,
     warm_up,

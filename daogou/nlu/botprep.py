@@ -24,6 +24,8 @@ RASA_PYTHON = REPO_ROOT / ".venv-rasa" / "bin" / "python"
 MODEL_NAME = "daogou"
 # Rasa's SQL store, with live conversations kept in memory (bot/tracker_store.py).
 TRACKER_STORE = "bot.tracker_store.CachedSQLTrackerStore"
+# Redis shared by the replicas, an in-process lock while it is down (bot/lock_store.py).
+LOCK_STORE = "bot.lock_store.FallbackLockStore"
 
 
 def bot_dir(settings: Settings) -> Path:
@@ -61,14 +63,23 @@ def endpoints(settings: Settings) -> dict:
         "tracker_store": tracker,
     }
     if settings.redis_url:
-        redis = make_url(settings.redis_url)
-        config["lock_store"] = {
-            "type": "redis",
-            "url": redis.host or "127.0.0.1",
-            "port": redis.port or 6379,
-            "db": int(redis.database or 0),
-            "password": redis.password,
-        }
+        config["lock_store"] = lock_store(settings.redis_url)
+    return config
+
+
+def lock_store(redis_url: str) -> dict:
+    """Rasa's Redis lock store, with this replica's own lock while Redis is unreachable
+    (bot/lock_store.py: Rasa's own `type: redis` fails every turn then)."""
+    redis = make_url(redis_url)
+    config: dict = {
+        "type": LOCK_STORE,
+        "url": redis.host or "127.0.0.1",
+        "port": redis.port or 6379,
+        "db": int(redis.database or 0),
+        "password": redis.password,
+    }
+    if redis.username:
+        config["username"] = redis.username
     return config
 
 

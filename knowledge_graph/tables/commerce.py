@@ -41,3 +41,6 @@ class Event(Base):
     type: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(16), default="storefront")
     ts: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The A/B test arm (recommender/ab.py) that served the shopper when the event happened;
+    # None outside an experiment.
+    arm: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -7,7 +7,8 @@ user_items, n, filter_already_liked, item_filter)``, ``similar_items``,
 uses for every model. ``served`` (:class:`ServedRanker`) is what the shop
 serves and what the benchmark publishes: a :class:`SessionBlend` (its
 collaborative part, also measured alone) under the shop's catalog layer. The
-others are baselines.
+others are baselines; ``spark_als`` is ``als`` fitted by Spark MLlib (the
+optional extra ``spark``), for logs too large for one process.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from recommender.cf.itemknn import ItemKNN
 from recommender.cf.popularity import Popularity
 from recommender.cf.served import ItemFacts, ServedRanker
 from recommender.cf.session_blend import SessionBlend
+from recommender.cf.spark_als import SparkALS
 
 MODELS: dict[str, type[Recommender]] = {
     "pop": Popularity,
     "itemknn": ItemKNN,
     "als": ALS,
+    "spark_als": SparkALS,
     "ease": EASE,
     "session_blend": SessionBlend,
     "served": ServedRanker,
@@ -41,7 +44,7 @@ def build_model(name: str, seed: int = 42) -> Recommender:
     if name not in MODELS:
         raise KeyError(f"unknown model {name!r}; expected one of {', '.join(MODEL_NAMES)}")
     model_class = MODELS[name]
-    seeded = model_class in (ALS, SessionBlend, ServedRanker)
+    seeded = model_class in (ALS, SparkALS, SessionBlend, ServedRanker)
     return model_class(seed=seed) if seeded else model_class()
 
 
@@ -68,6 +71,7 @@ __all__ = [
     "Recommender",
     "ServedRanker",
     "SessionBlend",
+    "SparkALS",
     "build_model",
     "load_model",
     "to_user_items",

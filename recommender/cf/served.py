@@ -325,10 +325,13 @@ class ServedRanker(Recommender):
     ``collaborative``: further arguments of :class:`SessionBlend` (its defaults otherwise).
     ``fit_sequences`` takes each shopper's history with interaction weights (the shop: event
     weight times time decay; rated data: the ratings) and timestamps in seconds.
+    ``als_engine``: ``"inprocess"`` (``implicit``) or ``"spark"`` (Spark MLlib, the optional
+    extra) fits the collaborative part's ALS signal; the saved model is the same either way.
     """
 
     name = "served"
-    unsaved_params = ("items",)
+    # als_engine: who fits the ALS signal (see SessionBlend); not needed to load a model.
+    unsaved_params = ("items", "als_engine")
 
     def __init__(
         self,
@@ -337,19 +340,23 @@ class ServedRanker(Recommender):
         collaborative: Mapping[str, Any] | None = None,
         seed: int = 42,
         items: ItemFacts | None = None,
+        als_engine: str = "inprocess",
     ) -> None:
         self.session_gap = session_gap
         self.blend = None if blend is None else dict(blend)
         self.collaborative = dict(collaborative or {})
         self.seed = seed
         self.items = items
+        self.als_engine = als_engine
         self.cf = self._collaborative_model()
         # together[i, j] > 0: some session held both items (backs the CO_VIEW reason).
         self.together = sp.csr_matrix((0, 0), dtype=np.float32)
         self.n_interactions = 0  # non-zero session-item pairs trained on
 
     def _collaborative_model(self) -> SessionBlend:
-        return SessionBlend(blend=self.blend, seed=self.seed, **self.collaborative)
+        return SessionBlend(
+            blend=self.blend, seed=self.seed, als_engine=self.als_engine, **self.collaborative
+        )
 
     @property
     def popularity(self) -> np.ndarray:

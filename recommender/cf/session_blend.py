@@ -60,6 +60,7 @@ from recommender.cf.ease import (
     scaled_regularization,
     weights_from_inverse,
 )
+from recommender.cf.spark_als import SparkALS
 
 # Untuned default, between what validation picked on Beauty (recency and
 # next-item heavy) and MovieLens (order-free): a shop's sessions matter.
@@ -69,6 +70,9 @@ TUNING_START = {"ease@1": 1.0}
 # Cold histories: a whisper of popularity breaks ties deterministically.
 POPULARITY_TIE_BREAK = 1e-4
 SCORE_BATCH = 2048
+# Who fits the ALS signal: ``implicit`` in this process, or Spark MLlib for logs too large for
+# it. Both save the same state, which loads as ``ALS`` (no Spark needed to serve).
+ALS_ENGINES: dict[str, type[ALS]] = {"inprocess": ALS, "spark": SparkALS}
 
 
 def scaled_to_unit(scores: np.ndarray) -> np.ndarray:
@@ -147,9 +151,14 @@ def transition_weights(
 
 
 class SessionBlend(Recommender):
-    """Blend of linear item-item, next-item, factor and popularity signals (see module doc)."""
+    """Blend of linear item-item, next-item, factor and popularity signals (see module doc).
+
+    ``als_engine`` (``"inprocess"`` or ``"spark"``) only chooses who fits the ALS signal; it is
+    not saved, since both engines save the same state (a loaded model refits in-process).
+    """
 
     name = "session_blend"
+    unsaved_params = ("als_engine",)
 
     def __init__(
         self,
@@ -168,7 +177,11 @@ class SessionBlend(Recommender):
         blend: dict[str, float] | None = None,
         max_tune_users: int = 8000,
         seed: int = 42,
+        als_engine: str = "inprocess",
     ) -> None:
+        if als_engine not in ALS_ENGINES:
+            raise ValueError(f"als_engine must be one of {', '.join(ALS_ENGINES)}: {als_engine!r}")
+        self.als_engine = als_engine
         self.lambda_scale = lambda_scale
         self.dropout = dropout
         self.rating_power = rating_power
@@ -246,7 +259,7 @@ class SessionBlend(Recommender):
         self.popularity = np.log1p(counts) / max(float(np.log1p(counts).max()), 1e-9)
         self.als = None
         if self._uses("als"):
-            self.als = ALS(
+            self.als = ALS_ENGINES[self.als_engine](
                 factors=self.als_factors,
                 regularization=self.als_regularization,
                 alpha=self.als_alpha,

@@ -69,7 +69,7 @@ def test_the_list_holds_every_patch_module_once_and_the_launcher_names_them():
         if info.name != "base" and not info.name.startswith("_")
     }
     assert sorted(p.NAME for p in PATCHES) == sorted(modules)
-    assert len(set(PATCHES)) == len(PATCHES) == 13
+    assert len(set(PATCHES)) == len(PATCHES) == 14
     for patch in PATCHES:
         assert patch.__name__ == f"bot.patches.{patch.NAME}"
         assert patch.__doc__ and len(patch.__doc__) > 100, patch.NAME  # says why
@@ -221,6 +221,7 @@ def test_apply_all_replaces_and_revert_all_restores_exactly():
     assert {
         "jsonschema:validate",
         "rasa.core.agent:load_agent",
+        "rasa.server:_load_agent",
         "rasa.core.processor:MessageProcessor.parse_message",
         "rasa.shared.core.events:Event.resolve_by_type",
         "rasa.core.actions.action:RemoteAction._action_call_format",

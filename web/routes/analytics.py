@@ -1,4 +1,5 @@
-"""GET /api/analytics: the staff dashboard's figures over a date range (staff and admins)."""
+"""GET /api/analytics: the staff dashboard's figures over a date range (staff and admins),
+with the rankers' A/B test per arm when one has events in the range (issue #18)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from web.deps import ReviewIndexDep, StaffDep, StoreDep
+from recommender.ab import AbReport, ab_report
+from web.deps import ReviewIndexDep, SettingsDep, StaffDep, StoreDep
 from web.errors import ApiError
 from web.review.analytics import SHOP_TZ, dashboard
 from web.schemas import DashboardOut
@@ -16,15 +18,22 @@ router = APIRouter(prefix="/api/analytics", tags=["analytics"])
 MAX_DAYS = 366
 
 
-@router.get("", response_model=DashboardOut)
+class DashboardWithTestOut(DashboardOut):
+    # Per arm: shoppers, impressions, clicks, carts, CTR and cart rate with 95% intervals,
+    # and each arm's difference from the control; None when no event of the range has an arm.
+    ab_test: AbReport | None = None
+
+
+@router.get("", response_model=DashboardWithTestOut)
 def analytics(
     _: StaffDep,
     store: StoreDep,
     index: ReviewIndexDep,
+    settings: SettingsDep,
     since: datetime | None = None,
     until: datetime | None = None,
     days: Annotated[int, Query(ge=1, le=MAX_DAYS)] = 14,
-) -> DashboardOut:
+) -> DashboardWithTestOut:
     """`since`/`until` (naive times are the shop's, China Standard Time); without them the
     last `days` days up to now."""
     until = _shop_time(until) if until else datetime.now(SHOP_TZ)
@@ -33,10 +42,12 @@ def analytics(
         raise ApiError(422, "invalid_parameter", "时间范围不正确（最长一年）")
     index.catch_up()
     report = dashboard(index.reader, store, since, until)
-    return DashboardOut(
+    test = ab_report(store, since, until, settings.ab_arms)
+    return DashboardWithTestOut(
         dashboard=report,
         click_rates={f.source: f.click_rate for f in report.funnel},
         cart_rates={f.source: f.cart_rate for f in report.funnel},
+        ab_test=test if test.arms else None,
     )
 
 

@@ -172,7 +172,7 @@ def storefront(
             "pages": pages,
             "understood": understood,
             "relaxed": relaxed,
-            "widget": widget_config(settings.rasa_url),
+            "widget": widget_config(settings.public_rasa_url or settings.rasa_url),
         },
     )
 
@@ -185,7 +185,7 @@ def product_page(request: Request, sku: str, catalog: CatalogDep, settings: Sett
         context = {
             "sku": sku,
             "categories": categories_of(graph),
-            "widget": widget_config(settings.rasa_url),
+            "widget": widget_config(settings.public_rasa_url or settings.rasa_url),
         }
         return _page(request, "not_found.html", context, status_code=404)
     related = []
@@ -211,6 +211,6 @@ def product_page(request: Request, sku: str, catalog: CatalogDep, settings: Sett
             "specs": specs,
             "categories": categories_of(graph),
             "category": product.category,
-            "widget": widget_config(settings.rasa_url, product.sku),
+            "widget": widget_config(settings.public_rasa_url or settings.rasa_url, product.sku),
         },
     )

@@ -297,7 +297,7 @@
         el("strong", "", "已导出 " + result.examples + " 条训练样例"),
         el("span", "muted", " 写入文件 "),
         el("code", "", result.path),
-        el("div", "muted small", "下次训练（make train）时机器人会学到这些纠正。"),
+        el("div", "muted small", "运行 daogou bot retrain：新模型通过评估后自动上线。"),
       );
       box.dataset.examples = String(result.examples);
       box.dataset.path = result.path;
@@ -390,6 +390,7 @@
       graphic: report.funnel.length ? [] : [{ type: "text", left: "center", top: "middle", style: { text: "这段时间没有推荐数据", fill: "#6b7280", fontSize: 14 } }],
     }, true);
     drawRatings(report.handoff_ratings);
+    drawAbTest(data.ab_test);
     const body = $("[data-unanswered]");
     if (!report.unanswered.length) {
       const row = el("tr");
@@ -423,6 +424,37 @@
       }],
       graphic: none ? [{ type: "text", left: "center", top: "middle", style: { text: "暂无评分", fill: "#6b7280", fontSize: 14 } }] : [],
     }, true);
+  }
+
+  // The rankers' A/B test per arm (issue #18); hidden while no event of the period has an arm.
+  const ARM_NAMES = { served: "现网排序", session_blend: "会话混合排序", ease: "EASE 排序", als: "ALS 排序", pop: "热门排序" };
+  const armName = (arm) => ARM_NAMES[arm] || arm;
+  const withInterval = (e) => (e.value === null ? "—" : e.low === null ? pct(e.value) : pct(e.value) + "（" + pct(e.low) + " ~ " + pct(e.high) + "）");
+  const points = (v) => (v > 0 ? "+" : "") + (Math.round(v * 10000) / 100).toFixed(2);
+
+  function describeDifference(label, e) {
+    if (e.value === null) return label + "无法比较";
+    const text = label + " " + points(e.value) + " 个百分点";
+    if (e.low === null) return text;
+    const verdict = e.low > 0 ? "，显著更高" : e.high < 0 ? "，显著更低" : "，差异不显著";
+    return text + "（" + points(e.low) + " ~ " + points(e.high) + verdict + "）";
+  }
+
+  function drawAbTest(test) {
+    const box = $("[data-ab-test]");
+    box.hidden = !test;
+    if (!test) return;
+    $("[data-ab-arms]").replaceChildren(...test.arms.map((a) => {
+      const row = el("tr");
+      row.appendChild(el("td", "", armName(a.arm) + (a.arm === test.control ? "（对照组）" : "")));
+      [a.shoppers, a.impressions, a.clicks, a.add_to_cart].forEach((n) => row.appendChild(el("td", "num", String(n))));
+      row.appendChild(el("td", "", withInterval(a.ctr)));
+      row.appendChild(el("td", "", withInterval(a.cart_rate)));
+      return row;
+    }));
+    $("[data-ab-differences]").replaceChildren(...test.differences.map((d) => el(
+      "li", "", armName(d.arm) + " 对比 " + armName(d.control) + "：" + describeDifference("点击率", d.ctr) + "；" + describeDifference("加购率", d.cart_rate),
+    )));
   }
 
   function setupDashboard() {

@@ -782,9 +782,25 @@
     socket.emit("user_uttered", payload);
   }
 
+  // A load balancer's stickiness key (daogou/cluster.py, deploy/nginx/daogou.conf): one random
+  // key per browser, on every Engine.IO request, so a Socket.IO session stays on its Rasa replica.
+  function clientKey() {
+    try {
+      var key = localStorage.getItem("daogou_client_key");
+      if (!key) {
+        key = randomId();
+        localStorage.setItem("daogou_client_key", key);
+      }
+      return key;
+    } catch (e) {
+      return randomId(); // storage blocked: this page view only
+    }
+  }
+
   function connect(io) {
     socket = io(config.rasaUrl, {
       path: config.socketPath,
+      query: { client_key: clientKey() },
       // Called again before every reconnection: an expired token is renewed first.
       auth: function (done) {
         getSession(false).then(

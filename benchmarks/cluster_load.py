@@ -1,0 +1,348 @@
+"""Load test of the cluster profile (issue #17): 50 Locust shoppers, each sending one message every
+2 s in multi-turn Chinese conversations, for 5 minutes, through nginx's public REST webhook
+(benchmarks/cluster_locustfile.py), beside the same load on `make run`'s default profile (one Rasa,
+one action server, SQLite) as the baseline when `--baseline` is given.
+
+Reported: turns, error rate (non-200 or an empty reply), p50/p95/p99 turn time from Locust, the
+CPU each replica used (per cent of one core over the run, from its process tree), and the order
+check: every conversation's user messages in the tracker store are exactly the texts its shopper
+sent, in order, each followed by a bot reply (no lost or reordered message).
+
+The cluster is started the way `make cluster` starts it (`daogou run --profile cluster`) with the
+trained model of `make test` (var/test), its own PostgreSQL databases (`daogou_*_bench`, dropped
+afterwards), the machine's Redis (db 3) and free ports. Loopback only, bounded in time.
+
+    .venv/bin/python benchmarks/cluster_load.py [--users 50] [--minutes 5] [--baseline]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from daogou.nlu.botprep import model_path  # noqa: E402
+from daogou.settings import REPO_ROOT, load_settings  # noqa: E402
+
+PG_SERVER = os.environ.get("DAOGOU_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+CATALOG_DB, TRACKER_DB = "daogou_catalog_bench", "daogou_tracker_bench"
+REDIS_URL = os.environ.get("DAOGOU_BENCH_REDIS", "redis://127.0.0.1:6379/3")
+START_TIMEOUT = 900.0
+TARGET_P95_MS = 1000.0  # a turn a shopper does not notice as waiting, at 25 messages a second
+
+
+@dataclass
+class Run:
+    """One profile started for the load: where to send messages and how to stop it."""
+
+    name: str
+    launcher: subprocess.Popen
+    chat_url: str
+    var_dir: Path
+    tracker_url: str
+    services_file: Path | None
+    pids: dict[str, int]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _free_block(size: int) -> int:
+    for base in range(23000, 40000, 11):
+        ports = range(base, base + size)
+        if all(_port_free(p) for p in ports):
+            return base
+    raise RuntimeError("no free block of ports")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _drop_databases() -> None:
+    admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            for name in (CATALOG_DB, TRACKER_DB):
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def _launch(profile: str, env: dict[str, str], log: Path) -> subprocess.Popen:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [str(REPO_ROOT / ".venv" / "bin" / "daogou"), "run", "--profile", profile],
+            cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+
+
+def _wait(url: str, launcher: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if launcher.poll() is not None:
+            raise SystemExit(f"{log}: the launcher stopped:\n{log.read_text()[-3000:]}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=5).status_code == 200:
+                return
+        time.sleep(2)
+    raise SystemExit(f"not up after {START_TIMEOUT:.0f} s; see {log}")
+
+
+def start_cluster(base_env: dict[str, str], var_dir: Path) -> Run:
+    _drop_databases()
+    rasa_lb, action_lb = _free_block(3), 0
+    action_lb = next(p for p in range(rasa_lb + 3, 40000, 3) if all(
+        _port_free(q) for q in range(p, p + 3)))  # fmt: skip
+    http_port, web_port = _free_port(), _free_port()
+    catalog_url, tracker_url = f"{PG_SERVER}/{CATALOG_DB}", f"{PG_SERVER}/{TRACKER_DB}"
+    env = {
+        **base_env,
+        "DATABASE_URL": catalog_url,
+        "TRACKER_DB_URL": tracker_url,
+        "REDIS_URL": REDIS_URL,
+        "DAOGOU_RASA_PORT": str(rasa_lb),
+        "DAOGOU_ACTION_PORT": str(action_lb),
+        "DAOGOU_WEB_PORT": str(web_port),
+        "DAOGOU_CLUSTER_HTTP_PORT": str(http_port),
+        "DAOGOU_CLUSTER_HTTPS_PORT": str(_free_port()),
+    }
+    services_file = var_dir / "cluster" / "services.json"
+    services_file.unlink(missing_ok=True)
+    log = var_dir / "logs" / "cluster" / "load_launcher.log"
+    launcher = _launch("cluster", env, log)
+    public = f"http://127.0.0.1:{http_port}"
+    _wait(f"{public}/health", launcher, log)
+    deadline = time.monotonic() + 60
+    while "nginx" not in _service_pids(services_file) and time.monotonic() < deadline:
+        time.sleep(1)
+    return Run("cluster", launcher, public, var_dir, tracker_url, services_file, {})
+
+
+def start_default(base_env: dict[str, str], var_dir: Path) -> Run:
+    """`make run`'s profile on a copy of var/test's databases, on free ports."""
+    folder = Path(tempfile.mkdtemp(prefix="daogou-load-"))
+    shutil.copy2(var_dir / "daogou.db", folder / "daogou.db")
+    rasa_port, action_port, web_port = _free_port(), _free_port(), _free_port()
+    env = {
+        **base_env,
+        "DATABASE_URL": f"sqlite:///{folder / 'daogou.db'}",
+        "TRACKER_DB_URL": f"sqlite:///{folder / 'tracker.db'}",
+        "DAOGOU_RASA_PORT": str(rasa_port),
+        "DAOGOU_ACTION_PORT": str(action_port),
+        "DAOGOU_WEB_PORT": str(web_port),
+    }
+    env.pop("REDIS_URL", None)
+    log = var_dir / "logs" / "load_default_launcher.log"
+    launcher = _launch("default", env, log)
+    _wait(f"http://127.0.0.1:{web_port}/health", launcher, log)
+    pids = {
+        name: _pid_listening(port)
+        for name, port in (("rasa", rasa_port), ("actions", action_port), ("web", web_port))
+    }
+    chat = f"http://127.0.0.1:{rasa_port}"
+    return Run("default", launcher, chat, var_dir, f"sqlite:///{folder / 'tracker.db'}", None, pids)
+
+
+def _pid_listening(port: int) -> int:
+    for connection in psutil.net_connections("tcp"):
+        if connection.laddr and connection.laddr.port == port and connection.status == "LISTEN":
+            return connection.pid or 0
+    return 0
+
+
+def _service_pids(services_file: Path) -> dict[str, int]:
+    try:
+        state = json.loads(services_file.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {service["name"]: service["pid"] for service in state["services"]}
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its children (a replica is a process group)."""
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+        return sum(p.cpu_times().user + p.cpu_times().system for p in processes)
+    except psutil.Error:
+        return 0.0
+
+
+def stop(run: Run) -> None:
+    if run.launcher.poll() is None:
+        run.launcher.send_signal(signal.SIGTERM)
+        try:
+            run.launcher.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            run.launcher.kill()
+    pids = _service_pids(run.services_file) if run.services_file else {}
+    for pid in pids.values():
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+    if run.name == "cluster":
+        _drop_databases()
+
+
+def locust(run: Run, users: int, seconds: int, key: str, out: Path) -> dict[str, float]:
+    """Locust headless against `run`; its summary figures for the `turn` requests."""
+    out.mkdir(parents=True, exist_ok=True)
+    sent = out / "sent.jsonl"
+    sent.unlink(missing_ok=True)
+    env = {**os.environ, "DAOGOU_SHOPPER_KEY": key, "DAOGOU_LOAD_SENT": str(sent)}
+    args = [
+        str(REPO_ROOT / ".venv" / "bin" / "locust"),
+        "-f", str(Path(__file__).with_name("cluster_locustfile.py")),
+        "--headless", "--only-summary", "--host", run.chat_url,
+        "-u", str(users), "-r", str(max(1, users // 10)), "-t", f"{seconds}s",
+        "--stop-timeout", "30", "--csv", str(out / "locust"), "--loglevel", "WARNING",
+    ]  # fmt: skip
+    subprocess.run(args, env=env, cwd=REPO_ROOT, check=False)
+    with open(out / "locust_stats.csv", encoding="utf-8") as file:
+        row = next(r for r in csv.DictReader(file) if r["Name"] == "turn")
+    return {
+        "turns": int(row["Request Count"]),
+        "failures": int(row["Failure Count"]),
+        "p50_ms": float(row["50%"]),
+        "p95_ms": float(row["95%"]),
+        "p99_ms": float(row["99%"]),
+        "rps": float(row["Requests/s"]),
+    }
+
+
+def order_check(tracker_url: str, sent_file: Path) -> dict[str, int]:
+    """Every conversation's user messages in the tracker are exactly what was sent, in order,
+    and each is followed by a bot message."""
+    conversations = [json.loads(line) for line in sent_file.read_text().splitlines() if line]
+    engine = sa.create_engine(tracker_url)
+    bad = []
+    try:
+        with engine.connect() as connection:
+            for conversation in conversations:
+                rows = connection.execute(
+                    sa.text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id"),
+                    {"s": conversation["sender"]},
+                ).all()
+                stored = _turns_in_order(rows)
+                if stored != conversation["texts"]:
+                    bad.append({**conversation, "stored": stored, "types": [r[0] for r in rows]})
+    finally:
+        engine.dispose()
+    messages = sum(len(c["texts"]) for c in conversations)
+    (sent_file.parent / "out_of_order.json").write_text(
+        json.dumps(bad, ensure_ascii=False, indent=1)
+    )
+    return {"conversations": len(conversations), "messages": messages, "out_of_order": len(bad)}
+
+
+def _turns_in_order(rows: list) -> list[str]:
+    """The user texts of a stored conversation, each counted only if a bot message follows."""
+    texts: list[str] = []
+    pending: str | None = None
+    for type_name, data in rows:
+        if type_name == "user":
+            pending = json.loads(data).get("text")
+        elif type_name == "bot" and pending is not None:
+            texts.append(pending)
+            pending = None
+    return texts
+
+
+def measure(run: Run, users: int, seconds: int, key: str, out: Path) -> dict[str, object]:
+    pids = _service_pids(run.services_file) if run.services_file else run.pids
+    pids = {n: p for n, p in pids.items() if n != "nginx" or run.name == "cluster"}
+    before = {name: _cpu_seconds(pid) for name, pid in pids.items()}
+    started = time.monotonic()
+    figures = locust(run, users, seconds, key, out)
+    wall = time.monotonic() - started
+    cpu = {name: round(100 * (_cpu_seconds(pid) - before[name]) / wall, 1) for name, pid in pids.items()}  # fmt: skip
+    time.sleep(2)  # the last turns' events are written
+    order = order_check(run.tracker_url, out / "sent.jsonl")
+    return {"profile": run.name, **figures, "cpu_percent": cpu, **order}
+
+
+def print_table(results: list[dict[str, object]], users: int, seconds: int) -> None:
+    print(f"\n{users} shoppers, one message every 2 s each, {seconds} s (load {os.getloadavg()})")
+    print(f"{'profile':<10} {'turns':>6} {'errors':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+          f"{'msg/s':>6} {'lost/reordered':>15}")  # fmt: skip
+    for r in results:
+        error_rate = r["failures"] / max(1, r["turns"])
+        print(
+            f"{r['profile']:<10} {r['turns']:>6} {error_rate:>7.2%} {r['p50_ms']:>7.0f} "
+            f"{r['p95_ms']:>7.0f} {r['p99_ms']:>7.0f} {r['rps']:>6.1f} "
+            f"{r['out_of_order']:>6} of {r['conversations']:<6}"
+        )
+        print(f"{'':<10} CPU % of one core: " + ", ".join(
+            f"{n} {v}" for n, v in sorted(r["cpu_percent"].items())))  # fmt: skip
+    cluster = next((r for r in results if r["profile"] == "cluster"), None)
+    if cluster:
+        ok = (cluster["failures"] == 0 and cluster["out_of_order"] == 0
+              and cluster["p95_ms"] <= TARGET_P95_MS)  # fmt: skip
+        print(f"target: cluster error rate 0, nothing lost or reordered, p95 <= "
+              f"{TARGET_P95_MS:.0f} ms: {'PASS' if ok else 'FAIL'}")  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--minutes", type=float, default=5.0)
+    parser.add_argument("--baseline", action="store_true", help="also the default profile")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    os.environ.setdefault("DAOGOU_VAR", str(REPO_ROOT / "var" / "test"))
+    settings = load_settings()
+    if not model_path(settings).exists():
+        print(f"no trained model at {model_path(settings)}: run `make test` first", file=sys.stderr)
+        return 2
+    if shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin") is None:
+        print("nginx is missing: `make cluster-packages`", file=sys.stderr)
+        return 2
+    seconds = int(args.minutes * 60)
+    base_env = {**os.environ, "DAOGOU_VAR": str(settings.var_dir), "DAOGOU_RETENTION_AT": "",
+                "DAOGOU_RECS_TRAIN_AT": ""}  # fmt: skip
+    for name in ("RASA_URL", "ACTION_SERVER_URL", "DAOGOU_PUBLIC_RASA_URL"):
+        base_env.pop(name, None)
+    results = []
+    starters = [start_cluster] + ([start_default] if args.baseline else [])
+    for starter in starters:
+        run = starter(base_env, settings.var_dir)
+        try:
+            out = settings.var_dir / "bench" / f"load_{run.name}"
+            results.append(measure(run, args.users, seconds, settings.shopper_key, out))
+        finally:
+            stop(run)
+    print_table(results, args.users, seconds)
+    if args.json:
+        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2))
+    cluster = results[0]
+    return 0 if cluster["failures"] == 0 and cluster["out_of_order"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
