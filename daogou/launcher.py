@@ -222,9 +222,18 @@ class LogLimits:
         return cls(settings.log_max_bytes, settings.log_backups)
 
 
-def start(service: Service, log_dir: Path, limits: LogLimits = LogLimits()) -> subprocess.Popen:
-    """The child with its output copied through a pipe into a rotating log in `log_dir`."""
+def start(service: Service, log_dir: Path, limits: LogLimits | None = None) -> subprocess.Popen:
+    """The child with its output in `log_dir`: copied through a pipe into a rotating log for a
+    long-lived service (`limits`), else appended to a plain file. Tests and benchmarks pass no
+    limits: their copier thread would share the measuring process's interpreter."""
     path = log_dir / f"{service.name.replace(' ', '_')}.log"
+    if limits is None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        with open(path, "ab") as log:
+            return subprocess.Popen(
+                service.args, cwd=REPO_ROOT, env=service.env, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
     with open_rotating_log(path, limits.max_bytes, limits.backups) as log:
         return subprocess.Popen(
             service.args, cwd=REPO_ROOT, env=service.env, stdout=log, stderr=subprocess.STDOUT,
@@ -527,7 +536,7 @@ def running_bot(settings: Settings, private: str | None = None) -> Iterator[Sett
                 service.args[service.args.index("--endpoints") + 1] = str(endpoints_file)
             if credentials_file and "--credentials" in service.args:
                 service.args[service.args.index("--credentials") + 1] = str(credentials_file)
-            process = start(service, log_dir, LogLimits.of(settings))
+            process = start(service, log_dir)  # short-lived: a plain file
             processes.append(process)
             wait_healthy(service, process, timeout=300)
         yield settings
