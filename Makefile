@@ -13,7 +13,7 @@ DAOGOU := $(VENV)/bin/daogou
 help:
 	@echo "make run    - build what is missing, then start every service (Ctrl-C stops)"
 	@echo "make test   - the whole test suite (unit, API, real Rasa + action server)"
-	@echo "make setup  - the two Python environments only"
+	@echo "make setup  - the two Python environments (and Chromium for tests/browser) only"
 	@echo "make train  - (re)train the Rasa model when its inputs changed"
 	@echo "make lint   - ruff check and format check"
 	@echo "make bench  - benchmarks against baselines (slow; not part of make test)"
@@ -65,14 +65,21 @@ browser-packages:
 	$$sudo apt-get update -qq >/dev/null && \
 	$$sudo env DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get install -y -qq --no-install-recommends $$missing >/dev/null
 
-.PHONY: browser-packages
-setup: $(VENV)/.installed $(RASA_VENV)/.installed $(VENDOR)/manifest.json browser-packages
+.PHONY: browser-packages envs
+# What `make run` needs: the two environments and the pages' libraries, installed side by side
+# (each pip spends most of its time unpacking and writing files: together they take the time of
+# the slower one). Chromium is for tests/browser only, so `make run` does not install it.
+ENVS := $(VENV)/.installed $(RASA_VENV)/.installed $(VENDOR)/manifest.json
+envs:
+	@$(MAKE) --no-print-directory -j3 --output-sync=target $(ENVS)
+
+setup: envs browser-packages
 
 # -- data and models -------------------------------------------------------------------
-db: setup
+db: envs
 	$(DAOGOU) db init
 
-models: setup
+models: envs
 	$(DAOGOU) models build
 
 train: db
@@ -82,7 +89,7 @@ run: db models train
 	$(DAOGOU) run
 
 # -- checks --------------------------------------------------------------------------------
-lint: setup
+lint: envs
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
@@ -122,10 +129,10 @@ test-cluster: setup cluster-packages
 	$(TEST_ENV) $(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/cluster; status=$$?; \
 	echo "make test-cluster: tests/cluster took $$(( $$(date +%s) - start )) s"; exit $$status
 
-bench: setup $(VENV)/.extras db models
+bench: envs $(VENV)/.extras db models
 	$(VENV)/bin/python benchmarks/run_all.py
 
-format: setup
+format: envs
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 

@@ -174,7 +174,7 @@ def write_experiment(database_url: str, truth: Mapping[str, ArmTruth], n_shopper
 
     migrate(database_url)
     experiment = Experiment("ranker", tuple(truth))
-    events = EventStore(CatalogStore.from_url(database_url), arm_of=experiment.arm_of)
+    events = EventStore(CatalogStore.from_url(database_url), experiment=experiment)
     start = datetime.now(UTC) - timedelta(days=1)
     return events.record_many(simulate_traffic(truth, n_shoppers, start=start))
 
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         written = write_experiment(args.database, DEFAULT_TRUTH, args.shoppers)
         print(f"{written} events written to {args.database}")
         store = CatalogStore.from_url(args.database)
-        print(format_report(ab_report(store, arms=tuple(DEFAULT_TRUTH))))
+        print(format_report(ab_report(store, "ranker", arms=tuple(DEFAULT_TRUTH))))
     return 0 if found["clustered"] >= MIN_COVERAGE else 1
 
 

@@ -8,9 +8,10 @@ CPU each replica used (per cent of one core over the run, from its process tree)
 check: every conversation's user messages in the tracker store are exactly the texts its shopper
 sent, in order, each followed by a bot reply (no lost or reordered message).
 
-The cluster is started the way `make cluster` starts it (`daogou run --profile cluster`) with the
-trained model of `make test` (var/test), its own PostgreSQL databases (`daogou_*_bench`, dropped
-afterwards), the machine's Redis (db 3) and free ports. Loopback only, bounded in time.
+The cluster is started the way `make cluster` starts it (`daogou run --profile cluster`, through
+daogou/cluster_harness.py as the cluster tests start theirs) with the trained model of `make test`
+(var/test), its own PostgreSQL databases (`daogou_*_bench`, dropped afterwards), the machine's
+Redis (db 3) and free ports. Loopback only, bounded in time.
 
     .venv/bin/python benchmarks/cluster_load.py [--users 50] [--minutes 5] [--baseline]
 """
@@ -23,12 +24,11 @@ import csv
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,69 +38,35 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from daogou.cluster_harness import (  # noqa: E402
+    INHERITED_URLS,
+    ClusterDidNotStart,
+    launch,
+    running_cluster,
+    stop_launcher,
+)
+from daogou.launcher import free_port  # noqa: E402
 from daogou.nlu.botprep import model_path  # noqa: E402
-from daogou.settings import REPO_ROOT, load_settings  # noqa: E402
+from daogou.settings import REPO_ROOT, Settings, load_settings  # noqa: E402
 
 PG_SERVER = os.environ.get("DAOGOU_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 CATALOG_DB, TRACKER_DB = "daogou_catalog_bench", "daogou_tracker_bench"
 REDIS_URL = os.environ.get("DAOGOU_BENCH_REDIS", "redis://127.0.0.1:6379/3")
+# Ports from here on: the cluster tests' start at 21000, and both may run at once.
+FIRST_PORT = 23000
 START_TIMEOUT = 900.0
 TARGET_P95_MS = 1000.0  # a turn a shopper does not notice as waiting, at 25 messages a second
 
 
 @dataclass
 class Run:
-    """One profile started for the load: where to send messages and how to stop it."""
+    """One profile started for the load: where to send messages, where the conversations are
+    stored, and the processes whose CPU is measured."""
 
     name: str
-    launcher: subprocess.Popen
     chat_url: str
-    var_dir: Path
     tracker_url: str
-    services_file: Path | None
     pids: dict[str, int]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _free_block(size: int) -> int:
-    for base in range(23000, 40000, 11):
-        ports = range(base, base + size)
-        if all(_port_free(p) for p in ports):
-            return base
-    raise RuntimeError("no free block of ports")
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _drop_databases() -> None:
-    admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            for name in (CATALOG_DB, TRACKER_DB):
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
-def _launch(profile: str, env: dict[str, str], log: Path) -> subprocess.Popen:
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "ab") as out:
-        return subprocess.Popen(
-            [str(REPO_ROOT / ".venv" / "bin" / "daogou"), "run", "--profile", profile],
-            cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
 
 
 def _wait(url: str, launcher: subprocess.Popen, log: Path) -> None:
@@ -115,59 +81,54 @@ def _wait(url: str, launcher: subprocess.Popen, log: Path) -> None:
     raise SystemExit(f"not up after {START_TIMEOUT:.0f} s; see {log}")
 
 
-def start_cluster(base_env: dict[str, str], var_dir: Path) -> Run:
-    _drop_databases()
-    rasa_lb, action_lb = _free_block(3), 0
-    action_lb = next(p for p in range(rasa_lb + 3, 40000, 3) if all(
-        _port_free(q) for q in range(p, p + 3)))  # fmt: skip
-    http_port, web_port = _free_port(), _free_port()
-    catalog_url, tracker_url = f"{PG_SERVER}/{CATALOG_DB}", f"{PG_SERVER}/{TRACKER_DB}"
-    env = {
-        **base_env,
-        "DATABASE_URL": catalog_url,
-        "TRACKER_DB_URL": tracker_url,
-        "REDIS_URL": REDIS_URL,
-        "DAOGOU_RASA_PORT": str(rasa_lb),
-        "DAOGOU_ACTION_PORT": str(action_lb),
-        "DAOGOU_WEB_PORT": str(web_port),
-        "DAOGOU_CLUSTER_HTTP_PORT": str(http_port),
-        "DAOGOU_CLUSTER_HTTPS_PORT": str(_free_port()),
-    }
-    services_file = var_dir / "cluster" / "services.json"
-    services_file.unlink(missing_ok=True)
-    log = var_dir / "logs" / "cluster" / "load_launcher.log"
-    launcher = _launch("cluster", env, log)
-    public = f"http://127.0.0.1:{http_port}"
-    _wait(f"{public}/health", launcher, log)
-    deadline = time.monotonic() + 60
-    while "nginx" not in _service_pids(services_file) and time.monotonic() < deadline:
-        time.sleep(1)
-    return Run("cluster", launcher, public, var_dir, tracker_url, services_file, {})
+@contextlib.contextmanager
+def cluster_profile(settings: Settings) -> Iterator[Run]:
+    """The cluster profile, stopped and its databases dropped when the block ends."""
+    with running_cluster(
+        settings,
+        catalog_url=f"{PG_SERVER}/{CATALOG_DB}",
+        tracker_url=f"{PG_SERVER}/{TRACKER_DB}",
+        redis_url=REDIS_URL,
+        launcher_log="load_launcher.log",
+        first_port=FIRST_PORT,
+    ) as cluster:
+        yield Run("cluster", cluster.public_url, cluster.tracker_url, cluster.service_pids())
 
 
-def start_default(base_env: dict[str, str], var_dir: Path) -> Run:
-    """`make run`'s profile on a copy of var/test's databases, on free ports."""
+@contextlib.contextmanager
+def default_profile(settings: Settings) -> Iterator[Run]:
+    """`make run`'s profile on a copy of var/test's databases, on free ports, with the cluster's
+    settings otherwise (no daily jobs, no inherited URLs); stopped when the block ends."""
+    var_dir = settings.var_dir
     folder = Path(tempfile.mkdtemp(prefix="daogou-load-"))
     shutil.copy2(var_dir / "daogou.db", folder / "daogou.db")
-    rasa_port, action_port, web_port = _free_port(), _free_port(), _free_port()
+    rasa_port, action_port, web_port = free_port(), free_port(), free_port()
     env = {
-        **base_env,
+        **os.environ,
+        "DAOGOU_VAR": str(var_dir),
+        "DAOGOU_RETENTION_AT": "",
+        "DAOGOU_RECS_TRAIN_AT": "",
         "DATABASE_URL": f"sqlite:///{folder / 'daogou.db'}",
         "TRACKER_DB_URL": f"sqlite:///{folder / 'tracker.db'}",
         "DAOGOU_RASA_PORT": str(rasa_port),
         "DAOGOU_ACTION_PORT": str(action_port),
         "DAOGOU_WEB_PORT": str(web_port),
     }
-    env.pop("REDIS_URL", None)
+    for name in ("REDIS_URL", *INHERITED_URLS):
+        env.pop(name, None)
     log = var_dir / "logs" / "load_default_launcher.log"
-    launcher = _launch("default", env, log)
-    _wait(f"http://127.0.0.1:{web_port}/health", launcher, log)
-    pids = {
-        name: _pid_listening(port)
-        for name, port in (("rasa", rasa_port), ("actions", action_port), ("web", web_port))
-    }
-    chat = f"http://127.0.0.1:{rasa_port}"
-    return Run("default", launcher, chat, var_dir, f"sqlite:///{folder / 'tracker.db'}", None, pids)
+    launcher = launch("default", env, log)
+    try:
+        _wait(f"http://127.0.0.1:{web_port}/health", launcher, log)
+        pids = {
+            name: _pid_listening(port)
+            for name, port in (("rasa", rasa_port), ("actions", action_port), ("web", web_port))
+        }
+        chat = f"http://127.0.0.1:{rasa_port}"
+        tracker = f"sqlite:///{folder / 'tracker.db'}"
+        yield Run("default", chat, tracker, pids)
+    finally:
+        stop_launcher(launcher)
 
 
 def _pid_listening(port: int) -> int:
@@ -175,14 +136,6 @@ def _pid_listening(port: int) -> int:
         if connection.laddr and connection.laddr.port == port and connection.status == "LISTEN":
             return connection.pid or 0
     return 0
-
-
-def _service_pids(services_file: Path) -> dict[str, int]:
-    try:
-        state = json.loads(services_file.read_text())
-    except (OSError, ValueError):
-        return {}
-    return {service["name"]: service["pid"] for service in state["services"]}
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -193,21 +146,6 @@ def _cpu_seconds(pid: int) -> float:
         return sum(p.cpu_times().user + p.cpu_times().system for p in processes)
     except psutil.Error:
         return 0.0
-
-
-def stop(run: Run) -> None:
-    if run.launcher.poll() is None:
-        run.launcher.send_signal(signal.SIGTERM)
-        try:
-            run.launcher.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            run.launcher.kill()
-    pids = _service_pids(run.services_file) if run.services_file else {}
-    for pid in pids.values():
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGKILL)
-    if run.name == "cluster":
-        _drop_databases()
 
 
 def locust(run: Run, users: int, seconds: int, key: str, out: Path) -> dict[str, float]:
@@ -275,13 +213,11 @@ def _turns_in_order(rows: list) -> list[str]:
 
 
 def measure(run: Run, users: int, seconds: int, key: str, out: Path) -> dict[str, object]:
-    pids = _service_pids(run.services_file) if run.services_file else run.pids
-    pids = {n: p for n, p in pids.items() if n != "nginx" or run.name == "cluster"}
-    before = {name: _cpu_seconds(pid) for name, pid in pids.items()}
+    before = {name: _cpu_seconds(pid) for name, pid in run.pids.items()}
     started = time.monotonic()
     figures = locust(run, users, seconds, key, out)
     wall = time.monotonic() - started
-    cpu = {name: round(100 * (_cpu_seconds(pid) - before[name]) / wall, 1) for name, pid in pids.items()}  # fmt: skip
+    cpu = {name: round(100 * (_cpu_seconds(pid) - before[name]) / wall, 1) for name, pid in run.pids.items()}  # fmt: skip
     time.sleep(2)  # the last turns' events are written
     order = order_check(run.tracker_url, out / "sent.jsonl")
     return {"profile": run.name, **figures, "cpu_percent": cpu, **order}
@@ -324,19 +260,16 @@ def main() -> int:
         print("nginx is missing: `make cluster-packages`", file=sys.stderr)
         return 2
     seconds = int(args.minutes * 60)
-    base_env = {**os.environ, "DAOGOU_VAR": str(settings.var_dir), "DAOGOU_RETENTION_AT": "",
-                "DAOGOU_RECS_TRAIN_AT": ""}  # fmt: skip
-    for name in ("RASA_URL", "ACTION_SERVER_URL", "DAOGOU_PUBLIC_RASA_URL"):
-        base_env.pop(name, None)
     results = []
-    starters = [start_cluster] + ([start_default] if args.baseline else [])
-    for starter in starters:
-        run = starter(base_env, settings.var_dir)
-        try:
-            out = settings.var_dir / "bench" / f"load_{run.name}"
-            results.append(measure(run, args.users, seconds, settings.shopper_key, out))
-        finally:
-            stop(run)
+    profiles = [cluster_profile] + ([default_profile] if args.baseline else [])
+    try:
+        for profile in profiles:
+            with profile(settings) as run:
+                out = settings.var_dir / "bench" / f"load_{run.name}"
+                results.append(measure(run, args.users, seconds, settings.shopper_key, out))
+    except ClusterDidNotStart as error:
+        print(error, file=sys.stderr)
+        return 2
     print_table(results, args.users, seconds)
     if args.json:
         args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2))

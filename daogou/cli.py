@@ -11,6 +11,7 @@ from daogou.container import build_services
 from daogou.privacy import add_privacy_parser
 from daogou.recs_cli import add_recs_parser
 from daogou.settings import get_settings
+from daogou.status_cli import add_status_parser
 
 
 def _db_init(args: argparse.Namespace) -> int:
@@ -53,10 +54,12 @@ def _bot_prepare(args: argparse.Namespace) -> int:
 
 def _bot_train(args: argparse.Namespace) -> int:
     from daogou.nlu import botprep
+    from daogou.prewarm import search_index_alongside
 
     settings = get_settings()
     botprep.prepare(settings, build_services(settings).store)
-    trained = botprep.train(settings, force=args.force)
+    with search_index_alongside(settings):  # the services' first start then only loads it
+        trained = botprep.train(settings, force=args.force)
     print("model trained" if trained else "model is current, not retrained")
     return 0
 
@@ -174,6 +177,7 @@ COMMAND_GROUPS = [
     add_models_parser,
     add_bot_parser,
     add_run_parser,
+    add_status_parser,
     add_recs_parser,
     add_privacy_parser,
     add_ab_parser,

@@ -141,9 +141,7 @@ def build_services(
         catalog=CatalogService(store, check_interval=catalog_check_interval),
         orders=OrderStore(store),
         consent=consent,
-        events=EventStore(
-            store, consented=consent, arm_of=experiment.arm_of if experiment else None
-        ),
+        events=EventStore(store, consented=consent, experiment=experiment),
         answers=ShopAnswers(store, REPO_ROOT / "bot/domain/faq.yml", catalog_check_interval),
         index_dir=index_dir,
         _encoder=(lambda: encoder) if encoder is not None else (lambda: _e5(settings)),

@@ -9,7 +9,6 @@ the others keep serving while the launcher restarts the one that stopped.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import secrets
 import signal
@@ -30,6 +29,7 @@ from daogou.cluster import Topology
 from daogou.logs import open_rotating_log
 from daogou.nlu import botprep
 from daogou.nlu.botprep import RASA_PYTHON, model_path, rasa_env, write_endpoints
+from daogou.process_health import ServiceEntry, state_file, write_state
 from daogou.settings import REPO_ROOT, Settings
 
 VENV_BIN = REPO_ROOT / ".venv" / "bin"
@@ -241,20 +241,54 @@ def start(service: Service, log_dir: Path, limits: LogLimits | None = None) -> s
         )  # fmt: skip
 
 
+def _say(text: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Child:
+    service: Service
+    process: subprocess.Popen
+    started: float
+    restarts: int = 0  # in a row: reset once it has run for STABLE_SECONDS
+    restart_at: float | None = None  # when it stopped: when it is started again
+
+
 def wait_healthy(service: Service, process: subprocess.Popen, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"{service.name} exited with code {process.returncode}; see var/logs/"
-            )
-        try:
-            if httpx.get(service.health_url, timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+        if _healthy(service, process):
+            return
         time.sleep(0.5)
     raise TimeoutError(f"{service.name} did not become healthy in {timeout:.0f}s; see var/logs/")
+
+
+def _healthy(service: Service, process: subprocess.Popen) -> bool:
+    """Whether `service` answers its health URL; raises if its process has exited."""
+    if process.poll() is not None:
+        raise RuntimeError(f"{service.name} exited with code {process.returncode}; see var/logs/")
+    try:
+        return httpx.get(service.health_url, timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_all_healthy(children: list[Child], timeout: float) -> None:
+    """Waits until every child answers its health URL, all within one `timeout`. The children
+    are looked at in turn, so one that exits while another is still loading (Rasa's model takes
+    ~35 s) stops the start at once rather than after the slow one."""
+    started = time.monotonic()
+    waiting = list(children)
+    while waiting:
+        for child in list(waiting):
+            if _healthy(child.service, child.process):
+                waiting.remove(child)
+                _say(f"{child.service.name} is up after {time.monotonic() - started:.1f} s")
+        if waiting and time.monotonic() - started > timeout:
+            names = ", ".join(child.service.name for child in waiting)
+            raise TimeoutError(f"{names} did not become healthy in {timeout:.0f}s; see var/logs/")
+        if waiting:
+            time.sleep(0.5)
 
 
 def stop_all(processes: list[subprocess.Popen]) -> None:
@@ -279,6 +313,11 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 
 
 def run_all(settings: Settings, profile: str = "default") -> None:
+    """The default profile: the three services started together (none needs another at its
+    start: the action server and the web app each load their own index, Rasa calls the actions
+    only for a shopper's turn, and the web app reads Rasa's tracker store only when it exists),
+    so a warm start waits for the slowest, not for the sum. Listed with their pids in
+    var/run/services.json (`daogou status`); one that stops stops them all."""
     if profile == "cluster":
         run_cluster(settings)
         return
@@ -293,14 +332,16 @@ def run_all(settings: Settings, profile: str = "default") -> None:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     write_endpoints(settings)
     write_credentials(settings)
-    processes: list[subprocess.Popen] = []
+    children: list[Child] = []
     log_dir = settings.var_dir / "logs"
+    services_file = state_file(settings, "default")
     try:
         for service in service_specs(settings):
             print(f"starting {service.name} ...", file=sys.stderr, flush=True)
             process = start(service, log_dir, LogLimits.of(settings))
-            processes.append(process)
-            wait_healthy(service, process, timeout=300)
+            children.append(Child(service, process, time.monotonic()))
+        write_children(services_file, children, log_dir, "default")
+        wait_all_healthy(children, timeout=300)
         print(
             f"\nDaogou is running:\n"
             f"  storefront + chat   http://localhost:{settings.web_port}/\n"
@@ -308,34 +349,44 @@ def run_all(settings: Settings, profile: str = "default") -> None:
             f"  Rasa (REST/Socket)  http://localhost:{settings.rasa_port}/webhooks/rest/webhook\n"
             f"  action server       http://localhost:{settings.action_port}/health\n"
             f"  logs                {log_dir}\n"
+            f"  processes           .venv/bin/daogou status\n"
             f"Create a console account with:\n"
             f"  .venv/bin/daogou users create --role admin --username admin --password '<password>'\n"
             f"Press Ctrl-C to stop.",
             flush=True,
         )
-        while all(p.poll() is None for p in processes):
+        while all(child.process.poll() is None for child in children):
             time.sleep(1)
         print("a service stopped; stopping the others (see var/logs/)", file=sys.stderr)
     except KeyboardInterrupt:
         print("\nstopping ...", file=sys.stderr)
     finally:
-        stop_all(processes)
+        stop_all([child.process for child in children])
+        services_file.unlink(missing_ok=True)
+
+
+def write_children(path: Path, children: list[Child], log_dir: Path, profile: str) -> None:
+    """The state file of both profiles (daogou/process_health.py reads it): each child's name,
+    pid, port, log, start time and restarts."""
+    now_wall, now = time.time(), time.monotonic()
+    write_state(
+        path,
+        [
+            ServiceEntry(
+                name=child.service.name,
+                pid=child.process.pid,
+                port=child.service.port,
+                started_at=now_wall - (now - child.started),  # `started` is monotonic
+                restarts=child.restarts,
+                log=str(log_dir / f"{child.service.name.replace(' ', '_')}.log"),
+            )
+            for child in children
+        ],
+        profile,
+    )
 
 
 # -- the cluster profile ---------------------------------------------------------------------------
-def _say(text: str) -> None:
-    print(f"{time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
-
-
-@dataclass
-class Child:
-    service: Service
-    process: subprocess.Popen
-    started: float
-    restarts: int = 0  # in a row: reset once it has run for STABLE_SECONDS
-    restart_at: float | None = None  # when it stopped: when it is started again
-
-
 class Supervisor:
     """The cluster's children: started and waited for, each restarted with a growing delay when
     it stops while the others keep serving (nginx sends its traffic to the other replicas
@@ -394,19 +445,7 @@ class Supervisor:
         self.state_file.unlink(missing_ok=True)
 
     def _write_state(self) -> None:
-        state = [
-            {
-                "name": c.service.name,
-                "pid": c.process.pid,
-                "port": c.service.port,
-                "log": str(self.log_dir / f"{c.service.name.replace(' ', '_')}.log"),
-            }
-            for c in self.children
-        ]
-        self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.state_file.with_name(f".{self.state_file.name}.{os.getpid()}")
-        temporary.write_text(json.dumps({"services": state}, indent=2), encoding="utf-8")
-        temporary.replace(self.state_file)
+        write_children(self.state_file, self.children, self.log_dir, "cluster")
 
 
 def write_cluster_bot_files(settings: Settings, topology: Topology) -> Path:
@@ -448,7 +487,7 @@ def run_cluster(settings: Settings) -> None:
     write_cluster_bot_files(clustered, topology)
     supervisor = Supervisor(
         cluster.log_dir(clustered),
-        cluster.cluster_dir(clustered) / "services.json",
+        state_file(clustered, "cluster"),
         LogLimits.of(clustered),
     )
     try:

@@ -20,7 +20,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -42,6 +42,7 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
+from daogou.process_health import service_health
 from knowledge_graph.handoff import OPEN
 from knowledge_graph.tables import Handoff
 
@@ -377,6 +378,58 @@ class HandoffCollector(Collector):
         for status in OPEN:
             waiting.add_metric([status], open_now.get(status, 0))
         yield waiting
+
+
+class ServiceHealthCollector(Collector):
+    """Each service the launcher started (daogou/process_health.py): up, resident memory, CPU
+    seconds, threads and restarts, labelled by service and profile, read from the operating
+    system at scrape time. Rasa runs another Python and cannot be asked for its own process
+    metrics, so the web app reports every service's. No cache: a scrape reads a few /proc
+    files per service (well under a millisecond), and a cached reading would be a stale one."""
+
+    LABELS = ("service", "profile")
+
+    def __init__(self, state_files: Mapping[str, Path]) -> None:
+        """`state_files`: profile -> the launcher's list (process_health.state_files)."""
+        self.state_files = dict(state_files)
+
+    def collect(self) -> Iterator[Metric]:
+        readings = service_health(self.state_files)
+        families = {
+            "up": GaugeMetricFamily(
+                "daogou_service_up",
+                "1 when the service's process runs, else 0 (from the launcher's list).",
+                labels=self.LABELS,
+            ),
+            "rss": GaugeMetricFamily(
+                "daogou_service_resident_memory_bytes",
+                "Resident memory of the service's process.",
+                labels=self.LABELS,
+            ),
+            "cpu": CounterMetricFamily(
+                "daogou_service_cpu_seconds",
+                "User and system CPU time of the service's process (its children excluded).",
+                labels=self.LABELS,
+            ),
+            "threads": GaugeMetricFamily(
+                "daogou_service_threads", "Threads of the service's process.", labels=self.LABELS
+            ),
+            "restarts": GaugeMetricFamily(
+                "daogou_service_restarts",
+                "Times in a row the launcher restarted the service (cluster profile; the count "
+                "starts again when it stops after ten minutes of running).",
+                labels=self.LABELS,
+            ),
+        }
+        for health in readings:
+            labels = [health.name, health.profile]
+            families["up"].add_metric(labels, int(health.up))
+            families["restarts"].add_metric(labels, health.restarts)
+            if health.up and health.rss_bytes is not None:
+                families["rss"].add_metric(labels, health.rss_bytes)
+                families["cpu"].add_metric(labels, health.cpu_seconds)
+                families["threads"].add_metric(labels, health.threads)
+        yield from families.values()
 
 
 # -- the page -----------------------------------------------------------------------------------

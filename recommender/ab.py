@@ -1,5 +1,6 @@
 """A/B tests of rankers (issue #18): two or more rankers served side by side, each shopper
-assigned to one arm for good, every event recording the arm, and a report per arm.
+assigned to one arm for good, every event recording the experiment and the arm, and a report
+per arm of one experiment.
 
 **Assignment.** :func:`assign_arm` hashes the experiment's name and the shopper's id with
 SHA-256 (never Python's ``hash()``, which is salted per process: the web app and the action
@@ -18,17 +19,22 @@ trains, saves and loads the model file as before) that hands a shopper of anothe
 arm's :class:`ArmService`: fitted in the process on the same events with its fixed blend, and
 refitted whenever the served model file changes (a retrain, a shopper's data erased).
 
-**Report.** :func:`ab_report` counts, per arm, the shoppers, impressions, clicks and
-add-to-carts of the period, with CTR = clicks / impressions and cart rate = add_to_cart /
-impressions. The intervals are delta-method (ratio-estimator) intervals clustered by shopper,
-not Wilson intervals: one shopper's impressions are not independent trials (some shoppers
-click a lot), and an interval that treats them as independent is too narrow. On simulated
-traffic with such shoppers (``benchmarks/ab_simulation.py``: 300 runs of 2,000 shoppers, 1-12
+**Report.** :func:`ab_report` counts, per arm of one experiment (arm names repeat: a shop
+may test ``ease`` vs ``als`` twice, and events carry the experiment's name so that the two
+stay apart), the shoppers, impressions, clicks and add-to-carts of the period, with CTR =
+clicks / impressions and cart rate = add_to_cart / impressions. The intervals are
+delta-method (ratio-estimator) intervals clustered by shopper, not Wilson intervals: one
+shopper's impressions are not independent trials (some shoppers click a lot), and an
+interval that treats them as independent is too narrow. On simulated traffic with such
+shoppers (``benchmarks/ab_simulation.py``: 300 runs of 2,000 shoppers, 1-12
 impressions each, propensities Beta-distributed around the arm's rate) the 95% Wilson
 interval held the true CTR in 77.7% of the 600 arm-runs, this one in 95.5%. The difference of
 each arm from the control gets the same kind of interval (arms are independent samples, so
 variances add). Visitors without consent are shown apart (``anonymous``): they were not
-randomised, so they stay out of the comparison.
+randomised, so they stay out of the comparison. Events recorded before the experiment was kept
+beside the arm (migration 0009: experiment NULL) may mix experiments, so they are reported
+only when asked for (``experiment=None``) and otherwise only counted as left out.
+:func:`experiments_seen` lists the experiments the events name.
 """
 
 from __future__ import annotations
@@ -96,6 +102,8 @@ class Experiment:
     arms: tuple[str, ...]
 
     def __post_init__(self) -> None:
+        if not 1 <= len(self.name) <= 64:  # events.experiment holds 64 characters
+            raise ValueError(f"an experiment's name has 1 to 64 characters, got {self.name!r}")
         if len(self.arms) < 2 or len(set(self.arms)) != len(self.arms):
             raise ValueError(f"an A/B test needs two or more distinct arms, got {self.arms}")
 
@@ -165,7 +173,7 @@ class ArmedRecommendations(RecommendationService):
     saving and loading ``model_path`` as without one) that hands each shopper of another arm
     to that arm's :class:`ArmService`. The arm is decided from the id the shopper's events are
     kept under (their own with consent, else :data:`ANONYMOUS`), exactly as the
-    :class:`EventStore` given ``experiment.arm_of`` records it."""
+    :class:`EventStore` given the same ``experiment`` records it."""
 
     def __init__(
         self,
@@ -320,12 +328,31 @@ class Difference:
 
 @dataclass(frozen=True)
 class AbReport:
+    """One experiment's arms over [since, until). ``experiment`` None: the events recorded
+    before experiments were named, which may mix several. ``unnamed_events``: those of the
+    period left out of a named experiment's report."""
+
+    experiment: str | None
     since: datetime | None
     until: datetime | None
     confidence: float
     control: str | None
     arms: tuple[ArmReport, ...]
     differences: tuple[Difference, ...]
+    unnamed_events: int = 0
+
+
+@dataclass(frozen=True)
+class ExperimentSeen:
+    """An experiment as its events show it (``name`` None: events from before experiments
+    were named); ``shoppers``: distinct consenting shoppers, visitors without consent apart."""
+
+    name: str | None
+    arms: tuple[str, ...]
+    first: datetime
+    last: datetime
+    shoppers: int
+    events: int
 
 
 @dataclass(frozen=True)
@@ -337,17 +364,20 @@ class _ArmSums:
 
 def ab_report(
     store: CatalogStore,
+    experiment: str | None,
     since: datetime | None = None,
     until: datetime | None = None,
     arms: Sequence[str] = (),
     confidence: float = CONFIDENCE,
 ) -> AbReport:
-    """Every arm with events in [since, until) (None: unbounded); ``arms`` (the configured
-    experiment's) give the order and the control, arms found only in the data follow."""
-    sums = _arm_sums(store, since, until)
-    anonymous = _anonymous_counts(store, since, until)
-    found = set(sums) | set(anonymous)
-    order = [a for a in arms if a in found] + sorted(found - set(arms))
+    """Every arm of ``experiment`` (None: the arm-only events from before experiments were
+    named) with events in [since, until) (None: unbounded). ``arms`` (the configured
+    experiment's) give the order and the control; without them (a past experiment) the arm
+    that served visitors without consent comes first, since :func:`assign_arm` gives them the
+    control; arms found only in the data follow by name."""
+    sums = _arm_sums(store, experiment, since, until)
+    anonymous = _anonymous_counts(store, experiment, since, until)
+    order = _order(set(sums) | set(anonymous), arms, anonymous)
     reports = tuple(_arm_report(arm, sums.get(arm), anonymous, confidence) for arm in order)
     control = reports[0] if reports else None
     differences = tuple(
@@ -360,9 +390,26 @@ def ab_report(
         for r in reports[1:]
         if control is not None
     )
+    unnamed = _unnamed_count(store, since, until) if experiment is not None else 0
     return AbReport(
-        since, until, confidence, control.arm if control else None, reports, differences
+        experiment,
+        since,
+        until,
+        confidence,
+        control.arm if control else None,
+        reports,
+        differences,
+        unnamed,
     )
+
+
+def _order(found: set[str], arms: Sequence[str], anonymous: Mapping[str, EventCounts]) -> list[str]:
+    """The configured arms first; else the one arm that served visitors without consent (the
+    control), if the data show exactly one; the rest by name."""
+    first = [a for a in arms if a in found]
+    if not arms and len(anonymous) == 1:
+        first = list(anonymous)
+    return first + sorted(found - set(first))
 
 
 def _arm_report(
@@ -385,8 +432,12 @@ def _arm_report(
     )
 
 
-def _in_period(since: datetime | None, until: datetime | None) -> list[sa.ColumnElement[bool]]:
-    conditions = [Event.arm.is_not(None)]
+def _in_period(
+    experiment: str | None, since: datetime | None, until: datetime | None
+) -> list[sa.ColumnElement[bool]]:
+    """The experiment's arm events in [since, until); ``experiment`` None: the unnamed ones."""
+    named = Event.experiment == experiment if experiment is not None else Event.experiment.is_(None)
+    conditions = [Event.arm.is_not(None), named]
     if since is not None:
         conditions.append(Event.ts >= since.astimezone(UTC))
     if until is not None:
@@ -399,7 +450,7 @@ def _count(kind: str) -> sa.ColumnElement[int]:
 
 
 def _arm_sums(
-    store: CatalogStore, since: datetime | None, until: datetime | None
+    store: CatalogStore, experiment: str | None, since: datetime | None, until: datetime | None
 ) -> dict[str, _ArmSums]:
     """The database sums per shopper, then per arm: one row per arm reaches Python."""
     shopper = (
@@ -409,7 +460,7 @@ def _arm_sums(
             _count("click").label("clicks"),
             _count("add_to_cart").label("carts"),
         )
-        .where(Event.user_id != ANONYMOUS, *_in_period(since, until))
+        .where(Event.user_id != ANONYMOUS, *_in_period(experiment, since, until))
         .group_by(Event.arm, Event.user_id)
         .subquery()
     )
@@ -444,12 +495,12 @@ def _arm_sums(
 
 
 def _anonymous_counts(
-    store: CatalogStore, since: datetime | None, until: datetime | None
+    store: CatalogStore, experiment: str | None, since: datetime | None, until: datetime | None
 ) -> dict[str, EventCounts]:
     with store.session() as session:
         rows = session.execute(
             select(Event.arm, Event.type, func.count())
-            .where(Event.user_id == ANONYMOUS, *_in_period(since, until))
+            .where(Event.user_id == ANONYMOUS, *_in_period(experiment, since, until))
             .group_by(Event.arm, Event.type)
         ).all()
     by_arm: dict[str, Counter[str]] = {}
@@ -458,3 +509,51 @@ def _anonymous_counts(
     return {
         arm: EventCounts(c["impression"], c["click"], c["add_to_cart"]) for arm, c in by_arm.items()
     }
+
+
+def _unnamed_count(store: CatalogStore, since: datetime | None, until: datetime | None) -> int:
+    with store.session() as session:
+        found = session.scalar(
+            select(func.count()).select_from(Event).where(*_in_period(None, since, until))
+        )
+    return int(found or 0)
+
+
+# -- experiments --------------------------------------------------------------------------
+
+
+def experiments_seen(store: CatalogStore) -> list[ExperimentSeen]:
+    """Every experiment the events name, and the unnamed arm events (``name`` None) if any,
+    oldest first event first."""
+    shopper = sa.case((Event.user_id != ANONYMOUS, Event.user_id))  # NULL: not counted
+    with store.session() as session:
+        rows = session.execute(
+            select(
+                Event.experiment,
+                func.min(Event.ts),
+                func.max(Event.ts),
+                func.count(sa.distinct(shopper)),
+                func.count(),
+            )
+            .where(Event.arm.is_not(None))
+            .group_by(Event.experiment)
+        ).all()
+        pairs = session.execute(
+            select(Event.experiment, Event.arm)
+            .where(Event.arm.is_not(None))
+            .group_by(Event.experiment, Event.arm)
+            .order_by(Event.arm)
+        ).all()
+    arms: dict[str | None, list[str]] = {}
+    for name, arm in pairs:
+        arms.setdefault(name, []).append(arm)
+    seen = [
+        ExperimentSeen(name, tuple(arms[name]), _utc(first), _utc(last), int(n), int(events))
+        for name, first, last, n, events in rows
+    ]
+    return sorted(seen, key=lambda e: (e.first, e.name or ""))
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite gives back naive times; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -14,11 +14,13 @@ before the shopper agreed stay anonymous; personalisation starts from the answer
 without ``consented`` records ids as given (the seed catalog's and the benchmarks' simulated
 shoppers).
 
-A/B tests (issue #18): a store given ``arm_of`` (the running experiment's
-:meth:`recommender.ab.Experiment.arm_of`) records on every event the arm of the id the event
-is kept under, by the same function that picks the ranker serving that shopper
-(:class:`recommender.ab.ArmedRecommendations`), so the web app's and the action server's
-events name the arm that served them without carrying it through the widget.
+A/B tests (issue #18): a store given ``experiment`` (the running
+:class:`recommender.ab.Experiment`) records on every event the experiment's name and the arm
+of the id the event is kept under, by the same function that picks the ranker serving that
+shopper (:class:`recommender.ab.ArmedRecommendations`), so the web app's and the action
+server's events name the arm that served them without carrying it through the widget. The
+name goes with the arm because arm names repeat: a shop that ends ``ease`` vs ``als`` and
+starts another ``ease`` vs ``als`` must not have one report of both.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, insert, select
 
@@ -47,6 +49,16 @@ ANONYMOUS = ""
 
 class InvalidEvent(ValueError):
     pass
+
+
+class ArmAssignment(Protocol):
+    """What the store needs of an A/B test (:class:`recommender.ab.Experiment`, which this
+    module cannot import: it imports the store)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def arm_of(self, user_id: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -70,18 +82,19 @@ def decay(ts: datetime, now: datetime) -> float:
 
 class EventStore:
     """`consented(user_id)`: whether the shopper agreed to personal recommendations; None
-    records every id as given. `arm_of(user_id)`: the A/B test arm of the id an event is kept
-    under (:data:`ANONYMOUS` included); None (no experiment) records no arm."""
+    records every id as given. `experiment`: the running A/B test, whose name and the arm of
+    the id an event is kept under (:data:`ANONYMOUS` included) every event records; None (no
+    experiment) records neither."""
 
     def __init__(
         self,
         store: CatalogStore,
         consented: Callable[[str], bool] | None = None,
-        arm_of: Callable[[str], str] | None = None,
+        experiment: ArmAssignment | None = None,
     ) -> None:
         self.store = store
         self.consented = consented
-        self.arm_of = arm_of
+        self.experiment = experiment
 
     def _owner(self, user_id: str) -> str:
         """The id an event is kept under: the shopper's only with their consent."""
@@ -90,7 +103,11 @@ class EventStore:
         return ANONYMOUS
 
     def _arm(self, owner: str) -> str | None:
-        return self.arm_of(owner) if self.arm_of is not None else None
+        return self.experiment.arm_of(owner) if self.experiment is not None else None
+
+    @property
+    def _experiment_name(self) -> str | None:
+        return self.experiment.name if self.experiment is not None else None
 
     def record(
         self,
@@ -116,13 +133,16 @@ class EventStore:
                     source=source,
                     ts=ts or datetime.now(UTC),
                     arm=self._arm(owner),
+                    experiment=self._experiment_name,
                 )
             )
 
     def record_many(self, rows: Iterable[dict[str, Any]]) -> int:
         """One multi-row INSERT in one transaction. Core, not ORM objects: the action server
         calls this on the reply path, where the ORM's unit of work cost a third of its time.
-        A row may name its ``arm``; otherwise the experiment's assignment is recorded."""
+        A row may name its ``arm`` (and ``experiment``, else the store's); otherwise the
+        experiment's assignment is recorded. An arm without an experiment is refused: it could
+        not be told apart from the same arm name in another experiment."""
         rows = [r for r in rows if r["type"] in EVENT_TYPES]
         ids = {r["user_id"] for r in rows}
         owners = {i: self._owner(i) for i in ids}  # one consent lookup per shopper
@@ -134,7 +154,7 @@ class EventStore:
                 "type": r["type"],
                 "source": r.get("source", "storefront"),
                 "ts": datetime.fromisoformat(r["ts"]) if isinstance(r["ts"], str) else r["ts"],
-                "arm": r.get("arm") or arms[owners[r["user_id"]]],
+                **self._test_of(r, arms[owners[r["user_id"]]]),
             }
             for r in rows
         ]
@@ -142,6 +162,16 @@ class EventStore:
             with self.store.session() as session:
                 session.connection().execute(insert(Event.__table__), values)
         return len(values)
+
+    def _test_of(self, row: dict[str, Any], assigned: str | None) -> dict[str, str | None]:
+        """The row's own arm and experiment (the store's when the row names only the arm),
+        else the store's assignment."""
+        if not row.get("arm"):
+            return {"arm": assigned, "experiment": self._experiment_name}
+        experiment = row.get("experiment") or self._experiment_name
+        if experiment is None:
+            raise InvalidEvent(f"arm {row['arm']!r} without the experiment it belongs to")
+        return {"arm": row["arm"], "experiment": experiment}
 
     def history(self, user_id: str, limit: int = HISTORY_LIMIT) -> list[Interaction]:
         """The shopper's latest meaningful events, oldest first."""

@@ -24,17 +24,20 @@ from daogou.metrics import (
     ModelFilesCollector,
     RasaCollector,
     RequestTimer,
+    ServiceHealthCollector,
     authorized,
     count_logged_errors,
 )
 from daogou.nlu.botprep import model_path
 from daogou.privacy import ShopperRequests
+from daogou.process_health import state_files
 from daogou.recs_cli import train_scheduled
 from daogou.retention import retain_scheduled
 from daogou.settings import load_settings
 from recommender.recommendations import default_model_path
 from search.hybrid import ProductSearch
 from web import recs_loop, retention_loop
+from web.background import DailyJob
 from web.deps import WebState
 from web.errors import error_body, install_error_handlers
 from web.media import MediaFiles, media_root
@@ -114,6 +117,7 @@ def _serve_metrics(app: FastAPI, web: WebState) -> None:
             ModelFilesCollector(model_path(settings), default_model_path(settings.var_dir)),
             RasaCollector(settings.rasa_url, settings.rasa_token),
             HandoffCollector(web.services.store),
+            ServiceHealthCollector(state_files(settings)),
         ]
     )
 
@@ -176,14 +180,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                 loop.stop()
 
 
-def _start_retention(services: Services) -> retention_loop.RetentionLoop | None:
+def _start_retention(services: Services) -> DailyJob | None:
     """The daily retention run (web/retention_loop.py), unless it is off or left to cron."""
     settings = services.settings
     at = settings.retention_at if settings.retention_days > 0 else ""
     return retention_loop.start(partial(retain_scheduled, services, settings.retention_days), at)
 
 
-def _start_recs_training(services: Services) -> recs_loop.RecsTrainLoop | None:
+def _start_recs_training(services: Services) -> DailyJob | None:
     """The daily gated retrain of the recommender (web/recs_loop.py), unless left to cron."""
     return recs_loop.start(partial(train_scheduled, services), services.settings.recs_train_at)
 

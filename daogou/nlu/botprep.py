@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
+import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import yaml
@@ -22,6 +25,7 @@ BOT = REPO_ROOT / "bot"
 RASA_BIN = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
 RASA_PYTHON = REPO_ROOT / ".venv-rasa" / "bin" / "python"
 MODEL_NAME = "daogou"
+ANNOTATIONS_FILE = "console_annotations.yml"  # the console's export, unless settings say where
 # Rasa's SQL store, with live conversations kept in memory (bot/tracker_store.py).
 TRACKER_STORE = "bot.tracker_store.CachedSQLTrackerStore"
 # Redis shared by the replicas, an in-process lock while it is down (bot/lock_store.py).
@@ -180,9 +184,18 @@ def training_inputs(settings: Settings) -> list[Path]:
     return files
 
 
-def fingerprint(settings: Settings) -> str:
+def annotations_path(settings: Settings) -> Path:
+    """Where the console exports its annotations (an NLU file; by default among bot/data's)."""
+    return settings.annotations_file or BOT / "data" / "nlu" / ANNOTATIONS_FILE
+
+
+def fingerprint(settings: Settings, without: Path | None = None) -> str:
+    """SHA-256 over the training inputs' names and bytes (leaving out `without`, if given)."""
     digest = hashlib.sha256()
+    skipped = without.resolve() if without is not None else None
     for path in training_inputs(settings):
+        if skipped is not None and path.resolve() == skipped:
+            continue
         digest.update(
             str(
                 path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path.name
@@ -204,22 +217,122 @@ def train_args(settings: Settings) -> list[str]:
     ]  # fmt: skip
 
 
+@dataclass(frozen=True)
+class TrainingStamp:
+    """Beside the model file (`<model>.fingerprint`): the inputs it answers for. `train()` keeps
+    the model while they are unchanged.
+
+    A model the gated retrain promoted (daogou/nlu/retrain.py) carries the report that accepted it
+    and the fingerprint of its inputs without the console's annotations: until some other input
+    changes, `train()` keeps it even when staff have exported annotations since, because
+    annotations reach a gated model only through the gate (`daogou bot retrain`), never through
+    an ungated training that would replace it without a word."""
+
+    inputs: str  # fingerprint(settings) when the model was trained
+    without_annotations: str | None = None  # fingerprint(settings, without=annotations_path(...))
+    gated_report: str | None = None  # the stamp of the retrain report that promoted the model
+
+    @property
+    def gated(self) -> bool:
+        return self.gated_report is not None
+
+
+def stamp_path(model: Path) -> Path:
+    return model.with_suffix(".fingerprint")
+
+
+def current_stamp(settings: Settings) -> TrainingStamp:
+    return TrainingStamp(
+        inputs=fingerprint(settings),
+        without_annotations=fingerprint(settings, without=annotations_path(settings)),
+    )
+
+
+def read_stamp(model: Path) -> TrainingStamp | None:
+    """The model's stamp; a bare fingerprint is the stamp of an ungated `train()` (the format
+    before the gate existed). None when there is none or it cannot be read."""
+    try:
+        text = stamp_path(model).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    if not text.startswith("{"):
+        return TrainingStamp(inputs=text) if text else None
+    try:
+        return TrainingStamp(**json.loads(text))
+    except (ValueError, TypeError):
+        return None
+
+
+def write_stamp(model: Path, stamp: TrainingStamp) -> Path:
+    """Atomically, so that `train()` never reads half a stamp."""
+    path = stamp_path(model)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(asdict(stamp)), encoding="utf-8")
+    partial.replace(path)
+    return path
+
+
 def train(settings: Settings, force: bool = False) -> bool:
-    """Trains unless the model was trained from exactly these inputs; True if it trained."""
-    stamp = model_path(settings).with_suffix(".fingerprint")
-    current = fingerprint(settings)
-    if (
-        not force
-        and model_path(settings).exists()
-        and stamp.exists()
-        and stamp.read_text() == current
-    ):
-        return False
+    """Trains unless the model answers for today's inputs; True if it trained. A model the gate
+    promoted is kept also when only the console's annotations changed (`TrainingStamp`)."""
+    model = model_path(settings)
+    stamp = read_stamp(model) if model.exists() else None
+    current = fingerprint(settings)  # taken before training: edits made meanwhile show next time
+    if not force and stamp is not None:
+        if stamp.inputs == current:
+            return False
+        if stamp.gated and stamp.without_annotations == fingerprint(
+            settings, without=annotations_path(settings)
+        ):
+            print(
+                f"{model} was promoted by the gated retrain ({stamp.gated_report}); only the "
+                "console's annotations changed since: they reach it through `daogou bot "
+                "retrain`, so it is kept",
+                file=sys.stderr,
+            )
+            return False
+    print(training_notice(settings), file=sys.stderr, flush=True)
+    started = time.monotonic()
     subprocess.run(
         train_args(settings), cwd=REPO_ROOT, env=rasa_env(), check=True, stdout=sys.stderr
     )
-    stamp.write_text(current)
+    write_stamp(model, TrainingStamp(inputs=current))
+    record_training_time(settings, time.monotonic() - started)
     return True
+
+
+# A training's wall time on the reference machine (2 cores; docs/performance.md "First start"),
+# the estimate until this machine has trained once.
+REFERENCE_TRAINING_SECONDS, REFERENCE_CPUS = 300.0, 2
+
+
+def _training_time_file(settings: Settings) -> Path:
+    return model_path(settings).parent / "training_time.json"
+
+
+def record_training_time(settings: Settings, seconds: float) -> None:
+    _training_time_file(settings).write_text(
+        json.dumps({"seconds": round(seconds, 1), "cpus": os.cpu_count() or 1})
+    )
+
+
+def training_estimate(settings: Settings) -> float:
+    """Seconds the next training should take here: the last one's, else the reference machine's
+    scaled by the number of cores (DIET's TensorFlow uses them all)."""
+    cpus = os.cpu_count() or 1
+    try:
+        last = json.loads(_training_time_file(settings).read_text())
+        return float(last["seconds"]) * int(last["cpus"]) / cpus
+    except (OSError, ValueError, KeyError, TypeError):
+        return REFERENCE_TRAINING_SECONDS * REFERENCE_CPUS / cpus
+
+
+def training_notice(settings: Settings) -> str:
+    minutes = max(1, round(training_estimate(settings) / 60))
+    return (
+        f"training the Rasa model: about {minutes} min on this machine (only when its inputs "
+        "changed); Rasa shows each step and the epochs' remaining time below"
+    )
 
 
 def validate(settings: Settings) -> None:

@@ -14,12 +14,17 @@
    candidate trains, and its scores are kept by the digests of the model and the held-out file,
    so it is usually scored once.
 4. **Run the conversation tests** (Rasa test stories, end to end: the NLU on their texts, then
-   the dialogue) on the candidate, in the same ``rasa test`` process as its NLU test.
+   the dialogue) on the candidate, in the same ``rasa test`` process as its NLU test. The bot's
+   are ``bot/tests/test_*.yml``, which ``make test`` also runs on its model
+   (tests/rasa/test_conversation_stories.py).
 5. **Decide.** Accepted when neither intent macro-F1 nor entity F1 is below the serving model's
    minus ``tolerance`` (0.0 by default) and every conversation test passes. Accepted: the
    candidate is loaded by ``PUT /model`` into each Rasa server given, one after another (each
    loads it beside the model it serves and switches without a pause: bot/patches/model_swap.py),
-   and copied over the project's model file when it has one, so a restart serves it too.
+   and copied over the project's model file when it has one, so a restart serves it too, with
+   botprep's training stamp of the inputs it was trained from, marked gated: ``daogou bot
+   train`` (so ``make run``) keeps it, also after more annotations are exported (they go
+   through the next gated retrain), until another input changes (botprep.TrainingStamp).
    Refused: the candidate stays in ``candidates/`` with its report; nothing served changes.
 
 Every run writes ``<work>/retrain/<stamp>.json``: both models' figures, the decision and its
@@ -62,11 +67,16 @@ import yaml
 from daogou.nlu.botprep import (
     BOT,
     RASA_BIN,
+    TrainingStamp,
+    annotations_path,
     bot_dir,
+    current_stamp,
     fingerprint,
     model_path,
     rasa_env,
+    read_stamp,
     split_handwritten,
+    write_stamp,
 )
 from daogou.nlu.evaluate import entity_scores
 from daogou.settings import REPO_ROOT, Settings
@@ -74,7 +84,6 @@ from daogou.settings import REPO_ROOT, Settings
 ACCEPTED, REFUSED = "accepted", "refused"
 CANDIDATES_DIR, REPORTS_DIR, SCORES_DIR = "candidates", "retrain", "retrain/scores"
 RECORD_SUFFIX = ".gate.json"  # beside a model: what it was trained on
-ANNOTATIONS_FILE = "console_annotations.yml"  # the console's export, unless settings say where
 HANDWRITTEN_TRAIN = "handwritten_train.yml"  # botprep's training part of the hand-written data
 # Candidates kept in candidates/ (the newest; a served one is never removed): each is a whole
 # model, tens to hundreds of MB.
@@ -112,6 +121,9 @@ class Project:
     # Where models' scores are kept, by the digests of model and held-out file (None: in
     # <work>/retrain/scores); the tests keep their cached serving model's beside it.
     scores_cache: Path | None = None
+    # botprep's stamp of the inputs this run trains from, written (marked gated) beside
+    # promote_to on acceptance, so that `daogou bot train` keeps the promoted model.
+    training_stamp: TrainingStamp | None = None
 
 
 @dataclass
@@ -424,13 +436,18 @@ def load_into(model: Path, rasa_urls: Sequence[str], token: str | None) -> list[
     return results
 
 
-def promote(candidate: Path, target: Path) -> None:
-    """Copies the candidate over the model file a restart loads, atomically, with its record."""
+def promote(candidate: Path, target: Path, stamp: TrainingStamp | None = None) -> None:
+    """Copies the candidate over the model file a restart loads, atomically, with its record;
+    then `stamp` (the inputs it was trained from, marked gated) beside it, last: a run that
+    dies before leaves the old stamp, which no longer matches, and the next `daogou bot train`
+    trains rather than keep a model under another's stamp."""
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     shutil.copyfile(candidate, partial)
     os.replace(partial, target)
     shutil.copyfile(record_path(candidate), record_path(target))
+    if stamp is not None:
+        write_stamp(target, stamp)
 
 
 # -- the whole run -------------------------------------------------------------------------------
@@ -481,7 +498,10 @@ def _retrain(
         with clock("load"):
             loaded = load_into(candidate, rasa_urls, token)
         if project.promote_to is not None and all(r["error"] is None for r in loaded):
-            promote(candidate, project.promote_to)
+            gated = project.training_stamp
+            if gated is not None:
+                gated = dataclasses.replace(gated, gated_report=stamp)
+            promote(candidate, project.promote_to, gated)
             promoted = str(project.promote_to)
     report = {
         "stamp": stamp,
@@ -598,7 +618,7 @@ def bot_project(settings: Settings, serving_saw_heldout: bool | None) -> Project
     split of the hand-written examples made afresh in var/bot/retrain/split (the console's
     annotations kept out of it: they are merged whole)."""
     out = bot_dir(settings)
-    annotations = settings.annotations_file or BOT / "data" / "nlu" / ANNOTATIONS_FILE
+    annotations = annotations_path(settings)
     split = out / REPORTS_DIR / "split"
     handwritten = split / "handwritten"
     shutil.rmtree(split, ignore_errors=True)
@@ -624,17 +644,19 @@ def bot_project(settings: Settings, serving_saw_heldout: bool | None) -> Project
         conversation_tests=tests if tests.is_dir() else None,
         promote_to=model_path(settings),
         serving_saw_heldout=serving_saw_heldout,
+        # var/bot as prepared for this run: what the candidate is trained from
+        training_stamp=current_stamp(settings),
     )
 
 
 def botprep_saw_heldout(settings: Settings) -> bool | None:
     """Whether botprep's model was trained on the held-out examples, from its training stamp:
     the stamp matches var/bot's inputs, and those hold the split's training file only when
-    holding out. None when the stamp is missing or var/bot has changed since (call this before
-    preparing var/bot again)."""
-    stamp = model_path(settings).with_suffix(".fingerprint")
+    holding out. None when the stamp is missing, is a promoted candidate's (its record tells),
+    or var/bot has changed since (call this before preparing var/bot again)."""
+    stamp = read_stamp(model_path(settings))
     try:
-        if not stamp.is_file() or stamp.read_text() != fingerprint(settings):
+        if stamp is None or stamp.gated or stamp.inputs != fingerprint(settings):
             return None
     except OSError:
         return None

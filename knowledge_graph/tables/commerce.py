@@ -34,7 +34,11 @@ class Event(Base):
     """Shopper behaviour (impressions, views, clicks, carts, purchases) for recommendations."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_user_ts", "user_id", "ts"),)
+    __table_args__ = (
+        Index("ix_events_user_ts", "user_id", "ts"),
+        # The A/B report reads one experiment's events by arm (recommender/ab.py).
+        Index("ix_events_experiment_arm", "experiment", "arm"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[str] = mapped_column(String(64))
     sku: Mapped[str] = mapped_column(String(64), index=True)
@@ -44,3 +48,6 @@ class Event(Base):
     # The A/B test arm (recommender/ab.py) that served the shopper when the event happened;
     # None outside an experiment.
     arm: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The experiment that arm belongs to (arm names repeat across experiments: ease vs als
+    # twice); None outside an experiment and on arm rows recorded before it was kept (0009).
+    experiment: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -15,13 +15,16 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import ThreadpoolController
 
 from recommender.cf.base import Recommender, StateValue, check_item_ids, similar_from_rows
+
+if TYPE_CHECKING:  # implicit is imported when a model is fitted or loaded, not on import
+    from implicit.cpu.als import AlternatingLeastSquares
 
 _threadpools: ThreadpoolController | None = None
 
@@ -65,20 +68,32 @@ class ALS(Recommender):
         self._inverse: np.ndarray | None = None  # (Y'Y + lambda I)^-1, float64
 
     def fit(self, user_items: sp.csr_matrix) -> Self:
+        model = self._implicit_model()
+        with _one_blas_thread():
+            model.fit(sp.csr_matrix(user_items, dtype=np.float32), show_progress=False)
+        self._fitted(user_items.shape[1], model)
+        return self
+
+    def _implicit_model(self) -> AlternatingLeastSquares:
+        """implicit's model with these hyper-parameters, not fitted yet. Made under one BLAS
+        thread: implicit's constructor warns about a multi-threaded OpenBLAS otherwise."""
         from implicit.cpu.als import AlternatingLeastSquares
 
-        self.n_items = user_items.shape[1]
-        self._inverse = None
         with _one_blas_thread():
-            self._model = AlternatingLeastSquares(
+            return AlternatingLeastSquares(
                 factors=self.factors,
                 regularization=self.regularization,
                 alpha=self.alpha,
                 iterations=self.iterations,
                 random_state=self.seed,
             )
-            self._model.fit(sp.csr_matrix(user_items, dtype=np.float32), show_progress=False)
-        return self
+
+    def _fitted(self, n_items: int, model: AlternatingLeastSquares | None) -> None:
+        """Serve `model`'s item factors from now on; the fold-in's inverse is recomputed from
+        them on first use."""
+        self.n_items = n_items
+        self._inverse = None
+        self._model = model
 
     def score(self, user_items: sp.csr_matrix) -> np.ndarray:
         with _one_blas_thread():
@@ -125,13 +140,13 @@ class ALS(Recommender):
         from implicit.cpu.als import AlternatingLeastSquares
 
         super().restore(n_items, state)
-        self._inverse = None
         saved = state.get("implicit")
-        self._model = (
+        model = (
             None
             if saved is None
             else AlternatingLeastSquares.load(io.BytesIO(np.asarray(saved).tobytes()))
         )
+        self._fitted(n_items, model)
 
     def similar_items(self, item_ids: np.ndarray, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Cosine of the item factors."""

@@ -167,9 +167,7 @@ class SparkALS(ALS):
             factors_path = Path(folder, "items")
             fitted.itemFactors.write.parquet(str(factors_path))
             item_factors = _read_factors(factors_path, user_items.shape[1], self.factors)
-        self.n_items = user_items.shape[1]
-        self._inverse = None
-        self._model = self._implicit_model(item_factors)
+        self._fitted(user_items.shape[1], self._model_around(item_factors))
         return self
 
     def _estimator(self, user_items: sp.csr_matrix) -> Any:
@@ -189,18 +187,10 @@ class SparkALS(ALS):
             seed=self.seed,
         )
 
-    def _implicit_model(self, item_factors: np.ndarray) -> Any:
+    def _model_around(self, item_factors: np.ndarray) -> Any:
         """implicit's model object around Spark's item factors, so that ``state`` writes what
         ``ALS`` writes. User factors are not kept: scoring folds each history in afresh."""
-        from implicit.cpu.als import AlternatingLeastSquares
-
-        model = AlternatingLeastSquares(
-            factors=self.factors,
-            regularization=self.regularization,
-            alpha=self.alpha,
-            iterations=self.iterations,
-            random_state=self.seed,
-        )
+        model = self._implicit_model()
         model.item_factors = item_factors
         model.user_factors = np.zeros((0, self.factors), dtype=np.float32)
         return model

@@ -1,6 +1,8 @@
-"""The staff dashboard's A/B test block (issue #18): GET /api/analytics carries each arm's
-figures for the chosen period (arms in the configured order, the control first), nothing when
-no event of the period has an arm, and the page has the block."""
+"""The staff dashboard's A/B test block (issue #18): GET /api/analytics carries the current
+experiment's name and each arm's figures for the chosen period (arms in the configured order,
+the control first), leaves out another experiment with the same arm names and the arm events
+that name no experiment (counting those), nothing when the period has neither, and the page
+has the block."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, insert
 
+from knowledge_graph.tables import Event
 from recommender.ab import Experiment
 from recommender.events import EventStore
 from web.accounts import create_account
@@ -27,7 +30,9 @@ DAY = {"since": "2026-12-01T00:00:00", "until": "2026-12-02T00:00:00"}
 def services(mini_services, tmp_path):
     tracker_url = f"sqlite:///{tmp_path / 'tracker.db'}"
     create_events_table(create_engine(tracker_url))
-    settings = dataclasses.replace(mini_services.settings, tracker_db_url=tracker_url, ab_arms=ARMS)
+    settings = dataclasses.replace(
+        mini_services.settings, tracker_db_url=tracker_url, ab_arms=ARMS, ab_experiment="ranker"
+    )
     return dataclasses.replace(mini_services, settings=settings)
 
 
@@ -45,7 +50,7 @@ def traffic(services) -> None:
     """Two shoppers per arm: served 6 impressions 3 clicks 1 cart (2 + 1, 4 + 2 clicks),
     session_blend 4 impressions 1 click (2 + 0, 2 + 1), all on the first of December."""
     experiment = Experiment("ranker", ARMS)
-    events = EventStore(services.store, arm_of=experiment.arm_of)
+    events = EventStore(services.store, experiment=experiment)
     users = {arm: [u for u in (f"s{i}" for i in range(50)) if experiment.arm_of(u) == arm][:2]
              for arm in ARMS}  # fmt: skip
     plan = {
@@ -62,12 +67,32 @@ def traffic(services) -> None:
     EventStore(services.store).record("no-test", "PH-XM-14-256", "click", "widget", ts=T0)
 
 
+def other_tests(services) -> None:
+    """The same day: an earlier experiment with the same arm names (3 events) and 2 arm events
+    recorded before events named their experiment."""
+    earlier = EventStore(services.store, experiment=Experiment("ranker-2026-11", ARMS))
+    for user in ("e1", "e2", "e3"):
+        earlier.record(user, "PH-XM-14-256", "click", "widget", ts=T0)
+    unnamed = {"sku": "PH-XM-14-256", "source": "widget", "ts": T0, "experiment": None}
+    with services.store.session() as session:
+        session.connection().execute(
+            insert(Event.__table__),
+            [
+                {**unnamed, "user_id": "old1", "type": "impression", "arm": "served"},
+                {**unnamed, "user_id": "old1", "type": "click", "arm": "served"},
+            ],
+        )
+
+
 def test_dashboard_api_returns_each_arms_figures(staff, services):
     traffic(services)
+    other_tests(services)
     body = staff.get("/api/analytics", params=DAY)
     assert body.status_code == 200, body.text
     test = body.json()["ab_test"]
-    assert test["control"] == "session_blend"
+    assert (test["experiment"], test["control"], test["unnamed_events"]) == (
+        "ranker", "session_blend", 2,
+    )  # fmt: skip
     figures = [
         (a["arm"], a["shoppers"], a["impressions"], a["clicks"], a["add_to_cart"])
         for a in test["arms"]
@@ -92,9 +117,17 @@ def test_no_ab_block_without_arm_events_in_the_period(staff, services):
     assert staff.get("/api/analytics", params=week_before).json()["ab_test"] is None
 
 
+def test_only_unnamed_arm_events_show_the_block_with_no_arms(staff, services):
+    other_tests(services)
+    test = staff.get("/api/analytics", params=DAY).json()["ab_test"]
+    assert (test["experiment"], test["arms"], test["unnamed_events"]) == ("ranker", [], 2)
+
+
 def test_dashboard_page_has_the_ab_block(staff):
     page = staff.get("/console/dashboard")
     assert page.status_code == 200
     assert "A/B 测试" in page.text and "data-ab-arms" in page.text
+    assert "data-ab-experiment" in page.text and "data-ab-unnamed" in page.text
     script = staff.get("/static/console/staff.js").text
     assert "function drawAbTest" in script and '"（对照组）"' in script
+    assert '" · 实验：" + test.experiment' in script

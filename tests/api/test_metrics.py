@@ -194,3 +194,37 @@ def test_openmetrics_when_the_scraper_asks_for_it(services):
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("application/openmetrics-text")
     assert answer.text.endswith("# EOF\n")
+
+
+def test_the_launchers_children_are_reported_by_service(services):
+    """The launcher's state file (var/run/services.json) read at scrape time: a live child with
+    its own memory and CPU, a dead one reported down."""
+    import subprocess
+    import sys
+    import time
+
+    from daogou.process_health import ServiceEntry, state_file, write_state
+
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    try:
+        write_state(
+            state_file(services.settings, "default"),
+            [
+                ServiceEntry("rasa", live.pid, 5005, time.time()),
+                ServiceEntry("actions", dead.pid, 5055, time.time()),
+            ],
+            "default",
+        )
+        page = scrape(TestClient(app_with(services)))
+        rasa = (("profile", "default"), ("service", "rasa"))
+        actions = (("profile", "default"), ("service", "actions"))
+        assert page[("daogou_service_up", rasa)] == 1
+        assert page[("daogou_service_up", actions)] == 0
+        assert page[("daogou_service_resident_memory_bytes", rasa)] > 1_000_000
+        assert ("daogou_service_cpu_seconds_total", rasa) in page
+        assert page[("daogou_service_restarts", rasa)] == 0
+    finally:
+        live.kill()
+        live.wait()

@@ -43,7 +43,7 @@ class Shopper:
         self.client.connect(
             f"{self.cluster.public_url}?{STICKY_QUERY_KEY}={self.key}",
             transports=self.transports,
-            headers={"Origin": f"http://localhost:{self.cluster.http_port}"},
+            headers={"Origin": f"http://localhost:{self.cluster.topology.http_port}"},
             auth={"token": self.cluster.token(self.sender)},
             wait_timeout=20,
         )

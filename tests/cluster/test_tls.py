@@ -14,14 +14,16 @@ import pytest
 def test_https_with_the_generated_certificate(cluster):
     trusted = ssl.create_default_context(cafile=str(cluster.cert))
     for host in ("localhost", "127.0.0.1"):  # both are in the certificate
-        health = httpx.get(f"https://{host}:{cluster.https_port}/health", verify=trusted)
+        health = httpx.get(f"https://{host}:{cluster.topology.https_port}/health", verify=trusted)
         assert health.status_code == 200
         assert health.json()["status"] in ("ok", "degraded")
     sender = f"cluster-tls-{uuid.uuid4().hex[:8]}"
-    reply = cluster.say(f"https://localhost:{cluster.https_port}", sender, "你好", verify=trusted)
+    reply = cluster.say(
+        f"https://localhost:{cluster.topology.https_port}", sender, "你好", verify=trusted
+    )
     assert reply.text
 
 
 def test_a_client_without_the_certificate_is_refused(cluster):
     with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
-        httpx.get(f"https://localhost:{cluster.https_port}/health")
+        httpx.get(f"https://localhost:{cluster.topology.https_port}/health")

@@ -17,7 +17,8 @@ from knowledge_graph.handoff import SHOP_TZ
 from recommender.gate import GateResult, TrainingBusy, read_reports
 from tests.fixtures import BigramEncoder
 from tests.unit.test_recs_gate import book_store
-from web.recs_loop import RecsTrainLoop, parse_at, start
+from web.background import DailyJob
+from web.recs_loop import THREAD_NAME, run_once, start
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 
@@ -34,10 +35,13 @@ def services(tmp_path) -> Services:
 
 
 def test_the_training_time_is_shop_time_and_empty_turns_it_off():
-    assert parse_at("04:00") == time(4, 0, tzinfo=SHOP_TZ)
-    assert parse_at("") is None and start(lambda due: None, "") is None
+    loop = start(lambda due: None, "04:00")
+    assert loop is not None and loop.at == time(4, 0, tzinfo=SHOP_TZ)
+    assert loop.thread_name == THREAD_NAME == "recs-train-loop"
+    loop.stop()
+    assert start(lambda due: None, "") is None
     with pytest.raises(ValueError, match="DAOGOU_RECS_TRAIN_AT must be HH:MM"):
-        parse_at("凌晨四点")
+        start(lambda due: None, "凌晨四点")
 
 
 def test_the_daily_run_happens_once_per_var_however_many_replicas_schedule_it(services):
@@ -82,7 +86,7 @@ def test_the_loop_retries_while_another_process_trains_then_waits_for_the_next_d
         now[0] = max(seen, due)
         return seen
 
-    loop = RecsTrainLoop(run, at, clock=clock, retry_seconds=0.0)
+    loop = DailyJob(partial(run_once, run), at, clock=clock, retry_seconds=0.0)
     loop.start()
     try:
         assert done.wait(10)
@@ -95,8 +99,7 @@ def test_a_failing_run_is_logged_and_the_loop_goes_on(caplog):
     def run(scheduled: datetime) -> GateResult | None:
         raise OSError("disk full")
 
-    loop = RecsTrainLoop(run, time(4, 0, tzinfo=SHOP_TZ))
-    assert loop.run_once(NOW) is True  # given up for the day, not retried
+    assert run_once(run, NOW) is True  # given up for the day, not retried
     assert "recommender training failed" in caplog.text
 
 

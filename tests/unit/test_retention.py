@@ -13,6 +13,7 @@ import sys
 import threading
 import uuid
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
@@ -39,7 +40,8 @@ from knowledge_graph.tables import Annotation, AuditEntry, Event, Handoff
 from tests.fixtures import BigramEncoder, mini_catalog
 from tests.unit.test_review_tracker import History
 from web.app import _start_retention
-from web.retention_loop import RetentionLoop, next_run, parse_at
+from web.background import DailyJob, next_run
+from web.retention_loop import run_once, start
 from web.review.fake_history import append_events, create_events_table
 from web.review.tracker import ConversationIndex
 
@@ -352,7 +354,7 @@ def test_the_lease_on_postgresql_is_an_advisory_lock(services):
 
 
 def test_the_run_is_scheduled_at_the_shop_time():
-    at = parse_at("03:30")
+    at = time(3, 30, tzinfo=SHOP_TZ)
     night = datetime(2026, 12, 5, 2, 0, tzinfo=SHOP_TZ)
     assert next_run(night, at) == datetime(2026, 12, 5, 3, 30, tzinfo=SHOP_TZ)
     assert next_run(night.replace(hour=3, minute=30), at) == datetime(
@@ -361,9 +363,9 @@ def test_the_run_is_scheduled_at_the_shop_time():
     # 20:00 UTC is 04:00 the next morning in Beijing: the next run is the morning after
     evening_utc = datetime(2026, 12, 5, 20, 0, tzinfo=UTC)
     assert next_run(evening_utc, at) == datetime(2026, 12, 7, 3, 30, tzinfo=SHOP_TZ)
-    assert parse_at("") is None
-    with pytest.raises(ValueError, match="HH:MM"):
-        parse_at("3点半")
+    assert start(lambda due: None, "") is None
+    with pytest.raises(ValueError, match="DAOGOU_RETENTION_AT must be HH:MM"):
+        start(lambda due: None, "3点半")
 
 
 def test_the_loop_runs_the_days_retention_once_its_hour_has_come(services):
@@ -378,14 +380,23 @@ def test_the_loop_runs_the_days_retention_once_its_hour_has_come(services):
     at = time(3, 30, tzinfo=SHOP_TZ)
     due = next_run(NOW - timedelta(days=1), at)  # within the last day: the log's times are real
     clock = iter([NOW - timedelta(days=1)] + [due + timedelta(seconds=1)] * 1000)
-    loop = RetentionLoop(run, at, clock=lambda: next(clock))
+    loop = DailyJob(partial(run_once, run), at, clock=lambda: next(clock))
     loop.start()
     try:
         assert ran.wait(30)
     finally:
         loop.stop()
     assert runs[0][0] == due and runs[0][1]["tracker.conversations"] == 1
-    assert loop.run_once(due) is None  # a second replica at the same hour: logged, skipped
+    assert run_once(run, due) is True  # a second replica at the same hour: the day is done
+    assert runs[1] == (due, None)  # retain_scheduled skipped it: the audit log shows the run
+
+
+def test_a_failing_run_is_logged_and_not_tried_again_that_day(caplog):
+    def run(due: datetime) -> dict[str, int] | None:
+        raise sa.exc.OperationalError("VACUUM", {}, Exception("database is locked"))
+
+    assert run_once(run, NOW) is True
+    assert "retention run failed" in caplog.text
 
 
 def test_the_web_app_schedules_retention_unless_it_is_off_or_left_to_cron(services, monkeypatch):

@@ -1,5 +1,5 @@
 """GET /api/analytics: the staff dashboard's figures over a date range (staff and admins),
-with the rankers' A/B test per arm when one has events in the range (issue #18)."""
+with the current A/B experiment's figures per arm when it has events in the range (issue #18)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ MAX_DAYS = 366
 
 
 class DashboardWithTestOut(DashboardOut):
-    # Per arm: shoppers, impressions, clicks, carts, CTR and cart rate with 95% intervals,
-    # and each arm's difference from the control; None when no event of the range has an arm.
+    # The current experiment (DAOGOU_AB_EXPERIMENT), per arm: shoppers, impressions, clicks,
+    # carts, CTR and cart rate with 95% intervals, and each arm's difference from the control;
+    # with the count of arm events of the range that name no experiment (left out). None when
+    # the range has neither.
     ab_test: AbReport | None = None
 
 
@@ -42,12 +44,12 @@ def analytics(
         raise ApiError(422, "invalid_parameter", "时间范围不正确（最长一年）")
     index.catch_up()
     report = dashboard(index.reader, store, since, until)
-    test = ab_report(store, since, until, settings.ab_arms)
+    test = ab_report(store, settings.ab_experiment, since, until, settings.ab_arms)
     return DashboardWithTestOut(
         dashboard=report,
         click_rates={f.source: f.click_rate for f in report.funnel},
         cart_rates={f.source: f.cart_rate for f in report.funnel},
-        ab_test=test if test.arms else None,
+        ab_test=test if test.arms or test.unnamed_events else None,
     )
 
 

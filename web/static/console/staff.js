@@ -426,7 +426,8 @@
     }, true);
   }
 
-  // The rankers' A/B test per arm (issue #18); hidden while no event of the period has an arm.
+  // The current experiment's A/B test per arm (issue #18); hidden while the period has no event
+  // of it and no arm event that names no experiment.
   const ARM_NAMES = { served: "现网排序", session_blend: "会话混合排序", ease: "EASE 排序", als: "ALS 排序", pop: "热门排序" };
   const armName = (arm) => ARM_NAMES[arm] || arm;
   const withInterval = (e) => (e.value === null ? "—" : e.low === null ? pct(e.value) : pct(e.value) + "（" + pct(e.low) + " ~ " + pct(e.high) + "）");
@@ -440,10 +441,25 @@
     return text + "（" + points(e.low) + " ~ " + points(e.high) + verdict + "）";
   }
 
+  // The block names the experiment it reports (arm names repeat across experiments) and says
+  // how many arm events of the period name none (recorded before they did) and are left out.
   function drawAbTest(test) {
     const box = $("[data-ab-test]");
     box.hidden = !test;
     if (!test) return;
+    $("[data-ab-experiment]").textContent = " · 实验：" + test.experiment;
+    const unnamed = $("[data-ab-unnamed]");
+    unnamed.hidden = !test.unnamed_events;
+    unnamed.textContent = "另有 " + test.unnamed_events + " 条早期分组记录未计入：它们记录于实验名称启用之前，无法确定属于哪个实验（可用 daogou ab report --unnamed 单独查看）。";
+    if (!test.arms.length) {
+      const row = el("tr");
+      const cell = el("td", "muted", "这段时间没有本实验的数据");
+      cell.colSpan = 7;
+      row.appendChild(cell);
+      $("[data-ab-arms]").replaceChildren(row);
+      $("[data-ab-differences]").replaceChildren();
+      return;
+    }
     $("[data-ab-arms]").replaceChildren(...test.arms.map((a) => {
       const row = el("tr");
       row.appendChild(el("td", "", armName(a.arm) + (a.arm === test.control ? "（对照组）" : "")));
