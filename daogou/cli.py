@@ -54,11 +54,11 @@ def _bot_prepare(args: argparse.Namespace) -> int:
 
 def _bot_train(args: argparse.Namespace) -> int:
     from daogou.nlu import botprep
-    from daogou.prewarm import search_index_alongside
+    from daogou.prewarm import prepared_alongside
 
     settings = get_settings()
     botprep.prepare(settings, build_services(settings).store)
-    with search_index_alongside(settings):  # the services' first start then only loads it
+    with prepared_alongside(settings):  # the services' first start then only loads it
         trained = botprep.train(settings, force=args.force)
     print("model trained" if trained else "model is current, not retrained")
     return 0

@@ -6,6 +6,11 @@ much of it on one core (featurizers, data preparation, the blend's encoder); bui
 beside it takes that minute off the first `make run`, and the web app gets a copy instead of
 building the same vectors again. Both processes then find an index that matches the catalog and
 only check its digests (search/hybrid.py).
+
+The blended intent classifier's training embeds every intent example with E5 (4,000 texts, a
+minute or more of one core) after DIET has trained. DIET's TensorFlow keeps about one core busy,
+so the examples are embedded here meanwhile, into the file the classifier reads
+(`botprep.query_cache_path`); a text the file lacks, the classifier embeds itself.
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from daogou.container import build_services
@@ -62,39 +68,98 @@ def _copy_index(source: Path, target: Path) -> None:
     partial.rename(target)
 
 
-@contextmanager
-def search_index_alongside(settings: Settings) -> Iterator[None]:
-    """Builds the missing search index in a thread while the block (Rasa's training) runs.
-    A failure is reported and left to the services, which build the index at their start."""
-    if not index_missing(settings):
-        yield
-        return
-    outcome: dict[str, object] = {}
+QUERY_BATCH = 256
 
-    def build() -> None:
+
+def embed_training_texts(settings: Settings) -> int:
+    """Writes the E5 vectors of every intent example Rasa will train on (those already in the
+    file are kept, the others embedded); returns the number of texts embedded now."""
+    from bot.components.e5_encoder import (
+        encode_queries,
+        load_encoder,
+        load_vector_cache,
+        save_vector_cache,
+        text_key,
+    )
+    from daogou.nlu.botprep import query_cache_path, training_data_paths
+    from daogou.nlu.retrain import nlu_texts
+
+    path = query_cache_path(settings)
+    texts = {text_key(text): text for text in nlu_texts(training_data_paths(settings)) if text}
+    cached = load_vector_cache(path)
+    kept = {key: cached[key] for key in texts if key in cached}
+    missing = sorted(key for key in texts if key not in kept)
+    if not missing and len(kept) == len(cached):
+        return 0
+    encoder = load_encoder(1)
+    for start in range(0, len(missing), QUERY_BATCH):
+        batch = missing[start : start + QUERY_BATCH]
+        kept.update(zip(batch, encode_queries(encoder, [texts[k] for k in batch]), strict=True))
+    save_vector_cache(path, kept)
+    return len(missing)
+
+
+@dataclass
+class _Job:
+    """One piece of preparation run in a thread beside Rasa's training."""
+
+    name: str
+    work: Callable[[], int]
+    done: Callable[[int, float], str]
+    outcome: dict[str, object] = field(default_factory=dict)
+    thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
         started = time.monotonic()
         try:
-            outcome["products"] = build_search_index(settings)
-        except Exception as error:  # the services build it at their start instead
-            log.exception("building the search index beside the training failed")
-            outcome["error"] = error
-        outcome["seconds"] = time.monotonic() - started
+            self.outcome["count"] = self.work()
+        except Exception as error:  # the step that needs it does the work itself instead
+            log.exception("%s beside the training failed", self.name)
+            self.outcome["error"] = error
+        self.outcome["seconds"] = time.monotonic() - started
 
-    thread = threading.Thread(target=build, name="search-index", daemon=True)
-    thread.start()
-    print("building the search index beside the training", file=sys.stderr, flush=True)
+    def report(self) -> str:
+        assert self.thread is not None
+        self.thread.join()
+        if "error" in self.outcome:
+            return f"{self.name} failed ({self.outcome['error']}); it is done where it is needed"
+        return self.done(int(self.outcome["count"]), float(self.outcome["seconds"]))
+
+
+def _jobs(settings: Settings) -> list[_Job]:
+    jobs = [
+        _Job(
+            "embedding the training examples",
+            lambda: embed_training_texts(settings),
+            lambda n, s: f"training examples embedded: {n} new in {s:.0f} s",
+        )
+    ]
+    if index_missing(settings):
+        jobs.append(
+            _Job(
+                "building the search index",
+                lambda: build_search_index(settings),
+                lambda n, s: f"search index ready: {n} products in {s:.0f} s",
+            )
+        )
+    return jobs
+
+
+@contextmanager
+def prepared_alongside(settings: Settings) -> Iterator[None]:
+    """While the block (Rasa's training) runs, builds the missing search index and embeds the
+    training examples, each in a thread. A failure is reported and left to the step that needs
+    the result: the services build the index at their start, the classifier embeds its texts."""
+    jobs = _jobs(settings)
+    for job in jobs:
+        job.start()
+        print(f"{job.name} beside the training", file=sys.stderr, flush=True)
     try:
         yield
     finally:
-        thread.join()
-        if "error" in outcome:
-            print(
-                f"the search index was not built ({outcome['error']}); the services build it "
-                "when they start",
-                file=sys.stderr,
-            )
-        else:
-            print(
-                f"search index ready: {outcome['products']} products in {outcome['seconds']:.0f} s",
-                file=sys.stderr,
-            )
+        for job in jobs:
+            print(job.report(), file=sys.stderr, flush=True)

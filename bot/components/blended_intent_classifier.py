@@ -25,7 +25,13 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.components.e5_encoder import TEXT_EMBEDDING, encode_queries, load_encoder, pack
+from bot.components.e5_encoder import (
+    TEXT_EMBEDDING,
+    encode_queries,
+    encode_with_cache,
+    load_encoder,
+    pack,
+)
 from bot.components.lexical_semantic_model import LexicalSemanticModel, blend, diet_suffices
 
 log = logging.getLogger(__name__)
@@ -46,6 +52,8 @@ class BlendedIntentClassifier(GraphComponent, IntentClassifier):
             "trusted_intents": [],  # none: every message is blended
             "trust_diet_above": 1.0,
             "anchor_entities": ["product", "mention", "order_id"],
+            # the training texts' E5 vectors computed beside DIET's training (daogou/prewarm.py)
+            "query_cache": None,
         }
 
     def __init__(
@@ -104,6 +112,7 @@ class BlendedIntentClassifier(GraphComponent, IntentClassifier):
             self._encoder,
             e5_weight=float(self._config["e5_weight"]),
             c=float(self._config["C"]),
+            embeddings=encode_with_cache(self._encoder, texts, self._config["query_cache"]),
         )
         with self._storage.write_to(self._resource) as folder:
             self._model.save(folder)

@@ -7,8 +7,11 @@ Rasa environment gets the model the action server searches with, without torch.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -55,3 +58,50 @@ def encode_queries(encoder: Any, texts: list[str]) -> np.ndarray:
 def pack(vector: np.ndarray) -> dict[str, str]:
     """The compact, JSON-safe form of one query vector (float16: 1 KB, cosine 0.99999)."""
     return vectors.pack_bytes(np.asarray(vector, dtype="<f2").tobytes(), MODEL_TAG)
+
+
+# -- the training texts' vectors, computed beside DIET's training (daogou/prewarm.py) ----------
+# The blended classifier's training embeds every intent example (4,000 texts: a minute or more of
+# one core). `daogou bot train` embeds them in its own process while Rasa featurizes and trains
+# DIET, into an .npz file the classifier reads; what the file lacks, it embeds itself.
+def text_key(text: str) -> str:
+    """The cache's key: the engine's input (`clean`), hashed."""
+    return hashlib.sha1(clean(text).encode("utf-8")).hexdigest()
+
+
+def load_vector_cache(path: str | Path | None) -> dict[str, np.ndarray]:
+    """key -> vector from `path`; empty when there is none, it is another engine's, or it cannot
+    be read (the caller then embeds the texts itself)."""
+    if not path:
+        return {}
+    try:
+        with np.load(Path(path), allow_pickle=False) as data:
+            if str(data["model"]) != MODEL_TAG or data["vectors"].shape[1:] != (DIM,):
+                return {}
+            return dict(zip(map(str, data["keys"]), data["vectors"], strict=True))
+    except (OSError, ValueError, KeyError, IndexError):
+        return {}
+
+
+def save_vector_cache(path: str | Path, vectors: dict[str, np.ndarray]) -> None:
+    """Written to a temporary file renamed into place: a reader never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keys = sorted(vectors)
+    matrix = np.stack([vectors[k] for k in keys]) if keys else np.zeros((0, DIM), np.float32)
+    partial = path.with_name(f".{path.name}.partial.npz")
+    np.savez(partial, model=np.array(MODEL_TAG), keys=np.array(keys), vectors=matrix)
+    os.replace(partial, path)
+
+
+def encode_with_cache(encoder: Any, texts: list[str], cache_path: str | Path | None) -> np.ndarray:
+    """`encode_queries(encoder, texts)`, taking the vectors the cache has."""
+    cached = load_vector_cache(cache_path)
+    keys = [text_key(text) for text in texts]
+    missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cached}.items())
+    if missing:
+        fresh = encode_queries(encoder, [text for _, text in missing])
+        cached.update((key, vector) for (key, _), vector in zip(missing, fresh, strict=True))
+    if not texts:
+        return np.zeros((0, DIM), dtype=np.float32)
+    return np.stack([cached[k] for k in keys]).astype(np.float32, copy=False)

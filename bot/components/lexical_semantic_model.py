@@ -49,11 +49,15 @@ class LexicalSemanticModel:
         encoder: Any,
         e5_weight: float = 2.0,
         c: float = 30.0,
+        embeddings: np.ndarray | None = None,
     ) -> LexicalSemanticModel:
+        """`embeddings`: the texts' E5 query vectors when the caller has them already."""
         if len(set(labels)) < 2:
             raise ValueError("an intent classifier needs examples of at least two intents")
+        if embeddings is None:
+            embeddings = encode_queries(encoder, texts)
         vectorizer = _vectorizer().fit(texts)
-        features = _features(vectorizer, encode_queries(encoder, texts), texts, e5_weight)
+        features = _features(vectorizer, embeddings, texts, e5_weight)
         regression = LogisticRegression(C=c, max_iter=5000).fit(features, labels)
         return cls(
             labels=[str(label) for label in regression.classes_],

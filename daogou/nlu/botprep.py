@@ -148,6 +148,7 @@ def prepare(settings: Settings, store: CatalogStore) -> Path:
         template.replace("{dictionary_path}", str(out / "jieba"))
         .replace("{dictionary_hash}", dictionary_hash)
         .replace("{names_path}", str(out / lexicon.DIRECTORY / lexicon.NAMES))
+        .replace("{query_cache_path}", str(query_cache_path(settings)))
     )
     (out / "config.yml").write_text(config, encoding="utf-8")
     handwritten = out / "data" / "handwritten_train.yml"
@@ -157,6 +158,11 @@ def prepare(settings: Settings, store: CatalogStore) -> Path:
         handwritten.unlink()
     write_endpoints(settings)
     return out
+
+
+def query_cache_path(settings: Settings) -> Path:
+    """The training examples' E5 vectors (bot/components/e5_encoder.py, daogou/prewarm.py)."""
+    return settings.var_dir / "cache" / "e5_training_queries.npz"
 
 
 def write_endpoints(settings: Settings) -> Path:
