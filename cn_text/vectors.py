@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from typing import Any
 
 DTYPE = "float16"
@@ -43,3 +44,23 @@ def unpack_bytes(payload: Any, model_tag: str, dim: int | None = None) -> bytes 
     if dim is not None and len(raw) != BYTES_PER_VALUE * dim:
         return None
     return raw
+
+
+# -- what the engine embeds, and the training examples' vector file ---------------------------
+# `daogou bot train` embeds the NLU's training examples while DIET trains (daogou/prewarm.py, in
+# the main Python); the blended intent classifier reads them in Rasa's Python
+# (bot/components/e5_encoder.py). The file is an .npz with the arrays named here: "model" (the
+# query model tag), "keys" (query_key of each text) and "vectors" (one float32 row per key).
+QUERY_MAX_CHARS = 512  # a shopper's request is stated at its start: longer messages are cut
+QUERY_CACHE_ARRAYS = ("model", "keys", "vectors")
+
+
+def query_input(text: str | None) -> str:
+    """What the E5 engine is given for `text`: stripped, cut, never empty (it has no vector
+    for "")."""
+    return (text or "").strip()[:QUERY_MAX_CHARS] or "空"
+
+
+def query_key(text: str | None) -> str:
+    """The vector file's key for `text`: its engine input, hashed."""
+    return hashlib.sha1(query_input(text).encode("utf-8")).hexdigest()

@@ -16,6 +16,7 @@ so the examples are embedded here meanwhile, into the file the classifier reads
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sys
 import threading
@@ -25,11 +26,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
+from cn_text import vectors
 from daogou.container import build_services
 from daogou.settings import Settings
 from search.hybrid import INDEX_FILES
 
 log = logging.getLogger(__name__)
+QUERY_BATCH = 256
 SHARED_FROM = "actions"  # the action server's index folder; the web app's is "web"
 COPIED_TO = ("web",)
 
@@ -68,35 +73,58 @@ def _copy_index(source: Path, target: Path) -> None:
     partial.rename(target)
 
 
-QUERY_BATCH = 256
-
-
 def embed_training_texts(settings: Settings) -> int:
-    """Writes the E5 vectors of every intent example Rasa will train on (those already in the
-    file are kept, the others embedded); returns the number of texts embedded now."""
-    from bot.components.e5_encoder import (
-        encode_queries,
-        load_encoder,
-        load_vector_cache,
-        save_vector_cache,
-        text_key,
-    )
+    """Writes the E5 query vectors of every intent example Rasa will train on (the file's own
+    kept, the others embedded by the engine the classifier uses); returns how many were new."""
     from daogou.nlu.botprep import query_cache_path, training_data_paths
     from daogou.nlu.retrain import nlu_texts
+    from search.embeddings import load_query_engine
 
     path = query_cache_path(settings)
-    texts = {text_key(text): text for text in nlu_texts(training_data_paths(settings)) if text}
-    cached = load_vector_cache(path)
+    texts = {
+        vectors.query_key(t): vectors.query_input(t)
+        for t in nlu_texts(training_data_paths(settings))
+    }
+    cached = read_query_vectors(path)
     kept = {key: cached[key] for key in texts if key in cached}
     missing = sorted(key for key in texts if key not in kept)
     if not missing and len(kept) == len(cached):
         return 0
-    encoder = load_encoder(1)
+    engine = load_query_engine(1)
     for start in range(0, len(missing), QUERY_BATCH):
         batch = missing[start : start + QUERY_BATCH]
-        kept.update(zip(batch, encode_queries(encoder, [texts[k] for k in batch]), strict=True))
-    save_vector_cache(path, kept)
+        rows = np.asarray(engine.query([texts[k] for k in batch]), dtype=np.float32)
+        kept.update(zip(batch, rows, strict=True))
+    write_query_vectors(path, kept)
     return len(missing)
+
+
+def read_query_vectors(path: Path) -> dict[str, np.ndarray]:
+    """The file's key -> vector, when it is this engine's (cn_text.vectors' layout)."""
+    from search.embeddings import query_model_tag
+
+    model, keys, matrix = vectors.QUERY_CACHE_ARRAYS
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if str(data[model]) != query_model_tag():
+                return {}
+            return dict(zip(map(str, data[keys]), data[matrix], strict=True))
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def write_query_vectors(path: Path, found: dict[str, np.ndarray]) -> None:
+    """Through a temporary file renamed into place: the classifier never reads half a file."""
+    from search.embeddings import query_model_tag
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keys = sorted(found)
+    matrix = np.stack([found[k] for k in keys]) if keys else np.zeros((0, 384), np.float32)
+    partial = path.with_name(f".{path.name}.partial.npz")
+    model, key_array, matrix_array = vectors.QUERY_CACHE_ARRAYS
+    arrays = {model: np.array(query_model_tag()), key_array: np.array(keys), matrix_array: matrix}
+    np.savez(partial, **arrays)
+    os.replace(partial, path)
 
 
 @dataclass

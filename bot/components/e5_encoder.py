@@ -7,8 +7,6 @@ Rasa environment gets the model the action server searches with, without torch.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import threading
 from importlib.metadata import version
 from pathlib import Path
@@ -18,7 +16,7 @@ import numpy as np
 
 from cn_text import vectors
 
-MAX_CHARS = 512  # longer messages are cut: a shopper's request is stated at its start
+MAX_CHARS = vectors.QUERY_MAX_CHARS
 DIM = 384
 # The message's E5 vector travels to the action server in the parse data under this key, so a
 # product search reuses it instead of embedding the same text again (about 15 ms of CPU).
@@ -41,8 +39,8 @@ def load_encoder(num_threads: int = 1) -> Any:
 
 
 def clean(text: str) -> str:
-    """What the engine is given: stripped, cut, never empty (it has no vector for "")."""
-    return (text or "").strip()[:MAX_CHARS] or "空"
+    """What the engine is given: stripped, cut, never empty (cn_text.vectors.query_input)."""
+    return vectors.query_input(text)
 
 
 def encode_queries(encoder: Any, texts: list[str]) -> np.ndarray:
@@ -63,41 +61,27 @@ def pack(vector: np.ndarray) -> dict[str, str]:
 # -- the training texts' vectors, computed beside DIET's training (daogou/prewarm.py) ----------
 # The blended classifier's training embeds every intent example (4,000 texts: a minute or more of
 # one core). `daogou bot train` embeds them in its own process while Rasa featurizes and trains
-# DIET, into an .npz file the classifier reads; what the file lacks, it embeds itself.
-def text_key(text: str) -> str:
-    """The cache's key: the engine's input (`clean`), hashed."""
-    return hashlib.sha1(clean(text).encode("utf-8")).hexdigest()
-
-
+# DIET, into an .npz file (layout: cn_text.vectors) the classifier reads; what the file lacks, it
+# embeds itself.
 def load_vector_cache(path: str | Path | None) -> dict[str, np.ndarray]:
     """key -> vector from `path`; empty when there is none, it is another engine's, or it cannot
     be read (the caller then embeds the texts itself)."""
     if not path:
         return {}
+    model, keys, matrix = vectors.QUERY_CACHE_ARRAYS
     try:
         with np.load(Path(path), allow_pickle=False) as data:
-            if str(data["model"]) != MODEL_TAG or data["vectors"].shape[1:] != (DIM,):
+            if str(data[model]) != MODEL_TAG or data[matrix].shape[1:] != (DIM,):
                 return {}
-            return dict(zip(map(str, data["keys"]), data["vectors"], strict=True))
+            return dict(zip(map(str, data[keys]), data[matrix], strict=True))
     except (OSError, ValueError, KeyError, IndexError):
         return {}
 
 
-def save_vector_cache(path: str | Path, vectors: dict[str, np.ndarray]) -> None:
-    """Written to a temporary file renamed into place: a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    keys = sorted(vectors)
-    matrix = np.stack([vectors[k] for k in keys]) if keys else np.zeros((0, DIM), np.float32)
-    partial = path.with_name(f".{path.name}.partial.npz")
-    np.savez(partial, model=np.array(MODEL_TAG), keys=np.array(keys), vectors=matrix)
-    os.replace(partial, path)
-
-
 def encode_with_cache(encoder: Any, texts: list[str], cache_path: str | Path | None) -> np.ndarray:
-    """`encode_queries(encoder, texts)`, taking the vectors the cache has."""
+    """`encode_queries(encoder, texts)`, taking the vectors the file has."""
     cached = load_vector_cache(cache_path)
-    keys = [text_key(text) for text in texts]
+    keys = [vectors.query_key(text) for text in texts]
     missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cached}.items())
     if missing:
         fresh = encode_queries(encoder, [text for _, text in missing])

@@ -28,6 +28,7 @@ from bot.patches import (
     current_turn_events,
     empty_domain,
     event_class_cache,
+    fast_model_load,
     fold_kernel_masks,
     freeze_gc,
     graph_order,
@@ -60,6 +61,7 @@ PATCHES: tuple[ModuleType, ...] = (
     compiled_regex,
     empty_domain,
     graph_order,
+    fast_model_load,
     model_swap,
     # on the loaded model, in this order
     fold_kernel_masks,

@@ -1,7 +1,7 @@
 """Sparse transformer weights are masked once after loading, not on every call.
 
 Rasa's `RandomlyConnectedDense` writes `kernel * mask` back into the kernel each time it runs (a
-multiply and a variable write per layer, 13 layers in DIET alone); the kernel is already masked
+multiply and a variable write per layer, 7 in the shop's DIET transformer); the kernel is masked
 after the first call, so every later write stores the same values. Folded, the layers run as
 plain dense layers on the same weights and give identical outputs: every sparse layer's kernel
 is masked once, its density set to 1.0 (which `call` checks while tracing: no more mask and

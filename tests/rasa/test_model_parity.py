@@ -61,12 +61,12 @@ def test_all_patches_answer_exactly_as_rasa_does(agent):
     after = asyncio.run(outputs(agent))
     again = asyncio.run(outputs(agent))
 
-    assert len(sparse_before) >= 13  # DIET's transformer alone has 13 sparse layers
+    assert len(sparse_before) >= 7  # DIET's one transformer layer alone has 7 sparse layers
     assert [model for model in rasa_models(agent) if sparse_layers(model)] == []
     for layer in sparse_before:  # folded: the kernel holds the masked weights
         assert layer.density == 1.0
         assert bool((layer.kernel * layer.kernel_mask == layer.kernel).numpy().all())
-    assert writes_before >= 13 and writes_in_traced_graphs(agent) == 0
+    assert writes_before >= 7 and writes_in_traced_graphs(agent) == 0
     assert before == after == again
     assert [b[0]["intent"]["name"] for b in before][:2] == ["ask_attribute", "search_product"]
-    assert len(PATCHES) == 14
+    assert len(PATCHES) == 15

@@ -69,7 +69,7 @@ def test_the_list_holds_every_patch_module_once_and_the_launcher_names_them():
         if info.name != "base" and not info.name.startswith("_")
     }
     assert sorted(p.NAME for p in PATCHES) == sorted(modules)
-    assert len(set(PATCHES)) == len(PATCHES) == 14
+    assert len(set(PATCHES)) == len(PATCHES) == 15
     for patch in PATCHES:
         assert patch.__name__ == f"bot.patches.{patch.NAME}"
         assert patch.__doc__ and len(patch.__doc__) > 100, patch.NAME  # says why
@@ -233,6 +233,7 @@ def test_apply_all_replaces_and_revert_all_restores_exactly():
         "rasa.core.policies.memoization:copy",
         "rasa.core.policies.rule_policy:copy",
         "rasa.nlu.featurizers.sparse_featurizer.regex_featurizer:re",
+        "rasa.utils.tensorflow.models:RasaModel.load",
     } == changed
     assert patches.checked_schema._validate is before["jsonschema:validate"]
     assert patches.nlu_thread._parse_message is not patches.nlu_thread.parse_message_in_nlu_thread

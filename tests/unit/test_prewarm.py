@@ -145,11 +145,12 @@ class FakeEngine:
 def test_training_examples_are_embedded_once_and_read_by_the_classifier(
     settings, monkeypatch, tmp_path
 ):
+    import search.embeddings
     from bot.components import e5_encoder
     from daogou.nlu import botprep
 
     engine = FakeEngine()
-    monkeypatch.setattr(e5_encoder, "load_encoder", lambda threads=1: engine)
+    monkeypatch.setattr(search.embeddings, "load_query_engine", lambda threads=1: engine)
     data = tmp_path / "data"
     data.mkdir()
     (data / "nlu.yml").write_text(
@@ -165,7 +166,7 @@ def test_training_examples_are_embedded_once_and_read_by_the_classifier(
     assert sorted(engine.embedded) == sorted(["有没有华为手机", "三千以内的耳机", "你好"])
     assert prewarm.embed_training_texts(settings) == 0  # nothing new: the file is kept
 
-    # The classifier's training takes the file's vectors and embeds only what it lacks.
+    # The classifier's training (Rasa's Python) takes the file's vectors, embeds what it lacks.
     engine.embedded.clear()
     path = botprep.query_cache_path(settings)
     texts = ["你好", "有没有华为手机", "在吗"]
