@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 import yaml
 from rasa.core.agent import Agent
-from rasa.shared.core.events import ActionExecuted, UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.patches import base, fast_model_load
+from tests.rasa.test_model_parity import outputs
 
 MARK = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 EXTRA = ["华为Mate60 Pro多少钱", "第二个还有货吗", "运费怎么算", "😊", "转人工", "a" * 300]
@@ -31,18 +30,6 @@ def texts(held_out: Path) -> list[str]:
                 if line.strip().startswith("- "):
                     found.append(MARK.sub(r"\1", line.strip()[2:]))
     return found
-
-
-async def answers(agent: Agent, messages: list[str]) -> list[Any]:
-    results = []
-    for text in messages:
-        parse = await agent.parse_message(text)
-        parse.pop("text_embedding", None)  # E5, not a TensorFlow model
-        events = [ActionExecuted("action_listen"), UserUttered(text, parse_data=parse)]
-        tracker = DialogueStateTracker.from_events("fast", events, slots=agent.domain.slots)
-        prediction = agent.processor.predict_next_with_tracker(tracker)
-        results.append([parse, {k: v for k, v in prediction.items() if k != "tracker"}])
-    return results
 
 
 def same(a: Any, b: Any, path: str = "") -> None:
@@ -82,8 +69,8 @@ def test_the_forward_built_model_answers_every_held_out_example_as_rasas(loaded,
     held_out = model_path.parent.parent / "bot" / "heldout" / "test_nlu.yml"  # $DAOGOU_VAR/...
     messages = texts(held_out)
     assert len(messages) > 100 or not held_out.exists()
-    expected = asyncio.run(answers(loaded["rasa"], messages))
-    found = asyncio.run(answers(loaded["fast"], messages))
+    expected = asyncio.run(outputs(loaded["rasa"], messages))
+    found = asyncio.run(outputs(loaded["fast"], messages))
     for text, want, got in zip(messages, expected, found, strict=True):
         same(want, got, text)
     intents = {parse["intent"]["name"] for parse, _ in expected}

@@ -21,9 +21,10 @@ TEXTS = ["华为Mate60 Pro多少钱", "有没有三千以内的华为手机", "�
          "对比一下前两个哪个续航好一点", "想给我妈买个手机 预算两千左右", "你答得不对", "转人工"]  # fmt: skip
 
 
-async def outputs(agent: Agent) -> list[Any]:
+async def outputs(agent: Agent, texts: list[str] = TEXTS) -> list[Any]:
+    """Each text's parse (without its E5 vector) and the policies' next action on it."""
     results = []
-    for text in TEXTS:
+    for text in texts:
         parse = await agent.parse_message(text)
         parse.pop("text_embedding", None)  # E5, not a TensorFlow model
         events = [ActionExecuted("action_listen"), UserUttered(text, parse_data=parse)]
