@@ -15,7 +15,10 @@ collection ever looks again: each swap would have kept a whole model (hundreds o
 life of the process. So, once it is no longer served: `gc.unfreeze()`, a full collection,
 `gc.freeze()` again. That collection walks every object of the process, a pause of the order of
 the 700 ms `freeze_gc` measured for a full pass; a turn still running on the old model keeps it
-alive, and the collection is tried again a little later (`FREE_RETRY_DELAYS`). Before it, every
+alive, and the collection is tried again a little later (`FREE_RETRY_DELAYS`) until the
+processor and every component of its graph are gone: the processor itself is in no cycle and
+goes when that turn ends, while its components' Keras models, frozen again by the first
+collection, wait for the next (found by CI: the old DIET kept for good). Before it, every
 thread's frames have their locals read again: TensorFlow's tracing snapshots the locals of the
 frames on its stack, and the NLU thread's never-ending worker loop kept in such a snapshot the
 last parse it ran, a method of the replaced model (which then survived every collection).
@@ -139,7 +142,7 @@ async def load_agent_beside(
     if serving is None:
         _loading.release()
     else:  # runs once the route, which continues without awaiting, has switched
-        task = asyncio.get_running_loop().create_task(_free_when_replaced(weakref.ref(serving)))
+        task = asyncio.get_running_loop().create_task(_free_when_replaced(_parts_of(serving)))
         _freeing.add(task)  # the loop keeps only a weak reference to a task
         task.add_done_callback(_freeing.discard)
     return agent
@@ -240,7 +243,20 @@ def _serving_processor() -> Any:
         return None
 
 
-async def _free_when_replaced(replaced: weakref.ref) -> None:
+def _parts_of(processor: Any) -> list[weakref.ref]:
+    """Weak references to the processor and to every component of its graph. The processor may
+    go by its reference count, once the last turn on it ends, while its TensorFlow models, in
+    reference cycles and frozen, wait for a collection: the model is freed when all are gone."""
+    nodes = getattr(getattr(processor, "graph_runner", None), "_instantiated_nodes", {})
+    parts = [processor, *(getattr(node, "_component", None) for node in nodes.values())]
+    references = []
+    for part in parts:
+        with suppress(TypeError):  # None, or a type without weak references
+            references.append(weakref.ref(part))
+    return references
+
+
+async def _free_when_replaced(replaced: list[weakref.ref]) -> None:
     """Collects the replaced model once nothing uses it any more, trying for about a minute.
     The next load may start after the first try: later ones wait for turns, not for a load."""
     try:
@@ -255,16 +271,23 @@ async def _free_when_replaced(replaced: weakref.ref) -> None:
     logger.warning("the replaced model is still referenced: it stays in memory")
 
 
-def _free(replaced: weakref.ref) -> bool:
-    """True when the replaced model is gone (or was not replaced: an evaluation's model)."""
-    if replaced() is None or _serving_processor() is replaced():
+def _free(replaced: list[weakref.ref]) -> bool:
+    """True when every part of the replaced model is gone (or it was not replaced: an
+    evaluation's model)."""
+    if _all_gone(replaced):
+        return True
+    if replaced[0]() is not None and _serving_processor() is replaced[0]():
         return True
     _refresh_frame_locals()
     pause = collect_frozen()
-    if replaced() is None:
+    if _all_gone(replaced):
         logger.info("replaced model freed (full collection: %.0f ms)", pause * 1000)
         return True
     return False
+
+
+def _all_gone(references: list[weakref.ref]) -> bool:
+    return all(reference() is None for reference in references)
 
 
 def _refresh_frame_locals() -> None:

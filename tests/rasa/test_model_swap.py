@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import tarfile
 import time
+import types
 import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -241,3 +243,37 @@ def test_the_check_passes_here_and_names_the_route_it_relies_on(monkeypatch):
     monkeypatch.setattr(rasa.server, "create_app", lambda agent=None: None)  # another route
     with pytest.raises(patches.PatchMismatch, match="'model_swap' expected rasa.server:create_app"):
         model_swap.check()
+
+
+class _Component:
+    """A graph component in a reference cycle, as DIET and its Keras model are."""
+
+    def __init__(self) -> None:
+        self.cycle = self
+
+
+class _Processor:
+    """A processor in no cycle (it goes by its reference count), with one graph component."""
+
+    def __init__(self) -> None:
+        node = types.SimpleNamespace(_component=_Component())
+        self.graph_runner = types.SimpleNamespace(_instantiated_nodes={"diet": node})
+
+
+def test_a_component_outlives_its_processor_until_the_next_collection():
+    """A turn still running on the replaced model holds its processor during the first
+    collection, which freezes the model again; the processor goes by its reference count when
+    that turn ends, and the components' cycles go with the next collection, not never."""
+    running_turn = [_Processor()]  # (a list: _free reads this frame's locals)
+    parts = model_swap._parts_of(running_turn[0])
+    component = parts[1]
+    assert len(parts) == 2 and isinstance(component(), _Component)
+    gc.freeze()  # as the launcher's freeze_gc left the served model
+    try:
+        assert model_swap._free(parts) is False  # the running turn (this frame) holds it
+        running_turn.clear()  # the turn ends
+        assert parts[0]() is None and component() is not None  # frozen, in its cycle
+        assert model_swap._free(parts) is True
+        assert component() is None
+    finally:
+        gc.unfreeze()
