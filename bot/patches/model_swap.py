@@ -25,8 +25,9 @@ last parse it ran, a method of the replaced model (which then survived every col
 
 Measured here (tests/rasa/test_model_swap.py: the NLU gate's fixture model replaced while a
 client parses a message every 50 ms, on this 2-core machine shared with other jobs, load 3-4):
-the swap took 32-39 s, the longest wait for a parse was 0.6-0.8 s, and that wait was the
-collection freeing the old model (0.6-1.0 s); the GC freeze of the new one took 0.2 s. Before
+the swap took 32-39 s (since fast_model_load: 1.8-1.9 s quiet, 4.7 s under CI's load), the
+longest wait for a parse was 0.6-0.8 s, and that wait was the collection freeing the old model
+(0.6-1.0 s); the GC freeze of the new one took 0.2 s. Before
 the loading thread had the lower priority, at a load of 5-8, the longest wait was 1.5-1.6 s, at
 the start of the load (not compared at the same load: the machine's load is not ours to set).
 

@@ -202,8 +202,14 @@ def test_the_server_answers_during_a_swap_then_the_new_model_and_the_old_one_is_
                 f"swap: {load_seconds:.1f} s, {len(poller.answers)} parses, longest gap {gap:.3f} s"
             )
             assert poller.failures == []
-            assert load_seconds > 2.0  # the load really took seconds...
-            assert gap < MAX_GAP_SECONDS  # ...and nobody waited for it
+            # The load takes seconds (1.9 s quiet, 4.7 s under CI's load, since fast_model_load),
+            # and parses were answered in its first three quarters: a load on the event loop
+            # would have held every one of them until its end.
+            loading = (started + 0.1, started + 0.75 * load_seconds)
+            during = [1 for asked, answered, _ in poller.answers if loading[0] < asked
+                      and answered < loading[1]]  # fmt: skip
+            assert load_seconds > 1.0 and len(during) >= 3, (load_seconds, len(during))
+            assert gap < MAX_GAP_SECONDS
             before = [c for _, answered, c in poller.answers if answered < started]
             after = [c for asked, _, c in poller.answers if asked > started + load_seconds]
             assert before and after
