@@ -56,7 +56,10 @@ class Conflict(RuntimeError):
 
 
 def make_engine(url: str) -> Engine:
-    """An engine; SQLite gets WAL and a busy timeout because several processes share the file."""
+    """An engine; SQLite gets WAL and a busy timeout because several processes share the file,
+    and commits synced at checkpoints (synchronous=NORMAL, as the tracker store and the review
+    index): with WAL that cannot corrupt the file; a power cut may lose the last commits, a crash
+    of a process loses nothing. A commit waited 3-4 ms on a busy disk for 0.9 ms of work."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
 
@@ -65,6 +68,7 @@ def make_engine(url: str) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=15000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
