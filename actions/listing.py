@@ -18,7 +18,8 @@ import numpy as np
 from actions import runtime, state
 from actions.formatting import quick_replies, send_products, yuan
 from actions.turn import Reply, Turn
-from knowledge_graph import qa
+from knowledge_graph import constraints, qa
+from knowledge_graph.constraints import requirement_text
 from knowledge_graph.product import Product, Suggested
 from knowledge_graph.service import CatalogView
 
@@ -38,7 +39,11 @@ def describe(filters: qa.SearchFilters) -> str:
         parts.append(f"{filters.size}码")
     if filters.gender:
         parts.append(f"{filters.gender}款")
-    parts += [requirement_text(key, wanted) for key, wanted in filters.attributes.items()]
+    units = _spec_units(filters.category) if filters.attributes else {}
+    parts += [
+        requirement_text(key, wanted, units.get(key, ""))
+        for key, wanted in filters.attributes.items()
+    ]
     if filters.min_price is not None and filters.max_price is not None:
         parts.append(f"{yuan(filters.min_price)}到{yuan(filters.max_price)}")
     elif filters.max_price is not None:
@@ -49,16 +54,12 @@ def describe(filters: qa.SearchFilters) -> str:
     return ("的".join(parts) + "的" + noun) if parts else noun
 
 
-def requirement_text(key: str, wanted: Any) -> str:
-    """「带GPS」「内存32以上」「显卡4060」: an attribute requirement as the reply restates it."""
-    if wanted is True:
-        return f"带{key}"
-    if isinstance(wanted, tuple):
-        return f"{key}{wanted[0]:g}以上"
-    if isinstance(wanted, frozenset | set):
-        values = "/".join(sorted(wanted))
-        return values if all(key in v for v in wanted) else f"{key}{values}"  # 「高缓震」
-    return f"{key}{wanted}"
+def _spec_units(category: str | None) -> dict[str, str]:
+    try:
+        graph = runtime.view().graph
+    except RuntimeError:  # no services installed: the wording alone (unit tests)
+        return {}
+    return constraints.spec_units(graph, category)
 
 
 def ranked(

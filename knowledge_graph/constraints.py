@@ -15,6 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from knowledge_graph.graph import ProductGraph, numeric_value
+from knowledge_graph.measures import (
+    MEMORY_KEYS,
+    RAM_KEYS,
+    STORAGE_KEYS,
+    is_weight,
+    measured_requirements,
+)
 from knowledge_graph.product import Product
 
 KIND_KEYS = ("品类", "类型", "款式")
@@ -45,12 +52,14 @@ SKIPPED_KEYS = frozenset({"颜色", "尺码", "适用人群", *KIND_KEYS, "适�
 ALL_SKINS = "所有肤质"
 # Shoppers' skin words for the catalog's 适用肤质 values (same length, so positions hold).
 SKIN_WORDS = {"油皮": "油性", "干皮": "干性", "混油": "混合", "混干": "混合", "油痘": "痘痘"}
+# A number right after a spec's word (「内存32G」「内存要16G」「电池至少5000」), or with its unit
+# right before it (「16G内存」); not one words away (「拍照好的手机3000左右」 is a budget).
 _NUMBER_AFTER = re.compile(
-    r"^\D{0,4}?(\d+(?:\.\d+)?)\s*(tb|t|gb|g|mah|w|hz|小时|天|寸|英寸)?", re.I
+    r"^[\s:：=]*(?:要|是|在|有|达到|至少|起码|最少|大于|超过|不低于|不小于|>=|≥|>)?[\s:：=]*"
+    r"(\d+(?:\.\d+)?)\s*(tb|t|gb|g|mah|w|hz|小时|天|寸|英寸)?",
+    re.I,
 )
-_NUMBER_BEFORE = re.compile(
-    r"(\d+(?:\.\d+)?)\s*(tb|t|gb|g|mah|w|hz|小时|天|寸|英寸)?\D{0,2}$", re.I
-)
+_NUMBER_BEFORE = re.compile(r"(\d+(?:\.\d+)?)\s*(tb|t|gb|g|mah|w|hz|小时|天|寸|英寸)\D{0,2}$", re.I)
 _SCALE = {"t": 1024.0, "tb": 1024.0}
 _PRICE_AFTER = re.compile(r"\s*(?:以内|以下|以上|左右|上下|元|块|rmb)")
 _NEGATED = re.compile(r"(?:不要|不用|不需要|别|没有|无需)$")
@@ -223,8 +232,8 @@ def attribute_requirements(
             wanted[SYSTEM_KEY] = frozenset({system})
     for key, size in _memory_sizes(text, schema):
         wanted.setdefault(key, (size, size))
-    for key, amount in _amounts_with_units(text, schema):
-        wanted[key] = (amount, None)  # 「20000mAh的充电宝」: the unit says which spec
+    named = [(m.end, graph.attribute_key(category, m.value) or m.value) for m in attribute_mentions]
+    wanted.update(measured_requirements(text, schema, named))  # 「6.5寸以上」「200g以下」
     values = vocabulary(graph).values.get(category, {})
     bare = _BARE_WORD.fullmatch(lowered.strip())
     if bare:
@@ -250,26 +259,11 @@ def attribute_requirements(
 
 
 _MEMORY = re.compile(r"(?<![\d+.])(\d{1,4})\s*(g|gb|t|tb)(?![a-z\d])", re.I)
-# Which key a bare 「512G」 means: the storage key, or the RAM key for small numbers.
-STORAGE_KEYS = ("存储容量", "硬盘")
-RAM_KEYS = ("运行内存", "内存")
 RAM_LIMIT = 64  # GB: no phone or laptop here has more RAM, none less storage
 
 
-_AMOUNT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(mah|毫安|w|瓦|hz)(?![a-z])", re.I)
-_UNIT_NAMES = {"毫安": "mah", "瓦": "w"}
-
-
-def _amounts_with_units(text: str, schema: dict[str, Any]) -> list[tuple[str, float]]:
-    """Numbers whose unit names one spec of the category (mAh → 容量, W → 功率, Hz → 刷新率)."""
-    found = []
-    for match in _AMOUNT.finditer(text):
-        unit = match.group(2).lower()
-        unit = _UNIT_NAMES.get(unit, unit)
-        keys = [k for k, spec in schema.items() if (spec.unit or "").lower() == unit]
-        if len(keys) == 1:
-            found.append((keys[0], float(match.group(1))))
-    return found
+_NETWORK = re.compile(r"[345]g", re.I)
+_MEMORY_AFTER = re.compile(r"\s*(?:\+|运存|运行内存|内存|ram|的?运行)", re.I)
 
 
 def _memory_sizes(text: str, schema: dict[str, Any]) -> list[tuple[str, float]]:
@@ -280,7 +274,12 @@ def _memory_sizes(text: str, schema: dict[str, Any]) -> list[tuple[str, float]]:
         before = text[max(0, match.start() - 4) : match.start()]
         if re.search(r"内存|运存|硬盘|存储|\+", before):
             continue
-        size = float(match.group(1)) * _SCALE.get(match.group(2).lower(), 1.0)
+        if _NETWORK.fullmatch(match.group()) and not _MEMORY_AFTER.match(text[match.end() :]):
+            continue  # 「5G手机」「4G网络」: the network, not 5 GB
+        number = float(match.group(1))
+        if is_weight(text, match.start(), number, match.group(2), schema):
+            continue  # 「200g以下」: measures.measured_requirements reads it
+        size = number * _SCALE.get(match.group(2).lower(), 1.0)
         keys = RAM_KEYS if size <= RAM_LIMIT else STORAGE_KEYS
         key = next((k for k in keys if k in schema), None)
         if key:
@@ -290,6 +289,8 @@ def _memory_sizes(text: str, schema: dict[str, Any]) -> list[tuple[str, float]]:
 
 def _number_near(text: str, start: int, end: int) -> float | None:
     after = _NUMBER_AFTER.match(text[end:])
+    if after and not after.group(2) and _PRICE_AFTER.match(text[end + after.end() :]):
+        after = None  # 「续航好的 2000以内」: a budget
     before = _NUMBER_BEFORE.search(text[:start])
     match = after or before
     if not match:
@@ -319,3 +320,39 @@ def fits(product: Product, graph: ProductGraph, requirements: Product) -> bool:
         elif actual != wanted:
             return False
     return True
+
+
+def requirement_text(key: str, wanted: Any, unit: str = "") -> str:
+    """「带GPS」「内存32GB以上」「重量200g以下」「屏幕尺寸6.7英寸左右」「显卡4060」: a requirement
+    as a reply or the search page restates it."""
+    if wanted is True:
+        return f"带{key}"
+    if isinstance(wanted, tuple):
+        low, high = wanted
+        if high is None:
+            return f"{key}{low:g}{unit}以上"
+        if low is None:
+            return f"{key}{high:g}{unit}以下"
+        if low == high:
+            return f"{key}{low:g}{unit}"
+        return f"{key}{round((low + high) / 2, 2):g}{unit}左右"  # a window around what was said
+    if isinstance(wanted, frozenset | set):
+        values = "/".join(sorted(wanted))
+        return values if all(key in v for v in wanted) else f"{key}{values}"  # 「高缓震」
+    return f"{key}{wanted}"
+
+
+def spec_units(graph: ProductGraph, category: str | None) -> dict[str, str]:
+    """The units of the category's specs for `requirement_text` (GB for the memory specs, whose
+    values are text)."""
+    units = {key: spec.unit or "" for key, spec in graph.schema.get(category or "", {}).items()}
+    return units | {key: "GB" for key in MEMORY_KEYS if key in units and not units[key]}
+
+
+def requirement_json(wanted: Any) -> Any:
+    """A requirement in JSON: true, {"min", "max"} or the value words."""
+    if isinstance(wanted, tuple):
+        return {"min": wanted[0], "max": wanted[1]}
+    if isinstance(wanted, frozenset | set):
+        return sorted(wanted)
+    return wanted

@@ -199,8 +199,21 @@ def understood_fields(filters: SearchFilters) -> dict[str, Any]:
         "max_price": filters.max_price,
         "colour": filters.colour,
         "size": filters.size,
+        "attributes": {
+            key: constraints.requirement_json(wanted) for key, wanted in filters.attributes.items()
+        }
+        or None,
     }
     return {k: v for k, v in fields.items() if v is not None}
+
+
+def understood_requirements(view: CatalogView, filters: SearchFilters) -> list[str]:
+    """The attribute requirements restated with their units (「屏幕尺寸6.5英寸以上」)."""
+    units = constraints.spec_units(view.graph, filters.category)
+    return [
+        constraints.requirement_text(key, wanted, units.get(key, ""))
+        for key, wanted in filters.attributes.items()
+    ]
 
 
 def _inside(entity: dict[str, Any], spans: Sequence[tuple[int, int]]) -> bool:

@@ -83,6 +83,36 @@ def test_search_box_understands_constraints_written_in_the_query(client, mini_vi
     assert body["items"] and {p["sku"] for p in body["items"]} <= expected
 
 
+@pytest.mark.parametrize(
+    ("q", "attributes", "fits"),
+    [
+        # 「5G」 is the network: no RAM of 5 GB, no weight of 5 g
+        ("5G手机 六千以内", {"5G": True}, lambda p: p.attributes["5G"] and p.price <= 6000),
+        (
+            "重量200g以下的手机",
+            {"重量": {"min": None, "max": 200.0}},
+            lambda p: p.attributes["重量"] <= 200,
+        ),
+        (
+            "6.5寸以上的手机",
+            {"屏幕尺寸": {"min": 6.5, "max": None}},
+            lambda p: p.attributes["屏幕尺寸"] >= 6.5,
+        ),
+    ],
+)
+def test_search_box_keeps_a_measured_requirement(client, mini_view, q, attributes, fits):
+    body = client.get("/api/search", params={"q": q}).json()
+    assert body["understood"]["category"] == "手机"
+    assert body["understood"]["attributes"] == attributes
+    expected = {
+        p.sku
+        for p in mini_view.graph.products.values()
+        if p.category == "手机" and p.stock > 0 and fits(p)
+    }
+    assert expected and body["relaxed"] is None
+    assert {p["sku"] for p in body["items"]} == expected
+
+
 def test_search_box_keeps_to_the_category_of_a_named_product(client, mini_view):
     body = client.get("/api/search", params={"q": "mate60pro"}).json()
     assert body["understood"]["category"] == "手机"
@@ -100,3 +130,10 @@ def test_search_box_with_nothing_fitting_shows_the_nearest_and_says_so(client):
     assert body["relaxed"] == "price" and body["understood"]["max_price"] == 3000
     # The cheapest Huawei phone in stock comes first, though above the budget.
     assert body["items"][0]["sku"] == "PH-HW-M60-256"
+
+
+def test_the_search_page_restates_a_measured_requirement_with_its_unit(client):
+    page = client.get("/", params={"q": "重量200g以下的手机"}).text
+    assert "已按 <strong>手机 · 重量200g以下</strong> 筛选" in page
+    page = client.get("/", params={"q": "6.7寸左右的手机"}).text
+    assert "已按 <strong>手机 · 屏幕尺寸6.7英寸左右</strong> 筛选" in page

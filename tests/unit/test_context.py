@@ -242,3 +242,21 @@ def test_two_brands_compared_show_both_and_keep_them():
     )
     assert {p["brand"] for p in products} == {"华为", "小米"}
     assert sorted(slots["last_filters"]["brands"]) == ["华为", "小米"]
+
+
+@pytest.mark.parametrize(
+    ("message", "restated", "models"),
+    [
+        # 「5G」 is the network (all five are 5G; the iPhone is out of stock): no 5 GB, no 5 g
+        ("5G手机 六千以内", "带5G的", {"Mate 60", "小米14"}),
+        ("重量200g以下的手机", "重量200g以下的", {"小米14"}),
+        ("6.5寸以上的华为手机", "屏幕尺寸6.5英寸以上的", {"Mate 60 Pro", "Mate 60"}),
+    ],
+)
+def test_a_measured_requirement_is_kept_and_restated_with_its_unit(view, message, restated, models):
+    _, text, products, slots, _ = run(ActionSearchProducts(), tracker(message, "search_product"))
+    assert restated in text and "抱歉" not in text
+    shown = [view.graph.products[p["sku"]] for p in products]
+    assert sorted(p.model for p in shown) == sorted(models)  # one card per model, each fitting
+    kept = slots["last_filters"]["attributes"]
+    assert kept and all(key in restated for key in kept)

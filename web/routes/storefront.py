@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from knowledge_graph.graph import ProductGraph
 from knowledge_graph.product import Product
 from search.hybrid import search_box
-from search.query import understood_fields
+from search.query import understood_fields, understood_requirements
 from web.deps import CatalogDep, ServicesDep, SettingsDep
 from web.media import thumbnail_url
 
@@ -92,7 +92,7 @@ def _page(request: Request, name: str, context: dict[str, Any], status_code: int
     return TEMPLATES.TemplateResponse(request, name, context, status_code=status_code)
 
 
-def _understood_text(understood: dict[str, Any]) -> str:
+def _understood_text(understood: dict[str, Any], requirements: list[str]) -> str:
     parts = []
     if understood.get("brands"):
         parts.append("、".join(understood["brands"]))
@@ -108,7 +108,7 @@ def _understood_text(understood: dict[str, Any]) -> str:
     for key in ("colour", "size"):
         if understood.get(key):
             parts.append(str(understood[key]))
-    return " · ".join(parts)
+    return " · ".join(parts + requirements)
 
 
 def categories_of(graph: ProductGraph) -> list[str]:
@@ -151,7 +151,10 @@ def storefront(
         answer = search_box(services.search(), view, query, SEARCH_SIZE, {"category": category})
         products = [hit.product for hit in answer.hits]
         total, pages, page = len(products), 1, 1
-        understood = _understood_text(understood_fields(answer.understood))
+        understood = _understood_text(
+            understood_fields(answer.understood),
+            understood_requirements(view, answer.understood),
+        )
         relaxed = answer.relaxed
     else:
         listing = browse(view.graph, category)
