@@ -208,6 +208,7 @@ class _Number:
     trailing_unit: int | None = None  # "3千", "3k": a bare "2" before "到" takes it over
     plain: bool = False  # digits only, no unit: may take over the other side's unit
     latin_multiplier: bool = False
+    at_most: bool = False  # 「几百块」: at most its value, whatever the words around it say
 
 
 @dataclass
@@ -258,8 +259,28 @@ def _latin_multiplier_end(norm: str, run_end: int, value: Decimal) -> int | None
     return run_end + 1
 
 
+# 「几十块」「十几块」「小几百块」: a vague amount of money, read as at most the top of its span
+# (「几百块的耳机」: under a thousand; a cheaper one is no less welcome).
+_VAGUE_MONEY_RE = re.compile(r"(小)?(几十|十几|几百|几千|几万)(?=(?:块|元|钱))")
+_VAGUE_TOPS = {"几十": 99, "十几": 19, "几百": 999, "小几百": 500, "几千": 9999, "几万": 99999}
+
+
+def _vague_money(norm: str, start: int) -> _Number | None:
+    """The vague amount around the unit run at `start` (「几十块」's 十), if it is one."""
+    for begin in (start - 2, start - 1, start):
+        match = _VAGUE_MONEY_RE.match(norm, max(begin, 0))
+        if match and match.start(2) <= start < match.end(2):
+            top = Decimal(_VAGUE_TOPS[(match.group(1) or "") + match.group(2)])
+            return _Number(match.start(), match.end(), top, at_most=True)
+    return None
+
+
 def _number_from_run(norm: str, start: int, end: int) -> _Number | None:
     run = norm[start:end]
+    if run in SMALL_UNITS or run in BIG_UNITS:
+        vague = _vague_money(norm, start)
+        if vague is not None:
+            return vague
     value = parse_decimal(run)
     if value is not None:
         multiplied_end = _latin_multiplier_end(norm, end, value)
@@ -516,7 +537,7 @@ def _single_constraint(
         high = None if "min" in kinds and "max" not in kinds else number.high
         return _constraint(text, start, end, low=low, high=high, around=None)
     value = number.value
-    if kind == "max":
+    if kind == "max" or number.at_most:
         return _constraint(text, start, end, low=None, high=value, around=None)
     if kind == "min":
         return _constraint(text, start, end, low=value, high=None, around=None)

@@ -280,8 +280,9 @@ def described_device(view: CatalogView, text: str, accessory_category: str) -> P
 
 # 「42码」「36.5号」「8的有吗」(US sizes) 「M码」「4XL码」: a size needs 码/号 or 「的有」 after it.
 _SIZE = re.compile(
-    r"(?<![\d.a-z])(\d{1,2}(?:\.5)?)\s*(?:码|号|的码|的(?=还?有))"
-    r"|(?<![a-z0-9])([2-6]?x{1,3}l|xs|s|m|l)\s*(?:码|号|的(?=还?有))",
+    r"(?<![\d.a-z])(\d{1,2}(?:\.5)?)\s*(?:码|号|的码|的(?=还?有))(半)?"
+    r"|(?<![a-z0-9])([2-6]?x{1,3}l|xs|s|m|l)\s*(?:码|号|的(?=还?有))"
+    r"|(?<![a-z0-9])([2-6]?x{1,3}l|x{1,2}s)(?![a-z0-9])",  # 「XL的」「要XXL」: sizes by themselves
     re.I,
 )
 
@@ -291,7 +292,12 @@ def asked_size(text: str) -> str | None:
     match = _SIZE.search(text)
     if not match:
         return None
-    return match.group(1) or match.group(2).upper()
+    if match.group(1):
+        return match.group(1) + (".5" if match.group(2) else "")  # 「42码半」
+    return _LETTER_SIZES.get(size := (match.group(3) or match.group(4)).upper(), size)
+
+
+_LETTER_SIZES = {"XXXL": "3XL", "2XL": "XXL", "XXXXL": "4XL"}  # as the catalog writes them
 
 
 _BARE_NUMBER = re.compile(

@@ -3,9 +3,11 @@ kinds inside question words, what someone likes. Exact SKUs from the generated c
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from knowledge_graph import policy
+from knowledge_graph import policy, qa
 from knowledge_graph.graph import model_number_better
 from knowledge_graph.linking import EntityLinker
 from knowledge_graph.scenes import hobby_of
@@ -76,3 +78,29 @@ def test_opened_returns_by_kind_and_what_someone_likes():
     assert "不支持7天无理由退货" in policy.opened_return_in("零食饮料", "薯片")
     assert "吊牌完好" in policy.opened_return_in("跑步鞋", "跑鞋")
     assert hobby_of("她平时喜欢做饭") == "做饭" and hobby_of("我想买个手机") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("42码的跑鞋", "42"),
+        ("跑鞋42码半", "42.5"),
+        ("要个M号的运动服", "M"),
+        ("男款运动服 XL", "XL"),  # a letter size needs no 码
+        ("XXXL的运动服", "3XL"),  # as the catalog writes it
+        ("2XL码", "XXL"),
+        ("M2芯片的笔记本", None),  # no size
+        ("42的跑鞋", None),  # a bare number may be a price
+    ],
+)
+def test_sizes_as_shoppers_write_them(text, size):
+    assert query.asked_size(text) == size
+
+
+def test_a_letter_size_without_its_word_is_kept_on_every_card(view):
+    filters = query.filters_from(view, "男款运动服 XL")
+    assert (filters.category, filters.size, filters.gender) == ("运动服饰", "XL", "男")
+    shown = qa.filter_products(view, filters)
+    every = qa.filter_products(view, replace(filters, size=None))
+    assert shown and all("XL" in p.attributes["尺码"] for p in shown)
+    assert len(shown) < len(every)  # the size left some out
