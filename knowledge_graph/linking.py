@@ -97,6 +97,10 @@ def normalise(text: str) -> tuple[str, list[int]]:
     return "".join(chars), positions
 
 
+# 「15pm」「苹果15pm」: Pro Max as shoppers type it.
+_PRO_MAX = re.compile(r"pro\s*max", re.I)
+
+
 def normalise_key(text: str) -> str:
     return normalise(text)[0]
 
@@ -242,6 +246,7 @@ class EntityLinker:
                 model,
                 *(alias for sku in skus for alias in g.products[sku].aliases),
             }
+            names |= {_PRO_MAX.sub("pm", name) for name in names if _PRO_MAX.search(name)}
             for name in names:
                 self._add_product(name, target)
                 # "华为Mate60"、"HUAWEI mate60": brand words in front of a model name.

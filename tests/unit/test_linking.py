@@ -151,3 +151,18 @@ def test_a_space_separates_a_model_number_from_a_storage_size(mini_view):
 
 def test_memory_pairs_without_units_pick_the_variant(mini_view):
     assert skus_named(mini_view, "mate60pro 12+512还有吗") == [("PH-HW-M60P-512",)]
+
+
+@pytest.fixture(scope="module")
+def seed_linker():
+    from knowledge_graph.linking import EntityLinker
+    from tests.shopper_suite import seed_graph
+
+    return EntityLinker(seed_graph())
+
+
+@pytest.mark.parametrize("text", ["iphone15pm多少钱", "苹果15pm", "iPhone 15 PM有货吗"])
+def test_pm_is_pro_max_as_shoppers_type_it(seed_linker, text):
+    mentions = [m for m in seed_linker.link(text) if m.kind == "product"]
+    assert [m.value for m in mentions] == ["iPhone 15 Pro Max"]
+    assert seed_linker.link("pm2.5过滤") == []  # no model number before it
