@@ -35,6 +35,8 @@ def describe(filters: qa.SearchFilters) -> str:
         parts.append(shown_brands + ("等品牌" if len(filters.brands) > 3 else ""))
     if filters.colour:
         parts.append(filters.colour)
+    if filters.avoided_colours:
+        parts.append("、".join(filters.avoided_colours) + "以外")
     if filters.size:
         parts.append(f"{filters.size}码")
     if filters.gender:

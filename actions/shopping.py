@@ -199,10 +199,15 @@ def refine_search(dispatcher: Reply, tracker: Turn) -> list[dict[str, Any]]:
     if not new.category and base.category:
         new.attributes = query.requirements_in(view, text, base.category)  # 「要带GPS的」
     # Every earlier constraint stays unless this message changes it.
+    colour = new.colour or (base.colour if base.colour not in new.avoided_colours else None)
+    avoided = [
+        c for c in dict.fromkeys([*base.avoided_colours, *new.avoided_colours]) if c != colour
+    ]
     filters = replace(
         base,
         brands=new.brands or base.brands,
-        colour=new.colour or base.colour,
+        colour=colour,
+        avoided_colours=avoided,
         size=new.size or base.size,
         gender=new.gender or base.gender,
         kind=new.kind or base.kind,

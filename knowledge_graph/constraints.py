@@ -62,7 +62,12 @@ _NUMBER_AFTER = re.compile(
 _NUMBER_BEFORE = re.compile(r"(\d+(?:\.\d+)?)\s*(tb|t|gb|g|mah|w|hz|小时|天|寸|英寸)\D{0,2}$", re.I)
 _SCALE = {"t": 1024.0, "tb": 1024.0}
 _PRICE_AFTER = re.compile(r"\s*(?:以内|以下|以上|左右|上下|元|块|rmb)")
-_NEGATED = re.compile(r"(?:不要|不用|不需要|别|没有|无需)$")
+# 「不带碳板的」「不要降噪的」; 「有没有碳板的」「能不能打电话」「带不带GPS」 are questions.
+_NEGATED = re.compile(
+    r"(?:(?<!要)不要|(?<!用)不用|(?<!需要)不需要|别|(?<!有)没有|无需|(?<!带)不带|(?<!含)不含"
+    r"|(?<!是)不是|(?<!能)不能)\s*$"
+)
+_ALSO_FINE = re.compile(r"^[^，,。；;]*(?:也行|也可以|也没关系|也ok|无所谓)", re.I)
 # 「缓震好一点」「续航强的」: a graded text value asked above its plainest grade.
 _BETTER = re.compile(r"^\s*(?:要|更|再)?(?:好|强|足|高|棒|厉害|出色)")
 _PLAINEST_GRADE = re.compile(r"^(?:轻|低|弱|基础|普通|入门|一般)")
@@ -200,7 +205,7 @@ def attribute_requirements(
     graph: ProductGraph, text: str, category: str | None, attribute_mentions: list[Any]
 ) -> dict[str, Any]:
     """{key: wanted} from the text, in the category's own attribute names: True for a yes/no
-    feature named (要带GPS的), (n, None) for a number next to a higher-is-better spec (内存32G),
+    feature named (要带GPS的), False for one refused (不带碳板的), (n, None) for a number next to a higher-is-better spec (内存32G),
     {tokens} for words of the category's values (4060, 有线, 控油)."""
     if not category:
         return {}
@@ -212,7 +217,11 @@ def attribute_requirements(
     for mention in attribute_mentions:
         key = graph.attribute_key(category, mention.value)
         spec = schema.get(key) if key else None
-        if spec is None or key in SKIPPED_KEYS or _NEGATED.search(text[: mention.start]):
+        if spec is None or key in SKIPPED_KEYS:
+            continue
+        if _NEGATED.search(text[: mention.start]):
+            if spec.type == "bool" and not _ALSO_FINE.search(text[mention.end :]):
+                wanted[key] = False  # 「不要降噪的」: only those without it
             continue
         if spec.type == "bool":
             wanted[key] = True
@@ -327,6 +336,8 @@ def requirement_text(key: str, wanted: Any, unit: str = "") -> str:
     as a reply or the search page restates it."""
     if wanted is True:
         return f"带{key}"
+    if wanted is False:
+        return f"不带{key}"
     if isinstance(wanted, tuple):
         low, high = wanted
         if high is None:

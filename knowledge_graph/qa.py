@@ -67,6 +67,7 @@ class SearchFilters:
     max_price: float | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     colour: str | None = None
+    avoided_colours: list[str] = field(default_factory=list)  # 「不要黑色的」
     size: str | None = None  # 「42码的跑鞋」: only products made in that size
     gender: str | None = None  # "男" or "女": 男款/女款 lines (unisex ones always fit)
     kind: str | None = None  # its 品类/类型/款式 (吹风机 after a hair dryer, not any 小家电)
@@ -80,6 +81,7 @@ class SearchFilters:
             or self.min_price
             or self.max_price
             or self.colour
+            or self.avoided_colours
             or self.size
             or self.gender
             or self.kind
@@ -160,6 +162,10 @@ def filter_products(
     )
     if filters.colour:
         products = [p for p in products if colour_matches(p.attributes.get("颜色"), filters.colour)]
+    if filters.avoided_colours:
+        products = [
+            p for p in products if other_colour(p.attributes.get("颜色"), filters.avoided_colours)
+        ]
     if filters.size:
         products = [p for p in products if has_size(p.attributes.get("尺码"), filters.size)]
     if filters.gender:
@@ -245,6 +251,13 @@ def colour_matches(values: Any, wanted: str) -> bool:
     hue = wanted[:-1] if wanted.endswith("色") and len(wanted) > 1 else wanted
     names = values if isinstance(values, list) else [values] if values else []
     return any(hue in str(name) for name in names)
+
+
+def other_colour(values: Any, avoided: Sequence[str]) -> bool:
+    """Whether a product comes in a colour other than the avoided ones (one without colours
+    does): 「不要黑色的」 keeps a phone sold in black and white."""
+    names = values if isinstance(values, list) else [values] if values else []
+    return not names or any(not any(colour_matches(n, a) for a in avoided) for n in names)
 
 
 def related_in_category(view: CatalogView, skus: Sequence[str], category: str) -> list[str]:

@@ -94,7 +94,8 @@ class _Candidates:
 def _filter_key(filters: SearchFilters, in_stock: bool) -> tuple:
     within = tuple(filters.within) if filters.within is not None else None
     return (filters.category, tuple(filters.brands), filters.min_price, filters.max_price,
-            filters.colour, filters.size, filters.gender, filters.kind, within,
+            filters.colour, tuple(filters.avoided_colours), filters.size, filters.gender,
+            filters.kind, within,
             tuple(sorted((k, str(v)) for k, v in filters.attributes.items())),
             in_stock)  # fmt: skip
 

@@ -28,7 +28,14 @@ from knowledge_graph.qa import (
 from knowledge_graph.resolve import gender_of
 from knowledge_graph.service import CatalogView
 
-_REFUSED = re.compile(r"(?:不要|不喜欢|除了|别买|不考虑|不想要|排除)[^，,。]{0,2}$")
+_REFUSED = re.compile(r"(?:不要|不喜欢|除了|别买|别|不考虑|不想要|排除)[^，,。]{0,2}$")
+_REFUSED_COLOUR = re.compile(
+    r"(?:不要|不喜欢|除了|别|不考虑|不想要|排除|(?<!是)不是)[^，,。]{0,2}$"
+)
+# 「华为和小米以外的」「小米的不要」: a refusal after the names.
+_REFUSED_AFTER = re.compile(r"^(?:的)?(?:都|也)?(?:不要(?!太)|不考虑|不喜欢|除外|以外|之外|算了)")
+# What joins names refused together: 「除了华为和小米」「不要黑色或白色」.
+_JOINED = re.compile(r"^\s*(?:和|跟|与|或者|或|及|、|/)\s*$")
 _NOT_BOUGHT = re.compile(r"(?:我是|我用|我的|用的是|我有|在用)[^，,。 ]{0,3}$|[打接]$")
 _RAISED_TO = re.compile(
     r"(?:加|提|放宽|涨|降|调|增加|提高|放|改|升)(?:到|至)\s*([0-9一二两三四五六七八九十百千万kKwW.]+(?:元|块)?)"
@@ -64,6 +71,9 @@ def filters_from(
     (the same parser, inside Rasa) are used only where they lie outside those products."""
     filters = SearchFilters()
     mentions = view.linker.link(text)
+    refused = _refused(text, mentions, "brand", _REFUSED) | _refused(
+        text, mentions, "color", _REFUSED_COLOUR
+    )
     excluded: set[str] = set()
     for mention in mentions:
         if mention.kind == "category":
@@ -75,12 +85,13 @@ def filters_from(
                 and _NOT_BOUGHT.search(text[max(0, mention.start - 5) : mention.start])
             ):
                 filters.category = mention.value
-        elif mention.kind == "brand" and _REFUSED.search(
-            text[max(0, mention.start - 4) : mention.start]
-        ):
-            excluded.add(mention.value)  # 「他不喜欢苹果」「除了华为」
+        elif mention.kind == "brand" and id(mention) in refused:
+            excluded.add(mention.value)  # 「他不喜欢苹果」「除了华为和小米」
         elif mention.kind == "brand" and mention.value not in filters.brands:
             filters.brands.append(mention.value)
+        elif mention.kind == "color" and id(mention) in refused:
+            if mention.value not in filters.avoided_colours:
+                filters.avoided_colours.append(mention.value)  # 「不要黑色的」
         elif mention.kind == "color" and not filters.colour:
             filters.colour = mention.value
         elif mention.kind == "attribute":
@@ -127,6 +138,26 @@ def filters_from(
         spans = [(m.start, m.end) for m in mentions if m.kind == "product"]
         _apply_price_entities(filters, [e for e in entities if not _inside(e, spans)])
     return filters
+
+
+def _refused(
+    text: str, mentions: Sequence[Mention], kind: str, refusal: re.Pattern[str]
+) -> set[int]:
+    """The ids of the `kind` mentions refused: after a refusal word, joined to a refused one
+    (「除了华为和小米」), or before a refusal (「华为和小米以外」「黑色的不要」)."""
+    named = [m for m in mentions if m.kind == kind]
+    refused: set[int] = set()
+    for i, mention in enumerate(named):
+        joined = i > 0 and _JOINED.match(text[named[i - 1].end : mention.start])
+        if refusal.search(text[max(0, mention.start - 4) : mention.start]) or (
+            joined and id(named[i - 1]) in refused
+        ):
+            refused.add(id(mention))
+    for i in reversed(range(len(named))):
+        after = i + 1 < len(named) and _JOINED.match(text[named[i].end : named[i + 1].start])
+        if _REFUSED_AFTER.match(text[named[i].end :]) or (after and id(named[i + 1]) in refused):
+            refused.add(id(named[i]))
+    return refused
 
 
 _OWNED_LINE = re.compile(r"(?:我用的|我是|用的是|平时用|我的|用着)\s*$")
@@ -198,6 +229,7 @@ def understood_fields(filters: SearchFilters) -> dict[str, Any]:
         "min_price": filters.min_price,
         "max_price": filters.max_price,
         "colour": filters.colour,
+        "avoided_colours": filters.avoided_colours or None,
         "size": filters.size,
         "attributes": {
             key: constraints.requirement_json(wanted) for key, wanted in filters.attributes.items()

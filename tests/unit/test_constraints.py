@@ -53,8 +53,10 @@ def test_requirements_bool_number_and_value_words(graph):
     assert wanted == {"显卡": frozenset({"4060"})}
     text = "预算4060以内"
     assert constraints.attribute_requirements(graph, text, "笔记本电脑", []) == {}
-    text = "不要碳板的"
-    assert constraints.attribute_requirements(graph, text, "跑步鞋", _mentions(graph, text)) == {}
+    text = "不要碳板的"  # refused: only shoes without one
+    assert constraints.attribute_requirements(graph, text, "跑步鞋", _mentions(graph, text)) == {
+        "碳板": False
+    }
 
 
 def test_fits_checks_every_requirement(graph):

@@ -260,3 +260,38 @@ def test_a_measured_requirement_is_kept_and_restated_with_its_unit(view, message
     assert sorted(p.model for p in shown) == sorted(models)  # one card per model, each fitting
     kept = slots["last_filters"]["attributes"]
     assert kept and all(key in restated for key in kept)
+
+
+def test_a_refused_colour_leaves_out_what_comes_only_in_it(view):
+    _, text, products, slots, _ = run(
+        ActionSearchProducts(), tracker("不要黑色的手机", "search_product")
+    )
+    assert "黑色以外的手机" in text
+    # the 512 GB Mate 60 Pro comes only in 雅丹黑; the 256 GB one also in 白沙银
+    assert {p["sku"] for p in products} == {"PH-HW-M60P-256", "PH-HW-M60-256", "PH-XM-14-256"}
+    assert slots["last_filters"]["avoided_colours"] == ["黑色"]
+
+
+def test_brands_refused_together_are_all_left_out(view):
+    _, text, products, *_ = run(
+        ActionSearchProducts(), tracker("除了华为和苹果以外的手机", "search_product")
+    )
+    assert [p["sku"] for p in products] == ["PH-XM-14-256"]
+
+
+def test_a_refused_colour_after_a_list_refines_it_and_a_later_colour_lifts_it():
+    shown = ["PH-HW-M60P-256", "PH-HW-M60-256", "PH-XM-14-256"]
+    _, text, products, slots, _ = run(
+        ActionRefineSearch(),
+        tracker("不要黑色的", "refine_search", shown_products=shown,
+                last_filters={"category": "手机", "brands": ["华为"]}),
+    )  # fmt: skip
+    assert {p["sku"] for p in products} == {"PH-HW-M60P-256", "PH-HW-M60-256"}
+    kept = slots["last_filters"]
+    assert kept["avoided_colours"] == ["黑色"] and kept["brands"] == ["华为"]
+    _, text, products, slots, _ = run(
+        ActionRefineSearch(),
+        tracker("黑色的呢", "refine_search", shown_products=shown, last_filters=kept),
+    )
+    assert slots["last_filters"]["colour"] == "黑色"
+    assert slots["last_filters"]["avoided_colours"] == []

@@ -103,3 +103,50 @@ def test_a_requirement_is_restated_as_the_shopper_said_it(key, wanted, unit, tex
 def test_memory_specs_are_restated_in_gb(view):
     units = constraints.spec_units(view.graph, "手机")
     assert units["存储容量"] == "GB" and units["重量"] == "g" and units["屏幕尺寸"] == "英寸"
+
+
+@pytest.mark.parametrize(
+    ("text", "wanted"),
+    [
+        ("有没有不带碳板的跑鞋", {"碳板": False}),
+        ("有没有碳板的跑鞋", {"碳板": True}),  # a question, not a refusal
+        ("不要降噪的耳机", {"降噪": False}),
+        ("要不要降噪的耳机", {"降噪": True}),
+        ("能不能打电话的手表", {"eSIM": True}),
+        ("不能打电话的手表也行", {}),  # also fine: no requirement
+    ],
+)
+def test_a_yes_no_feature_refused_is_required_absent(view, text, wanted):
+    assert query.filters_from(view, text).attributes == wanted
+
+
+@pytest.mark.parametrize(
+    ("text", "excluded"),
+    [
+        ("除了华为和小米以外的手机", {"华为", "小米"}),
+        ("华为和小米以外的手机", {"华为", "小米"}),
+        ("小米的不要 手机", {"小米"}),
+        ("别推荐三星的手机", {"三星"}),
+    ],
+)
+def test_every_brand_of_a_refusal_is_left_out(view, text, excluded):
+    filters = query.filters_from(view, text)
+    makers = {p.brand for p in view.graph.products.values() if p.category == "手机"}
+    assert set(filters.brands) == makers - excluded
+
+
+def test_a_brand_after_besides_and_a_comma_is_wanted(view):
+    assert query.filters_from(view, "除了华为，小米也行").brands == ["小米"]
+
+
+@pytest.mark.parametrize(
+    ("text", "colour", "avoided"),
+    [
+        ("不要黑色的耳机", None, ["黑色"]),
+        ("黑色或者白色的不要 耳机", None, ["黑色", "白色"]),
+        ("白色的耳机", "白色", []),
+    ],
+)
+def test_refused_colours_are_avoided_not_asked(view, text, colour, avoided):
+    filters = query.filters_from(view, text)
+    assert (filters.colour, filters.avoided_colours) == (colour, avoided)

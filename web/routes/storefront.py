@@ -108,6 +108,8 @@ def _understood_text(understood: dict[str, Any], requirements: list[str]) -> str
     for key in ("colour", "size"):
         if understood.get(key):
             parts.append(str(understood[key]))
+    if understood.get("avoided_colours"):
+        parts.append("、".join(understood["avoided_colours"]) + "以外")
     return " · ".join(parts + requirements)
 
 
