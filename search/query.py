@@ -15,12 +15,14 @@ from typing import Any
 
 from cn_text.prices import NameWords, extract_prices
 from knowledge_graph import constraints
+from knowledge_graph.context import accessory_kinds_in
 from knowledge_graph.linking import Mention, normalise_key
 from knowledge_graph.product import Product
 from knowledge_graph.qa import (
     ACCESSORY_CATEGORY,
     SearchFilters,
     filter_products,
+    kind_of,
     masked,
     one_per_model,
     related_in_category,
@@ -212,12 +214,24 @@ def understand_query(view: CatalogView, text: str) -> SearchFilters:
     products (「空气炸锅」「iphone15手机壳」) keeps to their category: hits of other categories
     that share a word (空气净化器, 小米15的壳) do not belong in its results."""
     filters = filters_from(view, text)
-    if not filters.category:
-        named = [m for m in view.linker.link(text) if m.kind == "product"]
-        categories = {view.graph.products[s].category for m in named for s in m.skus}
+    named = [s for m in view.linker.link(text) if m.kind == "product" for s in m.skus]
+    devices = [s for s in named if view.graph.products[s].category != ACCESSORY_CATEGORY]
+    kinds = accessory_kinds_in(text) if devices else []
+    if kinds and filters.category in (None, ACCESSORY_CATEGORY, *_categories(view, devices)):
+        # 「iPhone15的壳」「mate60的膜」: the accessories of those kinds made for the device
+        fitting = related_in_category(view, devices, ACCESSORY_CATEGORY)
+        products = view.graph.products
+        filters.category = ACCESSORY_CATEGORY
+        filters.within = [s for s in fitting if kind_of(products[s]) in kinds]
+    elif not filters.category:
+        categories = _categories(view, named)
         if len(categories) == 1:
             filters.category = categories.pop()
     return filters
+
+
+def _categories(view: CatalogView, skus: Sequence[str]) -> set[str]:
+    return {view.graph.products[s].category for s in skus}
 
 
 def understood_fields(filters: SearchFilters) -> dict[str, Any]:

@@ -137,3 +137,10 @@ def test_the_search_page_restates_a_measured_requirement_with_its_unit(client):
     assert "已按 <strong>手机 · 重量200g以下</strong> 筛选" in page
     page = client.get("/", params={"q": "6.7寸左右的手机"}).text
     assert "已按 <strong>手机 · 屏幕尺寸6.7英寸左右</strong> 筛选" in page
+
+
+@pytest.mark.parametrize("q", ["iPhone15的壳", "iphone15 壳", "苹果15的手机壳"])
+def test_search_box_shows_the_accessories_made_for_a_named_device(client, q):
+    body = client.get("/api/search", params={"q": q}).json()
+    assert body["understood"]["category"] == "手机配件"
+    assert [p["sku"] for p in body["items"]] == ["AC-CASE-IP15"]

@@ -104,3 +104,17 @@ def test_a_letter_size_without_its_word_is_kept_on_every_card(view):
     every = qa.filter_products(view, replace(filters, size=None))
     assert shown and all("XL" in p.attributes["尺码"] for p in shown)
     assert len(shown) < len(every)  # the size left some out
+
+
+@pytest.mark.parametrize(
+    ("text", "within"),
+    [
+        ("mate60的膜", ["AC-UG-FILM-MATE60"]),  # the Mate 60's film, not a Mate 60
+        ("iPhone15的壳", ["AC-AP-OCASE-IPHONE15", "AC-BS-CASE2-IPHONE15", "AC-TL-CASE-IPHONE15"]),
+        ("iphone15手机壳", None),  # names cases already: the search ranks them
+    ],
+)
+def test_a_search_for_a_devices_accessory_keeps_to_what_fits_it(view, text, within):
+    filters = query.understand_query(view, text)
+    assert filters.category == "手机配件"
+    assert (sorted(filters.within) if filters.within is not None else None) == within
