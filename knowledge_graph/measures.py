@@ -68,8 +68,8 @@ def is_weight(
     text: str, start: int, number: float, written: str, schema: Mapping[str, Any]
 ) -> bool:
     """Whether 「{number}{written}」 at `start` is a weight (a Latin g may be memory)."""
-    if written.lower() != "g":
-        return UNIT_WORDS[written.lower()][0] == "g"
+    if written.lower() != "g":  # 「1TB」「512GB」 are memory; 「200克」「1.5kg」 weights
+        return UNIT_WORDS.get(written.lower(), ("",))[0] == "g"
     if not any(key in schema for key in MEMORY_KEYS):
         return True
     if number in NETWORK_GENERATIONS:

@@ -51,6 +51,9 @@ def test_an_amount_with_its_unit_bounds_the_spec_of_that_unit(view, text, catego
         ("5g手机", {"5G": True}),
         ("256G的5G手机", {"5G": True, "存储容量": (256.0, 256.0)}),
         ("4G运存的手机", {"运行内存": (4.0, None)}),
+        ("1TB的手机", {"存储容量": (1024.0, 1024.0)}),  # memory units are no weights
+        ("512GB的手机", {"存储容量": (512.0, 512.0)}),
+        ("2T的手机", {"存储容量": (2048.0, 2048.0)}),
         ("拍照好的手机3000左右", {}),  # a budget, not 3000万像素
         ("续航好的手机 2000以内", {}),  # a budget, not 2000 mAh
     ],
