@@ -215,7 +215,7 @@ def attribute_requirements(
     for word, value in SKIN_WORDS.items():
         lowered = lowered.replace(word, value)  # 「油皮」 is the catalog's 油性
     for mention in attribute_mentions:
-        key = graph.attribute_key(category, mention.value)
+        key = _feature_named(schema, mention.text) or graph.attribute_key(category, mention.value)
         spec = schema.get(key) if key else None
         if spec is None or key in SKIPPED_KEYS:
             continue
@@ -265,6 +265,16 @@ def attribute_requirements(
             elif isinstance(wanted[key], frozenset):
                 wanted[key] = wanted[key] | {token}
     return wanted
+
+
+def _feature_named(schema: dict[str, Any], word: str) -> str | None:
+    """The yes/no feature a word names where a text spec shares it (「独显」: 独立显卡, not 显卡):
+    asked for, it is the feature that is wanted."""
+    word = word.strip().lower()
+    for key, spec in schema.items():
+        if spec.type == "bool" and word in {a.lower() for a in (key, *spec.aliases)}:
+            return key
+    return None
 
 
 _MEMORY = re.compile(r"(?<![\d+.])(\d{1,4})\s*(g|gb|t|tb)(?![a-z\d])", re.I)

@@ -117,6 +117,9 @@ def test_memory_specs_are_restated_in_gb(view):
         ("要不要降噪的耳机", {"降噪": True}),
         ("能不能打电话的手表", {"eSIM": True}),
         ("不能打电话的手表也行", {}),  # also fine: no requirement
+        ("有独显的笔记本", {"独立显卡": True}),  # the feature, not the 显卡 text spec
+        ("不要独显的笔记本", {"独立显卡": False}),
+        ("能手写的平板", {"支持手写笔": True}),
     ],
 )
 def test_a_yes_no_feature_refused_is_required_absent(view, text, wanted):
