@@ -8,7 +8,9 @@ kind or spec is understood without code changes; a few shoppers' synonyms are li
 
 from __future__ import annotations
 
+import math
 import re
+import statistics
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
@@ -61,12 +63,38 @@ _NUMBER_AFTER = re.compile(
 )
 _NUMBER_BEFORE = re.compile(r"(\d+(?:\.\d+)?)\s*(tb|t|gb|g|mah|w|hz|小时|天|寸|英寸)\D{0,2}$", re.I)
 _SCALE = {"t": 1024.0, "tb": 1024.0}
+# The bound that makes sense for a spec's direction, after a number without a unit: 「电池5000以上」
+# and 「重量200以下」 are the spec; 「电池3000以内」 or 「续航2000左右」 read as a budget.
+_SPEC_SIDE = {"higher": ("以上",), "lower": ("以下", "以内")}
 _PRICE_AFTER = re.compile(r"\s*(?:以内|以下|以上|左右|上下|元|块|rmb)")
 # 「不带碳板的」「不要降噪的」; 「有没有碳板的」「能不能打电话」「带不带GPS」 are questions.
 _NEGATED = re.compile(
     r"(?:(?<!要)不要|(?<!用)不用|(?<!需要)不需要|别|(?<!有)没有|无需|(?<!带)不带|(?<!含)不含"
     r"|(?<!是)不是|(?<!能)不能)\s*$"
 )
+# 「电池要大的」「续航长一点」「大电池」「高刷」 / 「噪音小的」「重量轻一点」「低噪音」: a spec
+# asked bigger or smaller without a number. 「拍照好的」 is not: more pixels are no better photos.
+_BIGGER_AFTER = re.compile(r"^\s*(?:要|更|再|比较|超|很|够)?(?:大|长|久|多|足|高)")
+_BIGGER_BEFORE = re.compile(r"(?:大|长|高|超大|超长)$")
+_SMALLER_AFTER = re.compile(r"^\s*(?:要|更|再|比较|超|很|够)?(?:轻|小|低|少)")
+_SMALLER_BEFORE = re.compile(r"(?:低|轻|小)$")
+
+
+def _beats_typical(text: str, mention: Any, higher: bool) -> bool:
+    after, before = (
+        text[mention.end : mention.end + 6],
+        text[max(0, mention.start - 2) : mention.start],
+    )
+    word = mention.text
+    if higher:
+        return bool(
+            _BIGGER_AFTER.match(after) or _BIGGER_BEFORE.search(before) or word[:1] in "大长高"
+        )
+    return bool(
+        _SMALLER_AFTER.match(after) or _SMALLER_BEFORE.search(before) or word[:1] in "低轻小"
+    )
+
+
 _ALSO_FINE = re.compile(r"^[^，,。；;]*(?:也行|也可以|也没关系|也ok|无所谓)", re.I)
 # 「缓震好一点」「续航强的」: a graded text value asked above its plainest grade.
 _BETTER = re.compile(r"^\s*(?:要|更|再)?(?:好|强|足|高|棒|厉害|出色)")
@@ -103,11 +131,38 @@ class _Vocabulary:
                     self.by_key[product.category][key].add(str(item))
                     for token in _tokens(str(item)):
                         self.values[product.category][token].add(key)
+        self.typical = _typical_values(graph)
         for word, kind in KIND_SYNONYMS.items():
             owner = self.kinds.get(kind.lower())
             if owner:
                 self.kinds[word] = owner
         self.lines = _product_lines(graph)
+
+
+def _typical_values(graph: ProductGraph) -> dict[tuple[str, str], float]:
+    """(category, key) -> the category's median of each spec where more or less is better,
+    rounded to two significant digits towards the side that keeps the median product in:
+    what 「电池要大的」「噪音小的」 ask to beat."""
+    values: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for product in graph.products.values():
+        for key, spec in graph.schema.get(product.category, {}).items():
+            number = numeric_value(product.attributes.get(key))
+            if spec.type == "number" and spec.better in ("higher", "lower") and number is not None:
+                values[(product.category, key)].append(number)
+    typical = {}
+    for (category, key), numbers in values.items():
+        median = statistics.median(numbers)
+        higher = graph.schema[category][key].better == "higher"
+        typical[(category, key)] = _two_digits(median, down=higher)
+    return typical
+
+
+def _two_digits(value: float, down: bool) -> float:
+    if value <= 0:
+        return value
+    step = 10 ** (math.floor(math.log10(value)) - 1)
+    rounded = (math.floor if down else math.ceil)(round(value / step, 6)) * step
+    return float(f"{rounded:.6g}")
 
 
 # Values that say nothing a shopper would require (「支持」 is 磁吸's yes).
@@ -231,10 +286,16 @@ def attribute_requirements(
             better = {v for v in grades if not _PLAINEST_GRADE.match(v)}
             if better and better != grades:
                 wanted[key] = frozenset(better)
-        elif spec.better == "higher":
-            number = _number_near(text, mention.start, mention.end)
+        elif spec.better in ("higher", "lower"):
+            number = _number_near(text, mention.start, mention.end, spec.better)
+            higher = spec.better == "higher"
             if number is not None:
-                wanted[key] = (number, None)
+                wanted[key] = (number, None) if higher else (None, number)
+            elif _beats_typical(text, mention, higher):
+                # 「电池要大的」「噪音小一点」: better than the category's typical product
+                typical = vocabulary(graph).typical.get((category, key))
+                if typical is not None:
+                    wanted[key] = (typical, None) if higher else (None, typical)
     if SYSTEM_KEY in schema:
         system = next((name for pattern, name in _OWN_SYSTEMS if pattern.search(text)), None)
         if system:
@@ -306,10 +367,13 @@ def _memory_sizes(text: str, schema: dict[str, Any]) -> list[tuple[str, float]]:
     return found
 
 
-def _number_near(text: str, start: int, end: int) -> float | None:
+def _number_near(text: str, start: int, end: int, better: str | None = None) -> float | None:
+    """The number a spec's word is written with (「内存32G」「16G内存」「重量200以下」)."""
     after = _NUMBER_AFTER.match(text[end:])
-    if after and not after.group(2) and _PRICE_AFTER.match(text[end + after.end() :]):
-        after = None  # 「续航好的 2000以内」: a budget
+    if after and not after.group(2):
+        cue = _PRICE_AFTER.match(text[end + after.end() :])
+        if cue and cue.group().strip() not in _SPEC_SIDE.get(better or "", ()):
+            after = None  # 「电池 3000以内」「拍照3000左右」: a budget, not the spec
     before = _NUMBER_BEFORE.search(text[:start])
     match = after or before
     if not match:

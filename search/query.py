@@ -48,6 +48,12 @@ _RAISED_TO = re.compile(
 _WATCH = re.compile(r"(?:什么|块|个|款|只|的|好)表(?![格情演达示白哥姐妹弟])")
 
 
+# A message that is only an amount (「3000」「三千块」「2k」), the way a budget asked for is given.
+_BARE_AMOUNT = re.compile(
+    r"\s*[0-9一二两三四五六七八九十百千万kKwW.]+\s*(?:块钱|块|元|rmb)?\s*[。.!！~～]*\s*", re.I
+)
+
+
 def prices_in(text: str, names: NameWords) -> tuple[float | None, float | None]:
     """(min, max) yuan from Chinese price wishes, parsed by the same rules as the NLU's;
     `names` are the catalog's brand and model-line names (`CatalogView.price_names`)."""
@@ -55,6 +61,9 @@ def prices_in(text: str, names: NameWords) -> tuple[float | None, float | None]:
     # 「预算加到6000」「放宽到4000」: the new ceiling, not a price around it
     text = _RAISED_TO.sub(lambda m: f"{m.group(1)}以内", text)
     for constraint in extract_prices(text, names):
+        if constraint.around is not None and _BARE_AMOUNT.fullmatch(text):
+            high = constraint.around  # 「3000」 alone, as a budget is given: at most that
+            continue
         if constraint.around is not None:
             low, high = round(constraint.around * 0.8), round(constraint.around * 1.2)
             continue
@@ -133,6 +142,14 @@ def filters_from(
         for token in wanted if isinstance(wanted, frozenset) else ():
             if token.isdigit():  # 「要4060显卡」 names a GPU, not a budget of about 4060
                 plain = re.sub(token, "、" * len(token), plain, flags=re.I)
+        if isinstance(wanted, tuple):  # 「重量200以内」: the spec's number, not a budget
+            for bound in (b for b in wanted if b is not None):
+                number = re.escape(f"{bound:g}")
+                plain = re.sub(
+                    rf"(?<=[\u4e00-\u9fff])({number})(?![\d.])",
+                    lambda m: "、" * len(m.group()),
+                    plain,
+                )
     filters.min_price, filters.max_price = prices_in(plain, view.price_names)
     filters.size = asked_size(plain)
     filters.gender = _GENDER_OF.get(gender_of(plain) or "")

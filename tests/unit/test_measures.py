@@ -156,3 +156,36 @@ def test_a_brand_after_besides_and_a_comma_is_wanted(view):
 def test_refused_colours_are_avoided_not_asked(view, text, colour, avoided):
     filters = query.filters_from(view, text)
     assert (filters.colour, filters.avoided_colours) == (colour, avoided)
+
+
+@pytest.mark.parametrize(
+    ("text", "wanted"),
+    [
+        # bigger or smaller without a number: better than the category's median product
+        ("电池要大的手机", {"电池容量": (5000.0, None)}),  # phones' median 5050 mAh, rounded down
+        ("大电池手机", {"电池容量": (5000.0, None)}),
+        ("续航长一点的耳机", {"续航": (30.0, None)}),
+        ("重量轻一点的笔记本", {"重量": (None, 1.6)}),
+        ("拍照好的手机", {}),  # more pixels are no better photos: ranked, not filtered
+        # a number without a unit after the spec's word, on the side that makes sense for it
+        ("重量200以内的手机", {"重量": (None, 200.0)}),
+        ("电池5000以上的手机", {"电池容量": (5000.0, None)}),
+        ("电池3000以内的手机", {}),  # a budget
+    ],
+)
+def test_a_spec_asked_bigger_or_with_a_bare_number(view, text, wanted):
+    assert query.filters_from(view, text).attributes == wanted
+
+
+def test_the_specs_number_is_no_budget_and_the_budget_stays(view):
+    filters = query.filters_from(view, "重量200以内 3000以内的手机")
+    assert filters.attributes == {"重量": (None, 200.0)}
+    assert (filters.min_price, filters.max_price) == (None, 3000.0)
+    assert query.filters_from(view, "重量200以内的手机").max_price is None
+
+
+@pytest.mark.parametrize(("text", "budget"), [("3000", 3000.0), ("三千块", 3000.0)])
+def test_an_amount_alone_is_a_budget_at_most(view, text, budget):
+    filters = query.filters_from(view, text)
+    assert (filters.min_price, filters.max_price) == (None, budget)
+    assert query.filters_from(view, f"{text}左右").min_price == budget * 0.8  # asked around
