@@ -186,3 +186,42 @@ def test_a_broken_edit_keeps_the_list_and_a_missing_file_is_empty(tmp_path, capl
     assert watched.current().find("刷单") == []
     _write(path, "[abuse]\n傻逼\n", 3_000)
     assert watched.current().find("刷单") == [] and watched.current().find("傻逼")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "请问安踏 男子运动针织外套现在卖多少钱？",  # the catalog suite's case the guard refused
+        "手套现货吗",
+        "AirPods保护套现在有货吗",
+        "这件外套现代风的",
+    ],
+)
+def test_a_product_named_with_tao_before_xian_is_no_cash_out(words, text):
+    assert words.find(text) == []
+
+
+@pytest.mark.parametrize("text", ["信用卡可以套现吗", "能套 现吗", "帮我套现"])
+def test_cash_out_is_still_refused(words, text):
+    assert [h.category for h in words.find(text)] == ["fraud"]
+
+
+def test_every_product_asked_about_reaches_the_bot(words):
+    """A product's title, model or alias with the words shoppers put after it (「…外套现在多少钱」
+    met 套现) is never refused: every product of the seed catalog, five question tails."""
+    from tests.shopper_suite import seed_graph
+
+    tails = ("现在多少钱", "现货吗", "有货吗", "怎么样", "还有吗")
+    names = {
+        name
+        for product in seed_graph().products.values()
+        for name in (product.title, product.model, *product.aliases)
+        if name
+    }
+    refused = sorted(
+        (name + tail, hit.text)
+        for name in names
+        for tail in tails
+        for hit in words.find(name + tail)
+    )
+    assert refused == []
