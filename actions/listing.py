@@ -30,7 +30,9 @@ ACCESSORY = "手机配件"
 
 def describe(filters: qa.SearchFilters) -> str:
     parts = []
-    if filters.brands:
+    if filters.avoided_brands and not (filters.brands and len(filters.brands) <= 3):
+        parts.append("、".join(filters.avoided_brands) + "以外")  # 「华为、小米以外的手机」
+    elif filters.brands:
         shown_brands = "、".join(filters.brands[:3])
         parts.append(shown_brands + ("等品牌" if len(filters.brands) > 3 else ""))
     if filters.colour:

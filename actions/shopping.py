@@ -228,15 +228,17 @@ def refine_search(dispatcher: Reply, tracker: Turn) -> list[dict[str, Any]]:
             filters, min_price=round(max(p.price for p in shown) * 1.05), max_price=None
         )
     exclude_brands = {p.brand for p in shown} if _OTHER_BRAND.search(text) else set()
+    exclude_brands |= set(new.avoided_brands)  # 「不要红魔」「小米和红魔的都不要」「除了苹果都行」
     named_brands = {m.value for m in view.linker.link(text) if m.kind == "brand"}
-    if _NOT_THESE.search(text) and named_brands:
-        exclude_brands = named_brands  # 「不要红魔」「除了苹果都行」
+    if _NOT_THESE.search(text) and named_brands and not (new.brands or new.avoided_brands):
+        exclude_brands |= named_brands  # a refusal worded otherwise
     if exclude_brands:
-        kept = set(base.brands) - exclude_brands
+        kept = set(filters.brands) - exclude_brands
         brands = (
             kept or {p.brand for p in view.graph.filter(category=filters.category)} - exclude_brands
         )
-        filters = replace(filters, brands=sorted(brands))
+        avoided = sorted((set(base.avoided_brands) | exclude_brands) - set(new.brands))
+        filters = replace(filters, brands=sorted(brands), avoided_brands=avoided)
     if not filters.category and not filters.brands and not shown:
         if filters.colour:
             return ask_what_in_colour(dispatcher, view, filters.colour)  # 「有透明的吗」

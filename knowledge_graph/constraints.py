@@ -72,7 +72,7 @@ _NEGATED = re.compile(
     r"(?:(?<!要)不要|(?<!用)不用|(?<!需要)不需要|别|(?<!有)没有|无需|(?<!带)不带|(?<!含)不含"
     r"|(?<!是)不是|(?<!能)不能)\s*$"
 )
-# 「电池要大的」「续航长一点」「大电池」「高刷」 / 「噪音小的」「重量轻一点」「低噪音」: a spec
+# 「电池要大的」「续航长一点」「大电池」「高刷」 / 「噪音小的」「重量轻一点」「低噪音」「静音」: a spec
 # asked bigger or smaller without a number. 「拍照好的」 is not: more pixels are no better photos.
 _BIGGER_AFTER = re.compile(r"^\s*(?:要|更|再|比较|超|很|够)?(?:大|长|久|多|足|高)")
 _BIGGER_BEFORE = re.compile(r"(?:大|长|高|超大|超长)$")
@@ -91,7 +91,7 @@ def _beats_typical(text: str, mention: Any, higher: bool) -> bool:
             _BIGGER_AFTER.match(after) or _BIGGER_BEFORE.search(before) or word[:1] in "大长高"
         )
     return bool(
-        _SMALLER_AFTER.match(after) or _SMALLER_BEFORE.search(before) or word[:1] in "低轻小"
+        _SMALLER_AFTER.match(after) or _SMALLER_BEFORE.search(before) or word[:1] in "低轻小静"
     )
 
 

@@ -63,6 +63,7 @@ class ProductRef:
 class SearchFilters:
     category: str | None = None
     brands: list[str] = field(default_factory=list)
+    avoided_brands: list[str] = field(default_factory=list)  # 「除了华为和小米」, said back as such
     min_price: float | None = None
     max_price: float | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
@@ -78,6 +79,7 @@ class SearchFilters:
         return not (
             self.category
             or self.brands
+            or self.avoided_brands
             or self.min_price
             or self.max_price
             or self.colour
@@ -162,6 +164,8 @@ def filter_products(
     )
     if filters.colour:
         products = [p for p in products if colour_matches(p.attributes.get("颜色"), filters.colour)]
+    if filters.avoided_brands:
+        products = [p for p in products if p.brand not in filters.avoided_brands]
     if filters.avoided_colours:
         products = [
             p for p in products if other_colour(p.attributes.get("颜色"), filters.avoided_colours)

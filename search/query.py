@@ -30,7 +30,7 @@ from knowledge_graph.qa import (
 from knowledge_graph.resolve import gender_of
 from knowledge_graph.service import CatalogView
 
-_REFUSED = re.compile(r"(?:不要|不喜欢|除了|别买|别|不考虑|不想要|排除)[^，,。]{0,2}$")
+_REFUSED = re.compile(r"(?:不要|不喜欢|除了|别买|别|不考虑|不想要|排除|去掉)[^，,。]{0,2}$")
 _REFUSED_COLOUR = re.compile(
     r"(?:不要|不喜欢|除了|别|不考虑|不想要|排除|(?<!是)不是)[^，,。]{0,2}$"
 )
@@ -113,6 +113,7 @@ def filters_from(
     if not filters.category and not any(m.kind == "product" for m in mentions):
         # 「五百以内的吹风机」: a kind of product that only the titles name.
         filters.category = view.linker.resolver.category_of_kind_words(normalise_key(plain))
+    filters.avoided_brands = sorted(excluded - set(filters.brands))
     if excluded and not filters.brands and filters.category:
         makers = {p.brand for p in view.graph.filter(category=filters.category)}
         filters.brands = sorted(makers - excluded)
@@ -257,6 +258,7 @@ def understood_fields(filters: SearchFilters) -> dict[str, Any]:
         "category": filters.category,
         "brand": filters.brands[0] if len(filters.brands) == 1 else None,
         "brands": filters.brands or None,
+        "avoided_brands": filters.avoided_brands or None,
         "min_price": filters.min_price,
         "max_price": filters.max_price,
         "colour": filters.colour,

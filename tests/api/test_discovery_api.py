@@ -144,3 +144,9 @@ def test_search_box_shows_the_accessories_made_for_a_named_device(client, q):
     body = client.get("/api/search", params={"q": q}).json()
     assert body["understood"]["category"] == "手机配件"
     assert [p["sku"] for p in body["items"]] == ["AC-CASE-IP15"]
+
+
+def test_search_box_leaves_out_refused_brands_and_says_which(client):
+    body = client.get("/api/search", params={"q": "除了华为以外的手机"}).json()
+    assert body["understood"]["avoided_brands"] == ["华为"]
+    assert body["items"] and all(p["brand"] != "华为" for p in body["items"])

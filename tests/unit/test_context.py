@@ -272,11 +272,24 @@ def test_a_refused_colour_leaves_out_what_comes_only_in_it(view):
     assert slots["last_filters"]["avoided_colours"] == ["黑色"]
 
 
-def test_brands_refused_together_are_all_left_out(view):
-    _, text, products, *_ = run(
+def test_brands_refused_together_are_all_left_out_and_said_back_as_refused(view):
+    _, text, products, slots, _ = run(
         ActionSearchProducts(), tracker("除了华为和苹果以外的手机", "search_product")
     )
     assert [p["sku"] for p in products] == ["PH-XM-14-256"]
+    assert "小米的手机" in text  # the one maker left, named
+    assert slots["last_filters"]["avoided_brands"] == ["华为", "苹果"]
+
+
+def test_a_brand_wanted_and_one_refused_in_one_refinement(view):
+    shown = ["PH-HW-M60P-256", "PH-XM-14-256"]
+    _, text, products, slots, _ = run(
+        ActionRefineSearch(),
+        tracker("华为的有吗 不要小米", "refine_search", shown_products=shown,
+                last_filters={"category": "手机"}),
+    )  # fmt: skip
+    assert {view.graph.products[p["sku"]].brand for p in products} == {"华为"}
+    assert slots["last_filters"]["brands"] == ["华为"]
 
 
 def test_a_refused_colour_after_a_list_refines_it_and_a_later_colour_lifts_it():

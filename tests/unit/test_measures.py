@@ -189,3 +189,14 @@ def test_an_amount_alone_is_a_budget_at_most(view, text, budget):
     filters = query.filters_from(view, text)
     assert (filters.min_price, filters.max_price) == (None, budget)
     assert query.filters_from(view, f"{text}左右").min_price == budget * 0.8  # asked around
+
+
+def test_refused_brands_are_said_back_as_refused_not_as_the_other_eleven(view):
+    from actions.listing import describe
+
+    filters = query.filters_from(view, "除了华为和小米以外的手机 四千以内")
+    assert filters.avoided_brands == ["华为", "小米"] and len(filters.brands) == 11
+    assert describe(filters) == "华为、小米以外的4000元以内的手机"
+    wanted = query.filters_from(view, "华为的手机 不要小米")
+    assert (wanted.brands, wanted.avoided_brands) == (["华为"], ["小米"])
+    assert describe(wanted) == "华为的手机"

@@ -94,8 +94,11 @@ def _page(request: Request, name: str, context: dict[str, Any], status_code: int
 
 def _understood_text(understood: dict[str, Any], requirements: list[str]) -> str:
     parts = []
-    if understood.get("brands"):
-        parts.append("、".join(understood["brands"]))
+    brands, avoided = understood.get("brands") or [], understood.get("avoided_brands")
+    if avoided and not (brands and len(brands) <= 3):
+        parts.append("、".join(avoided) + "以外")  # 「华为、小米以外」, not eleven other makers
+    elif brands:
+        parts.append("、".join(brands))
     if understood.get("category"):
         parts.append(understood["category"])
     low, high = understood.get("min_price"), understood.get("max_price")
