@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import random
 import secrets
 import signal
 import socket
@@ -517,10 +518,34 @@ def cluster_banner(settings: Settings, topology: Topology, files: cluster.NginxF
     )
 
 
+# Ports for a run's own services: below Linux's ephemeral range (32768-60999), where a client
+# connection or a socket in TIME_WAIT never holds one, and below the cluster harness's (21000 on).
+# The kernel's own pick (bind to port 0) came from the ephemeral range: two benchmarks run one
+# after the other found it taken by then ("address already in use"), and two picks in a row
+# could be the same port.
+_OWN_PORTS = range(12000, 20000)
+_handed_out: set[int] = set()
+_chance = random.SystemRandom()  # not the global generator, which tests and benchmarks seed
+
+
 def free_port() -> int:
+    """A port nothing is bound to or listens on, not handed out before by this process."""
+    for _ in range(500):
+        port = _chance.randrange(_OWN_PORTS.start, _OWN_PORTS.stop)
+        if port in _handed_out or not _bindable(port) or port_in_use(port):
+            continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port between {_OWN_PORTS.start} and {_OWN_PORTS.stop}")
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        try:
+            sock.bind(("0.0.0.0", port))  # as Rasa binds: taken on any address fails
+        except OSError:
+            return False
+    return True
 
 
 def on_free_ports(settings: Settings) -> Settings:

@@ -308,3 +308,18 @@ def test_a_refused_colour_after_a_list_refines_it_and_a_later_colour_lifts_it():
     )
     assert slots["last_filters"]["colour"] == "黑色"
     assert slots["last_filters"]["avoided_colours"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "opened"),
+    [
+        ("跑鞋穿出去跑了一次 磨脚 能退吗", True),
+        ("衣服穿了一天 能退吗", True),
+        ("手表戴了两天 想退", True),
+        ("拆封了还能退吗", True),
+        ("还没拆 能退吗", False),
+        ("买错了能退吗", False),
+    ],
+)
+def test_worn_or_opened_is_told_from_untouched(text, opened):
+    assert policy.asks_about_opened(text) is opened
