@@ -260,8 +260,10 @@ def attribute_requirements(
     graph: ProductGraph, text: str, category: str | None, attribute_mentions: list[Any]
 ) -> dict[str, Any]:
     """{key: wanted} from the text, in the category's own attribute names: True for a yes/no
-    feature named (要带GPS的), False for one refused (不带碳板的), (n, None) for a number next to a higher-is-better spec (内存32G),
-    {tokens} for words of the category's values (4060, 有线, 控油)."""
+    feature named (要带GPS的), False for one refused (不带碳板的), (low, high) for a number next
+    to a spec where more or less is better (内存32G, 重量200以内), an amount with its unit
+    (6.5寸以上) or a spec asked bigger or smaller (电池要大的), {tokens} for words of the
+    category's values (4060, 有线, 控油)."""
     if not category:
         return {}
     schema = graph.schema.get(category, {})
