@@ -163,6 +163,10 @@ class SparkALS(ALS):
         spark = local_spark(self.driver_memory, self.cores)
         with tempfile.TemporaryDirectory(prefix="daogou-spark-als-") as folder:
             ratings = _write_parquet(spark_ratings(user_items, self.alpha), Path(folder, "in"))
+            # ALS cuts its lineage every `checkpointInterval` (10) iterations only where a
+            # checkpoint folder is set; without one, the lineage of 15 iterations once overflowed
+            # the executor's stack while deserializing a task (CI: StackOverflowError).
+            spark.sparkContext.setCheckpointDir(str(Path(folder, "checkpoints")))
             fitted = self._estimator(user_items).fit(spark.read.parquet(str(ratings)))
             factors_path = Path(folder, "items")
             fitted.itemFactors.write.parquet(str(factors_path))
